@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * l3dsr: layer-3 Direct Server Return, the server side.
+ *
+ * A load balancer marks each request with a DSCP value that stands for one
+ * virtual address (VIP) and sends it to the real server's own address (RIP).
+ * On the server, l3dsr looks the packet's DSCP up in a per-namespace table in
+ * the netfilter PREROUTING hook and rewrites the destination back to the VIP,
+ * so the application answers from the VIP straight to the client.
+ *
+ * This header is the whole contract between the kernel module and userspace.
+ *
+ * Generic netlink family
+ * ----------------------
+ *
+ * Family name L3DSR_GENL_NAME ("l3dsr"), version L3DSR_GENL_VERSION. Resolving
+ * the family loads the module (it carries the genl family alias). The family
+ * is namespace aware: every command acts on the network namespace of the
+ * requesting socket. Commands that change state need CAP_NET_ADMIN over that
+ * namespace; reading does not.
+ *
+ * Every message carries L3DSR_A_* attributes (enum l3dsr_attr). Attributes
+ * are validated strictly: unknown attributes, wrong types or lengths and
+ * values out of range are refused with -EINVAL, and the extended ACK carries a
+ * message naming the offending attribute. Nothing is changed by a rejected
+ * request.
+ *
+ * A mapping is keyed by (L3DSR_A_FAMILY, L3DSR_A_DSCP): each address family
+ * has its own table of 63 slots, DSCP 1 to 63. DSCP 0 is all unmarked traffic
+ * and cannot be mapped.
+ *
+ * L3DSR_CMD_NEW_MAPPING
+ *   Create or change one mapping. Needs CAP_NET_ADMIN.
+ *   Takes:
+ *     L3DSR_A_FAMILY   u8, AF_INET or AF_INET6                    (required)
+ *     L3DSR_A_DSCP     u8, 1..63                                  (required)
+ *     L3DSR_A_VIP      binary, 4 bytes for AF_INET, 16 for AF_INET6,
+ *                      network byte order; the address the packet's
+ *                      destination is rewritten to. Must be a unicast
+ *                      address.                                   (required)
+ *     L3DSR_A_RIP      binary, as L3DSR_A_VIP: only packets whose original
+ *                      destination is this address are rewritten. (optional)
+ *     L3DSR_A_IFINDEX  u32: only packets that arrived on this device are
+ *                      rewritten. The device must exist in the namespace
+ *                      when the mapping is made.                  (optional)
+ *     L3DSR_A_FLAGS    u32, a set of L3DSR_F_* bits; unknown bits are
+ *                      refused.                                   (optional)
+ *   netlink flags, as `ip` uses them:
+ *     NLM_F_CREATE     create the mapping if the slot is empty; without it
+ *                      an empty slot is -ENOENT.
+ *     NLM_F_EXCL       the slot must be empty, else -EEXIST.
+ *     NLM_F_REPLACE    overwrite an existing mapping; its counters go on.
+ *     none of EXCL and REPLACE: an identical existing mapping is success and
+ *                      changes nothing (scripts may re-run); a different one
+ *                      is -EEXIST, the extack names L3DSR_A_DSCP.
+ *   Announces L3DSR_CMD_NEW_MAPPING on the "config" group when anything
+ *   changed.
+ *
+ * L3DSR_CMD_DEL_MAPPING
+ *   Delete one mapping. Needs CAP_NET_ADMIN.
+ *   Takes L3DSR_A_FAMILY and L3DSR_A_DSCP (required). -ENOENT if the slot is
+ *   empty. Announces L3DSR_CMD_DEL_MAPPING with the deleted mapping.
+ *
+ * L3DSR_CMD_GET_MAPPING
+ *   Read mappings. Does not need privilege.
+ *   doit: takes L3DSR_A_FAMILY and L3DSR_A_DSCP (required) and answers one
+ *         L3DSR_CMD_GET_MAPPING message describing it, or -ENOENT.
+ *   dump (NLM_F_DUMP): takes L3DSR_A_FAMILY (optional, else both families)
+ *         and answers one message per mapping, AF_INET first, by DSCP.
+ *   A mapping is described by L3DSR_A_FAMILY, L3DSR_A_DSCP, L3DSR_A_VIP,
+ *   L3DSR_A_FLAGS, L3DSR_A_RIP and L3DSR_A_IFINDEX (only when set), and its
+ *   counters L3DSR_A_PACKETS and L3DSR_A_BYTES (u64: packets rewritten and
+ *   their bytes from the IP header on).
+ *
+ * L3DSR_CMD_FLUSH_MAPPINGS
+ *   Delete every mapping of the namespace, or of one family when
+ *   L3DSR_A_FAMILY is given. Needs CAP_NET_ADMIN. Emptying an empty table is
+ *   success. Announces one L3DSR_CMD_DEL_MAPPING per deleted mapping.
+ *
+ * L3DSR_CMD_GET_STATS
+ *   Read the namespace's packet counters. Does not need privilege. Takes
+ *   nothing; answers L3DSR_A_STATS, a nest of enum l3dsr_stat attributes,
+ *   each a u64 summed over CPUs.
+ *
+ * Multicast group L3DSR_MCGRP_CONFIG ("config"): announces every change to
+ * the namespace's table, as described above. Joining it needs CAP_NET_ADMIN
+ * over the namespace, since it shows the table.
+ *
+ * Errors
+ *   -EINVAL      an attribute is missing, malformed or out of range; the
+ *                extack says which.
+ *   -EEXIST      the slot holds a different mapping (or any, with EXCL).
+ *   -ENOENT      no mapping in that slot (delete, get, change without
+ *                NLM_F_CREATE).
+ *   -ENODEV      L3DSR_A_IFINDEX names no device in the namespace.
+ *   -EPERM       a change without CAP_NET_ADMIN over the namespace.
+ *   -EMSGSIZE    only from a dump buffer too small; not seen by users of
+ *                libmnl-sized buffers.
+ *
+ * The API grows only by appending commands, attributes, flags and counters.
+ */
+#ifndef _UAPI_LINUX_L3DSR_H
+#define _UAPI_LINUX_L3DSR_H
+
+#define L3DSR_GENL_NAME		"l3dsr"
+#define L3DSR_GENL_VERSION	1
+#define L3DSR_MCGRP_CONFIG	"config"
+
+/* The DSCP field has six bits; 0 means unmarked and is never mapped. */
+#define L3DSR_DSCP_MIN		1
+#define L3DSR_DSCP_MAX		63
+
+enum l3dsr_cmd {
+	L3DSR_CMD_UNSPEC,
+	L3DSR_CMD_NEW_MAPPING,
+	L3DSR_CMD_DEL_MAPPING,
+	L3DSR_CMD_GET_MAPPING,
+	L3DSR_CMD_FLUSH_MAPPINGS,
+	L3DSR_CMD_GET_STATS,
+	__L3DSR_CMD_MAX
+};
+#define L3DSR_CMD_MAX (__L3DSR_CMD_MAX - 1)
+
+enum l3dsr_attr {
+	L3DSR_A_UNSPEC,
+	L3DSR_A_PAD,		/* alignment padding for u64 attributes */
+	L3DSR_A_FAMILY,		/* u8: AF_INET or AF_INET6 */
+	L3DSR_A_DSCP,		/* u8: 1..63 */
+	L3DSR_A_VIP,		/* binary: 4 or 16 bytes, network byte order */
+	L3DSR_A_RIP,		/* binary: 4 or 16 bytes, network byte order */
+	L3DSR_A_IFINDEX,	/* u32: ingress device */
+	L3DSR_A_FLAGS,		/* u32: L3DSR_F_* */
+	L3DSR_A_PACKETS,	/* u64, replies only */
+	L3DSR_A_BYTES,		/* u64, replies only */
+	L3DSR_A_STATS,		/* nest of enum l3dsr_stat, replies only */
+	__L3DSR_A_LAST
+};
+#define L3DSR_A_MAX (__L3DSR_A_LAST - 1)
+
+/*
+ * L3DSR_F_CLEAR_DSCP: after the rewrite, set the DSCP to 0 (ECN bits are
+ * kept), so that the marking the balancer used does not leak into the
+ * server's own policies or replies.
+ */
+enum l3dsr_flag {
+	L3DSR_F_CLEAR_DSCP = 1U << 0,
+	__L3DSR_F_ALL = L3DSR_F_CLEAR_DSCP
+};
+
+/*
+ * Namespace counters, each a u64 attribute inside L3DSR_A_STATS. Only packets
+ * whose DSCP is mapped are counted; all others are untouched and uncounted.
+ *
+ * L3DSR_STAT_REWRITTEN          packets whose destination became the VIP.
+ * L3DSR_STAT_REWRITTEN_FRAGMENTS of those, non-first IP fragments: only the
+ *                               IP header was rewritten, as they carry no
+ *                               transport header.
+ * L3DSR_STAT_SKIPPED_SCOPE      the mapping's device or RIP did not match;
+ *                               passed on untouched.
+ * L3DSR_STAT_SKIPPED_NOT_HOST   not addressed to this host at the link layer
+ *                               (broadcast, multicast); passed on untouched.
+ * L3DSR_STAT_SKIPPED_MALFORMED  a header was truncated or inconsistent;
+ *                               passed on untouched for the stack to judge.
+ * L3DSR_STAT_SKIPPED_ROUTING_HEADER IPv6 packets with a Routing header, whose
+ *                               destination is a waypoint and not the final
+ *                               destination; passed on untouched.
+ * L3DSR_STAT_DROPPED_UNWRITABLE the headers could not be made writable (out
+ *                               of memory). Dropped, since the server would
+ *                               otherwise answer from its RIP and the client
+ *                               could not match the reply.
+ */
+enum l3dsr_stat {
+	L3DSR_STAT_UNSPEC,
+	L3DSR_STAT_PAD,
+	L3DSR_STAT_REWRITTEN,
+	L3DSR_STAT_REWRITTEN_FRAGMENTS,
+	L3DSR_STAT_SKIPPED_SCOPE,
+	L3DSR_STAT_SKIPPED_NOT_HOST,
+	L3DSR_STAT_SKIPPED_MALFORMED,
+	L3DSR_STAT_SKIPPED_ROUTING_HEADER,
+	L3DSR_STAT_DROPPED_UNWRITABLE,
+	__L3DSR_STAT_LAST
+};
+#define L3DSR_STAT_MAX (__L3DSR_STAT_LAST - 1)
+
+#endif /* _UAPI_LINUX_L3DSR_H */
