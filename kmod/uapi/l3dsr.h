@@ -65,8 +65,8 @@
  *   Read mappings. Does not need privilege.
  *   doit: takes L3DSR_A_FAMILY and L3DSR_A_DSCP (required) and answers one
  *         L3DSR_CMD_GET_MAPPING message describing it, or -ENOENT.
- *   dump (NLM_F_DUMP): takes L3DSR_A_FAMILY (optional, else both families)
- *         and answers one message per mapping, AF_INET first, by DSCP.
+ *   dump (NLM_F_DUMP): takes nothing and answers one message per mapping,
+ *         AF_INET first, then by DSCP.
  *   A mapping is described by L3DSR_A_FAMILY, L3DSR_A_DSCP, L3DSR_A_VIP,
  *   L3DSR_A_FLAGS, L3DSR_A_RIP and L3DSR_A_IFINDEX (only when set), and its
  *   counters L3DSR_A_PACKETS and L3DSR_A_BYTES (u64: packets rewritten and

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters are per CPU so the packet path never shares a cache line or
+ * takes an atomic; readers sum them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/percpu.h>
+
+#include "l3dsr.h"
+
+/* Stable names: sysfs files and the tool's JSON keys. */
+const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {
+	[L3DSR_STAT_REWRITTEN]			= "rewritten",
+	[L3DSR_STAT_REWRITTEN_FRAGMENTS]	= "rewritten_fragments",
+	[L3DSR_STAT_SKIPPED_SCOPE]		= "skipped_scope",
+	[L3DSR_STAT_SKIPPED_NOT_HOST]		= "skipped_not_host",
+	[L3DSR_STAT_SKIPPED_MALFORMED]		= "skipped_malformed",
+	[L3DSR_STAT_SKIPPED_ROUTING_HEADER]	= "skipped_routing_header",
+	[L3DSR_STAT_DROPPED_UNWRITABLE]		= "dropped_unwritable",
+};
+
+void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum)
+{
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum) * __L3DSR_STAT_LAST);
+	for_each_possible_cpu(cpu) {
+		const struct l3dsr_net_stats *s = per_cpu_ptr(ln->stats, cpu);
+		u64 snap[__L3DSR_STAT_LAST];
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (i = 0; i < __L3DSR_STAT_LAST; i++)
+				snap[i] = u64_stats_read(&s->ctr[i]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+
+		for (i = 0; i < __L3DSR_STAT_LAST; i++)
+			sum[i] += snap[i];
+	}
+}
+
+void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,
+			     u64 *packets, u64 *bytes)
+{
+	int cpu;
+
+	*packets = 0;
+	*bytes = 0;
+	for_each_possible_cpu(cpu) {
+		const struct l3dsr_mapping_stats *s = per_cpu_ptr(m->stats, cpu);
+		unsigned int start;
+		u64 p, b;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			p = u64_stats_read(&s->packets);
+			b = u64_stats_read(&s->bytes);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+
+		*packets += p;
+		*bytes += b;
+	}
+}

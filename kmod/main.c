@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * l3dsr: the server side of layer-3 Direct Server Return. A packet whose
+ * DSCP is mapped has its destination rewritten to the mapped VIP before
+ * routing, so the local service receives it on the VIP and answers the
+ * client from the VIP directly.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "l3dsr.h"
+
+static int __init l3dsr_init(void)
+{
+	int err;
+
+	err = l3dsr_pernet_init();
+	if (err)
+		return err;
+	err = l3dsr_sysfs_init();
+	if (err)
+		goto err_pernet;
+	/* last: from here on userspace can change the tables */
+	err = l3dsr_genl_init();
+	if (err)
+		goto err_sysfs;
+
+	pr_info("version %s loaded\n", L3DSR_VERSION);
+	return 0;
+
+err_sysfs:
+	l3dsr_sysfs_exit();
+err_pernet:
+	l3dsr_pernet_exit();
+	return err;
+}
+
+static void __exit l3dsr_exit(void)
+{
+	l3dsr_genl_exit();
+	l3dsr_sysfs_exit();
+	l3dsr_pernet_exit();
+}
+
+module_init(l3dsr_init);
+module_exit(l3dsr_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Layer-3 Direct Server Return: DSCP to VIP destination rewrite");
+MODULE_VERSION(L3DSR_VERSION);
+MODULE_ALIAS_GENL_FAMILY(L3DSR_GENL_NAME);

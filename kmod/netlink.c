@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "l3dsr" generic netlink family: the only way the table is changed.
+ * The protocol is documented in uapi/l3dsr.h.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/netdevice.h>
+#include <linux/socket.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+
+#include "compat.h"
+#include "l3dsr.h"
+
+static const struct nla_policy l3dsr_new_policy[L3DSR_A_FLAGS + 1] = {
+	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },
+	[L3DSR_A_DSCP]		= { .type = NLA_U8 },
+	[L3DSR_A_VIP]		= { .type = NLA_BINARY,
+				    .len = sizeof(struct in6_addr) },
+	[L3DSR_A_RIP]		= { .type = NLA_BINARY,
+				    .len = sizeof(struct in6_addr) },
+	[L3DSR_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[L3DSR_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, __L3DSR_F_ALL),
+};
+
+static const struct nla_policy l3dsr_key_policy[L3DSR_A_DSCP + 1] = {
+	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },
+	[L3DSR_A_DSCP]		= { .type = NLA_U8 },
+};
+
+static const struct nla_policy l3dsr_flush_policy[L3DSR_A_FAMILY + 1] = {
+	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },
+};
+
+static struct genl_family l3dsr_genl_family;
+
+static int l3dsr_parse_family(struct genl_info *info, u8 *family)
+{
+	struct nlattr *attr = info->attrs[L3DSR_A_FAMILY];
+
+	*family = nla_get_u8(attr);
+	if (*family != AF_INET && *family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int l3dsr_parse_key(struct genl_info *info, u8 *family, u8 *dscp)
+{
+	struct nlattr *attr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, L3DSR_A_FAMILY) ||
+	    GENL_REQ_ATTR_CHECK(info, L3DSR_A_DSCP))
+		return -EINVAL;
+
+	err = l3dsr_parse_family(info, family);
+	if (err)
+		return err;
+
+	attr = info->attrs[L3DSR_A_DSCP];
+	*dscp = nla_get_u8(attr);
+	if (*dscp == 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "DSCP 0 is all unmarked traffic and cannot be mapped");
+		return -EINVAL;
+	}
+	if (*dscp > L3DSR_DSCP_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "DSCP must be 1 to 63");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool l3dsr_addr_is_unicast(u8 family, const union l3dsr_addr *a)
+{
+	if (family == AF_INET)
+		return !ipv4_is_multicast(a->ip) && !ipv4_is_lbcast(a->ip) &&
+		       !ipv4_is_zeronet(a->ip) && !ipv4_is_loopback(a->ip);
+	return !ipv6_addr_any(&a->in6) && !ipv6_addr_is_multicast(&a->in6) &&
+	       !ipv6_addr_loopback(&a->in6);
+}
+
+/* Separate messages per attribute, so that each one names what is wrong. */
+static int l3dsr_parse_addr(struct genl_info *info, int attrtype, u8 family,
+			    union l3dsr_addr *addr)
+{
+	struct nlattr *attr = info->attrs[attrtype];
+	size_t len = family == AF_INET ? sizeof(addr->ip) : sizeof(addr->in6);
+	bool vip = attrtype == L3DSR_A_VIP;
+
+	if (nla_len(attr) != len) {
+		if (vip)
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "VIP length does not match the family (4 bytes for AF_INET, 16 for AF_INET6)");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "RIP length does not match the family (4 bytes for AF_INET, 16 for AF_INET6)");
+		return -EINVAL;
+	}
+	memcpy(addr, nla_data(attr), len);
+	if (!l3dsr_addr_is_unicast(family, addr)) {
+		if (vip)
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "VIP must be a unicast address");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "RIP must be a unicast address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int l3dsr_parse_mapping(struct genl_info *info, struct l3dsr_mapping *m)
+{
+	struct nlattr **attrs = info->attrs;
+	int err;
+
+	err = l3dsr_parse_key(info, &m->family, &m->dscp);
+	if (err)
+		return err;
+
+	if (GENL_REQ_ATTR_CHECK(info, L3DSR_A_VIP))
+		return -EINVAL;
+	err = l3dsr_parse_addr(info, L3DSR_A_VIP, m->family, &m->vip);
+	if (err)
+		return err;
+
+	if (attrs[L3DSR_A_RIP]) {
+		err = l3dsr_parse_addr(info, L3DSR_A_RIP, m->family, &m->rip);
+		if (err)
+			return err;
+		m->match |= L3DSR_MATCH_RIP;
+	}
+
+	if (attrs[L3DSR_A_IFINDEX]) {
+		struct net *net = genl_info_net(info);
+		bool exists;
+
+		m->ifindex = nla_get_u32(attrs[L3DSR_A_IFINDEX]);
+		rcu_read_lock();
+		exists = dev_get_by_index_rcu(net, m->ifindex);
+		rcu_read_unlock();
+		if (!exists) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[L3DSR_A_IFINDEX],
+					    "no device with this ifindex in the namespace");
+			return -ENODEV;
+		}
+		m->match |= L3DSR_MATCH_DEV;
+	}
+
+	if (attrs[L3DSR_A_FLAGS])
+		m->flags = nla_get_u32(attrs[L3DSR_A_FLAGS]);
+	return 0;
+}
+
+static int l3dsr_fill_mapping(struct sk_buff *skb,
+			      const struct l3dsr_mapping *m,
+			      u32 portid, u32 seq, int flags, u8 cmd)
+{
+	size_t alen = m->family == AF_INET ? sizeof(m->vip.ip) :
+					     sizeof(m->vip.in6);
+	u64 packets, bytes;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &l3dsr_genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	l3dsr_mapping_stats_sum(m, &packets, &bytes);
+	if (nla_put_u8(skb, L3DSR_A_FAMILY, m->family) ||
+	    nla_put_u8(skb, L3DSR_A_DSCP, m->dscp) ||
+	    nla_put(skb, L3DSR_A_VIP, alen, &m->vip) ||
+	    nla_put_u32(skb, L3DSR_A_FLAGS, m->flags) ||
+	    ((m->match & L3DSR_MATCH_RIP) &&
+	     nla_put(skb, L3DSR_A_RIP, alen, &m->rip)) ||
+	    ((m->match & L3DSR_MATCH_DEV) &&
+	     nla_put_u32(skb, L3DSR_A_IFINDEX, m->ifindex)) ||
+	    nla_put_u64_64bit(skb, L3DSR_A_PACKETS, packets, L3DSR_A_PAD) ||
+	    nla_put_u64_64bit(skb, L3DSR_A_BYTES, bytes, L3DSR_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Tell the "config" group; a change is never undone for want of memory. */
+static void l3dsr_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
+			 u8 cmd)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&l3dsr_genl_family, ln->net, 0))
+		return;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (l3dsr_fill_mapping(skb, m, 0, 0, 0, cmd)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast_netns(&l3dsr_genl_family, ln->net, skb, 0, 0,
+				GFP_KERNEL);
+}
+
+static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	u16 nlflags = info->nlhdr->nlmsg_flags;
+	struct nlattr *dscp_attr = info->attrs[L3DSR_A_DSCP];
+	struct l3dsr_mapping *m, *old;
+	int err;
+
+	m = l3dsr_mapping_alloc();
+	if (!m)
+		return -ENOMEM;
+
+	err = l3dsr_parse_mapping(info, m);
+	if (err)
+		goto out_free;
+
+	mutex_lock(&l3dsr_config_lock);
+	old = l3dsr_mapping_get_locked(ln, m->family, m->dscp);
+	if (old) {
+		if (nlflags & NLM_F_EXCL) {
+			NL_SET_ERR_MSG_ATTR(info->extack, dscp_attr,
+					    "DSCP is already mapped");
+			err = -EEXIST;
+			goto out_unlock;
+		}
+		if (l3dsr_mapping_equal(old, m))
+			goto out_unlock;	/* nothing to change */
+		if (!(nlflags & NLM_F_REPLACE)) {
+			NL_SET_BAD_ATTR(info->extack, dscp_attr);
+			if (m->family == AF_INET)
+				L3DSR_SET_ERR_MSG_FMT(info->extack,
+						      "DSCP is already mapped differently; replace it",
+						      "DSCP %u is already mapped to %pI4; replace it",
+						      m->dscp, &old->vip.ip);
+			else
+				L3DSR_SET_ERR_MSG_FMT(info->extack,
+						      "DSCP is already mapped differently; replace it",
+						      "DSCP %u is already mapped to %pI6c; replace it",
+						      m->dscp, &old->vip.in6);
+			err = -EEXIST;
+			goto out_unlock;
+		}
+	} else if (!(nlflags & NLM_F_CREATE)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, dscp_attr,
+				    "no mapping for this DSCP, and NLM_F_CREATE not set");
+		err = -ENOENT;
+		goto out_unlock;
+	}
+
+	err = l3dsr_mapping_publish(ln, m, old);
+	if (err)
+		goto out_unlock;
+	l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
+	mutex_unlock(&l3dsr_config_lock);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&l3dsr_config_lock);
+out_free:
+	l3dsr_mapping_free(m);
+	return err;
+}
+
+static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_mapping *m;
+	u8 family, dscp;
+	int err;
+
+	err = l3dsr_parse_key(info, &family, &dscp);
+	if (err)
+		return err;
+
+	mutex_lock(&l3dsr_config_lock);
+	m = l3dsr_mapping_get_locked(ln, family, dscp);
+	if (!m) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
+				    "no mapping for this DSCP");
+		err = -ENOENT;
+	} else {
+		l3dsr_notify(ln, m, L3DSR_CMD_DEL_MAPPING);
+		l3dsr_mapping_remove(ln, m);
+	}
+	mutex_unlock(&l3dsr_config_lock);
+	return err;
+}
+
+static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_mapping *m;
+	struct sk_buff *reply;
+	u8 family, dscp;
+	int err;
+
+	err = l3dsr_parse_key(info, &family, &dscp);
+	if (err)
+		return err;
+
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+
+	mutex_lock(&l3dsr_config_lock);
+	m = l3dsr_mapping_get_locked(ln, family, dscp);
+	if (!m) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
+				    "no mapping for this DSCP");
+		err = -ENOENT;
+	} else {
+		err = l3dsr_fill_mapping(reply, m, info->snd_portid,
+					 info->snd_seq, 0,
+					 L3DSR_CMD_GET_MAPPING);
+	}
+	mutex_unlock(&l3dsr_config_lock);
+
+	if (err) {
+		nlmsg_free(reply);
+		return err;
+	}
+	return genlmsg_reply(reply, info);
+}
+
+/* cb->args[0]: the next slot to send, IPv4 slots first. */
+static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(sock_net(skb->sk));
+	unsigned long pos;
+
+	mutex_lock(&l3dsr_config_lock);
+	for (pos = cb->args[0]; pos < 2 * L3DSR_NR_SLOTS; pos++) {
+		u8 family = pos < L3DSR_NR_SLOTS ? AF_INET : AF_INET6;
+		struct l3dsr_mapping *m;
+
+		m = l3dsr_mapping_get_locked(ln, family, pos % L3DSR_NR_SLOTS);
+		if (!m)
+			continue;
+		if (l3dsr_fill_mapping(skb, m, NETLINK_CB(cb->skb).portid,
+				       cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				       L3DSR_CMD_GET_MAPPING))
+			break;
+	}
+	mutex_unlock(&l3dsr_config_lock);
+	cb->args[0] = pos;
+	return skb->len;
+}
+
+static void l3dsr_flush_family(struct l3dsr_net *ln, u8 family)
+{
+	struct l3dsr_mapping *m;
+	unsigned int dscp;
+
+	for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
+		m = l3dsr_mapping_get_locked(ln, family, dscp);
+		if (!m)
+			continue;
+		l3dsr_notify(ln, m, L3DSR_CMD_DEL_MAPPING);
+		l3dsr_mapping_remove(ln, m);
+	}
+}
+
+static int l3dsr_nl_flush_mappings(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	u8 family = AF_UNSPEC;
+	int err;
+
+	if (info->attrs[L3DSR_A_FAMILY]) {
+		err = l3dsr_parse_family(info, &family);
+		if (err)
+			return err;
+	}
+
+	mutex_lock(&l3dsr_config_lock);
+	if (family != AF_INET6)
+		l3dsr_flush_family(ln, AF_INET);
+	if (family != AF_INET)
+		l3dsr_flush_family(ln, AF_INET6);
+	mutex_unlock(&l3dsr_config_lock);
+	return 0;
+}
+
+static int l3dsr_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	u64 sum[__L3DSR_STAT_LAST];
+	struct sk_buff *reply;
+	struct nlattr *nest;
+	void *hdr;
+	int i;
+
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+
+	hdr = genlmsg_put_reply(reply, info, &l3dsr_genl_family, 0,
+				L3DSR_CMD_GET_STATS);
+	if (!hdr)
+		goto nla_put_failure;
+	nest = nla_nest_start(reply, L3DSR_A_STATS);
+	if (!nest)
+		goto nla_put_failure;
+
+	l3dsr_stats_sum(ln, sum);
+	for (i = L3DSR_STAT_REWRITTEN; i < __L3DSR_STAT_LAST; i++)
+		if (nla_put_u64_64bit(reply, i, sum[i], L3DSR_STAT_PAD))
+			goto nla_put_failure;
+
+	nla_nest_end(reply, nest);
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+nla_put_failure:
+	nlmsg_free(reply);
+	return -EMSGSIZE;
+}
+
+static const struct genl_ops l3dsr_genl_ops[] = {
+	{
+		.cmd = L3DSR_CMD_NEW_MAPPING,
+		.doit = l3dsr_nl_new_mapping,
+		.policy = l3dsr_new_policy,
+		.maxattr = ARRAY_SIZE(l3dsr_new_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = L3DSR_CMD_DEL_MAPPING,
+		.doit = l3dsr_nl_del_mapping,
+		.policy = l3dsr_key_policy,
+		.maxattr = ARRAY_SIZE(l3dsr_key_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = L3DSR_CMD_GET_MAPPING,
+		.doit = l3dsr_nl_get_mapping,
+		.dumpit = l3dsr_nl_dump_mappings,
+		.policy = l3dsr_key_policy,
+		.maxattr = ARRAY_SIZE(l3dsr_key_policy) - 1,
+	},
+	{
+		.cmd = L3DSR_CMD_FLUSH_MAPPINGS,
+		.doit = l3dsr_nl_flush_mappings,
+		.policy = l3dsr_flush_policy,
+		.maxattr = ARRAY_SIZE(l3dsr_flush_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		/* no policy: any attribute is refused */
+		.cmd = L3DSR_CMD_GET_STATS,
+		.doit = l3dsr_nl_get_stats,
+	},
+};
+
+static const struct genl_multicast_group l3dsr_genl_mcgrps[] = {
+	/* the table of a namespace is for its administrators to watch */
+	{ .name = L3DSR_MCGRP_CONFIG, .flags = GENL_MCAST_CAP_NET_ADMIN },
+};
+
+static struct genl_family l3dsr_genl_family __ro_after_init = {
+	.name = L3DSR_GENL_NAME,
+	.version = L3DSR_GENL_VERSION,
+	.module = THIS_MODULE,
+	.netnsok = true,
+	/* changes are serialised by l3dsr_config_lock, not by genl */
+	.parallel_ops = true,
+	.ops = l3dsr_genl_ops,
+	.n_ops = ARRAY_SIZE(l3dsr_genl_ops),
+	.mcgrps = l3dsr_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(l3dsr_genl_mcgrps),
+};
+
+int __init l3dsr_genl_init(void)
+{
+	return genl_register_family(&l3dsr_genl_family);
+}
+
+void l3dsr_genl_exit(void)
+{
+	genl_unregister_family(&l3dsr_genl_family);
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-namespace table: one slot per DSCP and address family, read by the
+ * packet hook under RCU and changed only under l3dsr_config_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <net/netns/generic.h>
+
+#include "l3dsr.h"
+
+DEFINE_MUTEX(l3dsr_config_lock);
+
+static unsigned int l3dsr_net_id __read_mostly;
+
+struct l3dsr_net *l3dsr_pernet(struct net *net)
+{
+	return net_generic(net, l3dsr_net_id);
+}
+
+struct l3dsr_table *l3dsr_table(struct l3dsr_net *ln, u8 family)
+{
+	return family == AF_INET ? &ln->ipv4 : &ln->ipv6;
+}
+
+struct l3dsr_mapping *l3dsr_mapping_alloc(void)
+{
+	return kzalloc(sizeof(struct l3dsr_mapping), GFP_KERNEL);
+}
+
+void l3dsr_mapping_free(struct l3dsr_mapping *m)
+{
+	if (m->owns_stats)
+		free_percpu(m->stats);
+	kfree(m);
+}
+
+static void l3dsr_mapping_free_rcu(struct rcu_head *head)
+{
+	l3dsr_mapping_free(container_of(head, struct l3dsr_mapping, rcu));
+}
+
+bool l3dsr_mapping_equal(const struct l3dsr_mapping *a,
+			 const struct l3dsr_mapping *b)
+{
+	size_t alen = a->family == AF_INET ? sizeof(a->vip.ip) :
+					     sizeof(a->vip.in6);
+
+	return a->family == b->family && a->dscp == b->dscp &&
+	       a->flags == b->flags && a->match == b->match &&
+	       !memcmp(&a->vip, &b->vip, alen) &&
+	       (!(a->match & L3DSR_MATCH_RIP) ||
+		!memcmp(&a->rip, &b->rip, alen)) &&
+	       (!(a->match & L3DSR_MATCH_DEV) || a->ifindex == b->ifindex);
+}
+
+struct l3dsr_mapping *l3dsr_mapping_get_locked(struct l3dsr_net *ln,
+					       u8 family, u8 dscp)
+{
+	return rcu_dereference_protected(l3dsr_table(ln, family)->slot[dscp],
+					 lockdep_is_held(&l3dsr_config_lock));
+}
+
+/*
+ * Put @m into its slot, in place of @old (NULL if the slot is empty). A
+ * replacement inherits the counters of the mapping it replaces. Either
+ * everything is done or, on error, nothing is and @m stays the caller's.
+ */
+int l3dsr_mapping_publish(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+			  struct l3dsr_mapping *old)
+{
+	struct l3dsr_table *table = l3dsr_table(ln, m->family);
+	int err;
+
+	lockdep_assert_held(&l3dsr_config_lock);
+
+	if (old) {
+		m->stats = old->stats;
+		m->owns_stats = true;
+		old->owns_stats = false;
+		rcu_assign_pointer(table->slot[m->dscp], m);
+		call_rcu(&old->rcu, l3dsr_mapping_free_rcu);
+		return 0;
+	}
+
+	m->stats = netdev_alloc_pcpu_stats(struct l3dsr_mapping_stats);
+	if (!m->stats)
+		return -ENOMEM;
+	m->owns_stats = true;
+
+	if (!table->count) {
+		err = l3dsr_hook_attach(ln, m->family);
+		if (err)
+			goto err_free_stats;
+	}
+
+	rcu_assign_pointer(table->slot[m->dscp], m);
+	table->count++;
+	l3dsr_sysfs_mapping_added(ln, m);
+	return 0;
+
+err_free_stats:
+	free_percpu(m->stats);
+	m->stats = NULL;
+	m->owns_stats = false;
+	return err;
+}
+
+void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m)
+{
+	struct l3dsr_table *table = l3dsr_table(ln, m->family);
+
+	lockdep_assert_held(&l3dsr_config_lock);
+
+	RCU_INIT_POINTER(table->slot[m->dscp], NULL);
+	l3dsr_sysfs_mapping_removed(ln, m);
+	if (!--table->count)
+		l3dsr_hook_detach(ln, m->family);
+	call_rcu(&m->rcu, l3dsr_mapping_free_rcu);
+}
+
+static int __net_init l3dsr_net_init(struct net *net)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(net);
+
+	ln->net = net;
+	ln->stats = netdev_alloc_pcpu_stats(struct l3dsr_net_stats);
+	if (!ln->stats)
+		return -ENOMEM;
+	return 0;
+}
+
+static void l3dsr_table_flush(struct l3dsr_net *ln, u8 family)
+{
+	struct l3dsr_mapping *m;
+	unsigned int dscp;
+
+	for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
+		m = l3dsr_mapping_get_locked(ln, family, dscp);
+		if (m)
+			l3dsr_mapping_remove(ln, m);
+	}
+}
+
+/*
+ * Unhooking happens before the core's grace period that separates pre_exit
+ * from exit, so by exit no packet can still be reading this namespace's state.
+ */
+static void __net_exit l3dsr_net_pre_exit(struct net *net)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(net);
+
+	mutex_lock(&l3dsr_config_lock);
+	l3dsr_table_flush(ln, AF_INET);
+	l3dsr_table_flush(ln, AF_INET6);
+	mutex_unlock(&l3dsr_config_lock);
+}
+
+static void __net_exit l3dsr_net_exit(struct net *net)
+{
+	free_percpu(l3dsr_pernet(net)->stats);
+}
+
+static struct pernet_operations l3dsr_net_ops = {
+	.init = l3dsr_net_init,
+	.pre_exit = l3dsr_net_pre_exit,
+	.exit = l3dsr_net_exit,
+	.id = &l3dsr_net_id,
+	.size = sizeof(struct l3dsr_net),
+};
+
+int l3dsr_pernet_init(void)
+{
+	return register_pernet_subsys(&l3dsr_net_ops);
+}
+
+void l3dsr_pernet_exit(void)
+{
+	unregister_pernet_subsys(&l3dsr_net_ops);
+	/* mappings are freed by RCU callbacks that live in this module */
+	rcu_barrier();
+}
