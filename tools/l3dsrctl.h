@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef L3DSRCTL_H
+#define L3DSRCTL_H
+
+#include <stdbool.h>
+
+#include "netlink.h"
+
+#define PROG_NAME "l3dsrctl"
+
+/* Exit statuses: 0 success, 1 the request failed, 2 the command line is bad. */
+#define EXIT_OK		0
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+
+struct ctl;
+
+struct subcommand {
+	const char *name;
+	int (*handler)(const struct ctl *ctl, int argc, char *argv[]);
+	const char *args;	/* the arguments, as the one-line usage shows */
+	const char *summary;
+};
+
+/* What the global options asked for, and the subcommand being run. */
+struct ctl {
+	const struct subcommand *cmd;
+	int family;		/* AF_UNSPEC, or AF_INET / AF_INET6 from -4/-6 */
+	bool json;
+	const char *netns;	/* NULL: the caller's own namespace */
+};
+
+/* Print "l3dsrctl: COMMAND: message" and the command's one-line usage. */
+int usage_error(const struct ctl *ctl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print "l3dsrctl: COMMAND: message" and return EXIT_FAILED. */
+int fail(const struct ctl *ctl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Reject any argument for a command that takes none. */
+int expect_no_arguments(const struct ctl *ctl, int argc, char *argv[]);
+
+/*
+ * Enter the namespace given with -n and open the l3dsr family there.
+ * Returns EXIT_OK, or an exit status after printing why it failed.
+ */
+int ctl_open(const struct ctl *ctl, struct l3dsr_nl *nl);
+
+const char *family_name(int family);
+
+int netns_enter(const char *name);
+
+int cmd_add_mapping(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_replace_mapping(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_del_mapping(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_show(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_flush(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_stats(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_monitor(const struct ctl *ctl, int argc, char *argv[]);
+
+#endif

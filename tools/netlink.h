@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef L3DSRCTL_NETLINK_H
+#define L3DSRCTL_NETLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/genetlink.h>
+#include <libmnl/libmnl.h>
+
+/* Every request we build is a few attributes: this leaves ample room. */
+#define NL_REQUEST_SIZE 512
+
+/* How a request ended, with what the kernel said about it. */
+struct nl_status {
+	int error;		/* 0, or the errno of the failure */
+	bool interrupted;	/* a dump raced with a change: retry it */
+	char message[256];	/* the kernel's extended ACK message, or "" */
+	const char *attribute;	/* the request attribute it blamed, or NULL */
+	const char *missing;	/* a required attribute it lacked, or NULL */
+};
+
+struct l3dsr_nl {
+	struct mnl_socket *sock;
+	const char *cmd;	/* the subcommand, named in every message */
+	unsigned int portid;
+	unsigned int seq;
+	uint16_t family_id;
+	uint32_t config_group;	/* 0 if the family announced no such group */
+};
+
+/*
+ * Open a generic netlink socket in the current network namespace and
+ * resolve the l3dsr family, which loads the module when it can be loaded.
+ * Prints the reason and returns -1 on failure.
+ */
+int nl_open(struct l3dsr_nl *nl, const char *cmd);
+void nl_close(struct l3dsr_nl *nl);
+
+/* Start an l3dsr request in buf (NL_REQUEST_SIZE bytes). */
+struct nlmsghdr *nl_request(struct l3dsr_nl *nl, void *buf, uint8_t genl_cmd,
+			    uint16_t flags);
+
+/*
+ * Send req and read until its ACK or, for a dump, its end. Every reply
+ * carrying data is handed to cb. Returns 0, or -1 with st describing the
+ * error. Warnings the kernel attaches to a successful ACK are printed.
+ */
+int nl_transact(struct l3dsr_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
+		void *data, struct nl_status *st);
+
+/* Print "l3dsrctl: COMMAND: <strerror>: <extack message> ..." for st. */
+void nl_report(const struct l3dsr_nl *nl, const struct nl_status *st);
+
+/* Join the "config" multicast group. Prints the reason on failure. */
+int nl_join_config(struct l3dsr_nl *nl);
+
+/*
+ * Hand every l3dsr notification to cb until cb stops or the socket fails.
+ * Returns 0 when cb stopped, -1 when receiving failed (printed here) or cb
+ * returned MNL_CB_ERROR (cb says why).
+ */
+int nl_listen(struct l3dsr_nl *nl, mnl_cb_t cb, void *data);
+
+/* The payload attributes of an l3dsr message, past its genl header. */
+#define nl_for_each_attr(attr, nlh) \
+	mnl_attr_for_each(attr, nlh, GENL_HDRLEN)
+
+/* A u64 counter; accepts the 4-byte form too, as nla_put_uint may send it. */
+bool nl_attr_get_counter(const struct nlattr *attr, uint64_t *value);
+
+#endif

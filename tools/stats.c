@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* stats: the namespace's packet counters. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "l3dsr.h"
+#include "json.h"
+#include "l3dsrctl.h"
+#include "netlink.h"
+
+/* The names sysfs, JSON and text output share, in enum order. */
+static const char *const stat_names[L3DSR_STAT_MAX + 1] = {
+	[L3DSR_STAT_REWRITTEN] = "rewritten",
+	[L3DSR_STAT_REWRITTEN_FRAGMENTS] = "rewritten_fragments",
+	[L3DSR_STAT_SKIPPED_SCOPE] = "skipped_scope",
+	[L3DSR_STAT_SKIPPED_NOT_HOST] = "skipped_not_host",
+	[L3DSR_STAT_SKIPPED_MALFORMED] = "skipped_malformed",
+	[L3DSR_STAT_SKIPPED_ROUTING_HEADER] = "skipped_routing_header",
+	[L3DSR_STAT_DROPPED_UNWRITABLE] = "dropped_unwritable",
+};
+
+struct stats {
+	uint64_t values[L3DSR_STAT_MAX + 1];
+	bool received;
+};
+
+static int on_stats(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr, *counter;
+	struct stats *stats = data;
+	unsigned int type;
+
+	nl_for_each_attr(attr, nlh) {
+		if (mnl_attr_get_type(attr) != L3DSR_A_STATS)
+			continue;
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+			goto malformed;
+		mnl_attr_for_each_nested(counter, attr) {
+			type = mnl_attr_get_type(counter);
+			/* Counters of a newer module are not ours to name. */
+			if (type > L3DSR_STAT_MAX || !stat_names[type])
+				continue;
+			if (!nl_attr_get_counter(counter, &stats->values[type]))
+				goto malformed;
+		}
+		stats->received = true;
+	}
+	return MNL_CB_OK;
+
+malformed:
+	errno = EBADMSG;
+	return MNL_CB_ERROR;
+}
+
+static void print_stats(const struct ctl *ctl, const struct stats *stats)
+{
+	struct json json;
+	unsigned int i;
+
+	if (!ctl->json) {
+		for (i = 0; i <= L3DSR_STAT_MAX; i++)
+			if (stat_names[i])
+				printf("%s %" PRIu64 "\n", stat_names[i],
+				       stats->values[i]);
+		return;
+	}
+
+	/* Every key is written, zero if the kernel left it out. */
+	json_init(&json, stdout);
+	json_object_begin(&json);
+	for (i = 0; i <= L3DSR_STAT_MAX; i++)
+		if (stat_names[i])
+			json_member_u64(&json, stat_names[i], stats->values[i]);
+	json_object_end(&json);
+	putchar('\n');
+}
+
+int cmd_stats(const struct ctl *ctl, int argc, char *argv[])
+{
+	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
+	struct stats stats = { { 0 }, false };
+	struct nl_status st;
+	struct l3dsr_nl nl;
+	struct nlmsghdr *nlh;
+	int status;
+
+	status = expect_no_arguments(ctl, argc, argv);
+	if (status)
+		return status;
+	if (ctl->family != AF_UNSPEC)
+		return usage_error(ctl,
+				   "-4 and -6 do not apply: the counters cover both families");
+	status = ctl_open(ctl, &nl);
+	if (status)
+		return status;
+
+	nlh = nl_request(&nl, buf, L3DSR_CMD_GET_STATS, NLM_F_ACK);
+	if (nl_transact(&nl, nlh, on_stats, &stats, &st) < 0) {
+		nl_report(&nl, &st);
+		status = EXIT_FAILED;
+	} else if (!stats.received) {
+		status = fail(ctl, "the kernel answered without counters");
+	} else {
+		print_stats(ctl, &stats);
+	}
+	nl_close(&nl);
+	return status;
+}
