@@ -1,0 +1,573 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Variables set here are for the scripts that source this file, and results
+# go back through namerefs: SC2034 cannot see either use.
+# shellcheck disable=SC2034
+#
+# Shared helpers for the l3dsr selftests: TAP output, network namespaces with
+# unique names, a cleanup stack run on exit, command tracing (VERBOSE=1),
+# waiting for listeners, reading counters, and the balancer topology that the
+# end-to-end test and the demo share.
+#
+# A test script sources this file, calls tap_begin, records one TAP line per
+# assertion and ends with tap_end, which exits 0 (all passed), 1 (something
+# failed) or 4 (skipped, the kselftest convention).
+
+set -u
+
+# Real tools first: in a busybox guest the applets of the same name (ip
+# without netns support, for one) must not win.
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+export PATH
+
+readonly KSFT_PASS=0
+readonly KSFT_FAIL=1
+readonly KSFT_SKIP=4
+
+SELFTESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly SELFTESTS_DIR
+readonly PEER="$SELFTESTS_DIR/l3dsr_peer"
+L3DSRCTL=${L3DSRCTL:-l3dsrctl}
+VERBOSE=${VERBOSE:-0}
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+
+readonly STAT_NAMES=(rewritten rewritten_fragments skipped_scope
+	skipped_not_host skipped_malformed skipped_routing_header
+	dropped_unwritable)
+
+# ---------------------------------------------------------------- TAP output
+
+tap_count=0
+tap_failed=0
+tap_passed=0
+tap_skipped=0
+
+tap_begin()
+{
+	echo "TAP version 13"
+}
+
+# note MESSAGE...: a diagnostic line, never mistaken for a result.
+note()
+{
+	local line
+
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<< "$*"
+}
+
+pass()
+{
+	tap_count=$((tap_count + 1))
+	tap_passed=$((tap_passed + 1))
+	echo "ok $tap_count - $1"
+}
+
+# fail DESCRIPTION [WHY...]: WHY is printed as diagnostics under the line.
+fail()
+{
+	local desc=$1
+
+	shift
+	tap_count=$((tap_count + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_count - $desc"
+	[ $# -gt 0 ] && note "$*"
+	return 0
+}
+
+skip()
+{
+	tap_count=$((tap_count + 1))
+	tap_skipped=$((tap_skipped + 1))
+	echo "ok $tap_count - $1 # SKIP ${2:-}"
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check()
+{
+	local desc=$1 out rc
+
+	shift
+	trace "$@"
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc" "exit $rc from: $*"$'\n'"$out"
+	return 1
+}
+
+# check_fails DESCRIPTION COMMAND...: passes when COMMAND fails.
+check_fails()
+{
+	local desc=$1 out rc
+
+	shift
+	trace "$@"
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc" "unexpected success of: $*"$'\n'"$out"
+	return 1
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq()
+{
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "expected '$2', got '$3'"
+	return 1
+}
+
+# check_gt DESCRIPTION LIMIT ACTUAL: ACTUAL must be a number above LIMIT.
+check_gt()
+{
+	if [[ "$3" =~ ^[0-9]+$ ]] && [ "$3" -gt "$2" ]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "expected a number above $2, got '$3'"
+	return 1
+}
+
+# check_contains DESCRIPTION NEEDLE HAYSTACK
+check_contains()
+{
+	if [[ "$3" == *"$2"* ]]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "expected to find '$2' in:"$'\n'"$3"
+	return 1
+}
+
+# tap_end: the plan, a summary, and the kselftest exit status.
+tap_end()
+{
+	echo "1..$tap_count"
+	note "$TEST_NAME: pass $tap_passed fail $tap_failed skip $tap_skipped"
+	if [ "$tap_failed" -gt 0 ]; then
+		exit "$KSFT_FAIL"
+	fi
+	if [ "$tap_passed" -eq 0 ] && [ "$tap_skipped" -gt 0 ]; then
+		exit "$KSFT_SKIP"
+	fi
+	exit "$KSFT_PASS"
+}
+
+# skip_all REASON: nothing in this script can run here.
+skip_all()
+{
+	echo "1..0 # SKIP $*"
+	exit "$KSFT_SKIP"
+}
+
+# ------------------------------------------------------ running and cleanup
+
+trace()
+{
+	[ "$VERBOSE" = 1 ] && note "+ $*"
+	return 0
+}
+
+# run COMMAND...: run it, traced when VERBOSE=1.
+run()
+{
+	trace "$@"
+	"$@"
+}
+
+# in_ns NS COMMAND...: run COMMAND in namespace NS ("" is the initial one).
+in_ns()
+{
+	local ns=$1
+
+	shift
+	if [ -n "$ns" ]; then
+		run ip netns exec "$ns" "$@"
+	else
+		run "$@"
+	fi
+}
+
+# Cleanup actions run last-in first-out when the script exits, whatever the
+# reason, so a failed assertion never leaves state for the next script.
+cleanup_actions=()
+background_pids=()
+
+defer()
+{
+	cleanup_actions+=("$*")
+}
+
+run_cleanup()
+{
+	local i pid
+
+	for pid in "${background_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${background_pids[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	background_pids=()
+	for ((i = ${#cleanup_actions[@]} - 1; i >= 0; i--)); do
+		trace "${cleanup_actions[i]}"
+		eval "${cleanup_actions[i]}" >/dev/null 2>&1
+	done
+	cleanup_actions=()
+}
+
+trap run_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# background VAR COMMAND...: start COMMAND in the background, store its pid
+# in VAR; it is killed at exit if still running.
+background()
+{
+	local -n pid_var=$1
+
+	shift
+	trace "$* &"
+	"$@" &
+	pid_var=$!
+	background_pids+=("$pid_var")
+}
+
+# stop_background PID: kill and reap it now.
+stop_background()
+{
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# scratch_dir VAR: a private temporary directory removed at exit.
+scratch_dir()
+{
+	local -n dir_var=$1
+
+	dir_var=$(mktemp -d "/tmp/$TEST_NAME.XXXXXX") || return 1
+	# shellcheck disable=SC2016 # expanded now, on purpose
+	defer "rm -rf '$dir_var'"
+}
+
+# ns_new VAR ROLE: create a namespace named after the test, the role and
+# this shell, with lo up; removed at exit.
+ns_new()
+{
+	local -n ns_var=$1
+	local name="l3dsr-$TEST_NAME-$2-$$"
+
+	run ip netns add "$name" || return 1
+	defer "ip netns del '$name'"
+	ip -n "$name" link set lo up
+	ns_var=$name
+}
+
+# sysctl_set NS KEY=VALUE...: through /proc/sys, which shows the namespace
+# of whoever opens it, so no sysctl program is needed in the guest.
+sysctl_set()
+{
+	local ns=$1 setting path
+
+	shift
+	for setting in "$@"; do
+		path=/proc/sys/${setting%%=*}
+		path=${path//./\/}
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		in_ns "$ns" bash -c 'printf "%s\n" "$2" > "$1"' _ \
+			"$path" "${setting#*=}" || return 1
+	done
+}
+
+# wait_until TIMEOUT_TENTHS COMMAND...: poll COMMAND every 0.1 s.
+wait_until()
+{
+	local tries=$1
+
+	shift
+	while [ "$tries" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+listening()
+{
+	local ns=$1 proto=$2 port=$3 flag=t
+
+	[ "$proto" = udp ] && flag=u
+	in_ns "$ns" ss -Hln"$flag" "sport = :$port" 2>/dev/null | grep -q .
+}
+
+# wait_listener NS tcp|udp PORT: until something listens there (10 s).
+wait_listener()
+{
+	if ! wait_until 100 listening "$@"; then
+		note "nothing listens on $2 port $3 in '${1:-init}'"
+		return 1
+	fi
+}
+
+# --------------------------------------------------------------- counters
+
+# nft_counter NS FAMILY TABLE COUNTER packets|bytes
+nft_counter()
+{
+	in_ns "$1" nft -j list counter "$2" "$3" "$4" |
+		jq -e ".nftables[] | select(.counter) | .counter.$5"
+}
+
+# l3dsr_stat NAME [NS]: one namespace counter, from l3dsrctl stats -j.
+l3dsr_stat()
+{
+	local args=()
+
+	[ -n "${2:-}" ] && args=(-n "$2")
+	run "$L3DSRCTL" "${args[@]}" -j stats | jq -e ".$1"
+}
+
+# mapping_field inet|inet6 DSCP FIELD [NS]: one key of a show -j entry.
+mapping_field()
+{
+	local args=()
+
+	[ -n "${4:-}" ] && args=(-n "$4")
+	run "$L3DSRCTL" "${args[@]}" -j show |
+		jq -e --arg family "$1" --argjson dscp "$2" \
+		".[] | select(.family == \$family and .dscp == \$dscp) | .$3"
+}
+
+# delta AFTER BEFORE: AFTER - BEFORE, or "unreadable" if either is not a
+# number (a failed read must fail the assertion, not abort the script).
+delta()
+{
+	if [[ "$1" =~ ^[0-9]+$ ]] && [[ "$2" =~ ^[0-9]+$ ]]; then
+		echo $(($1 - $2))
+	else
+		echo "unreadable ('$1' - '$2')"
+	fi
+}
+
+# sysfs_mapping_dir inet|inet6 DSCP
+sysfs_mapping_dir()
+{
+	local family=ipv4
+
+	[ "$1" = inet6 ] && family=ipv6
+	echo "/sys/kernel/l3dsr/mappings/$family/$2"
+}
+
+# ------------------------------------------------------- preconditions
+
+require_root()
+{
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+}
+
+require_cmds()
+{
+	local cmd
+
+	for cmd in "$@"; do
+		command -v "$cmd" >/dev/null || skip_all "needs $cmd"
+	done
+}
+
+# require_l3dsr: the tool, the helper and a loadable module.
+require_l3dsr()
+{
+	require_root
+	require_cmds ip ss nft jq "$L3DSRCTL"
+	[ -x "$PEER" ] || skip_all "needs $PEER (run make in selftests/)"
+	modprobe l3dsr 2>/dev/null || [ -d /sys/kernel/l3dsr ] ||
+		skip_all "the l3dsr module cannot be loaded"
+	modprobe veth 2>/dev/null
+	modprobe nf_tables 2>/dev/null
+	return 0
+}
+
+# ------------------------------------------------ the balancer topology
+#
+# Drawn at the top of l3dsr_e2e.sh. The router sends the VIP to the lb. The
+# lb, stateless like a hardware balancer, marks DSCP 10, rewrites the
+# destination to the RIP and hands the packet back to the router, which
+# delivers it to the server (the initial namespace). The server answers from
+# the VIP straight to the client through the router.
+
+readonly VIP4=211.115.115.100
+readonly VIP6=2001:db8:ffff::100
+readonly RIP4=192.0.2.10
+readonly RIP6=2001:db8:192::10
+readonly RIP4_OTHER=192.0.2.11
+readonly RIP6_OTHER=2001:db8:192::11
+readonly CLIENT4=198.51.100.2
+readonly CLIENT6=2001:db8:100::2
+readonly DSCP=10
+# DSCP 10 in the traffic class byte, for senders that bypass the lb.
+readonly DSCP_TOS=0x28
+
+NS_CLIENT=
+NS_ROUTER=
+NS_LB=
+# The server's end of its link lives in the initial namespace; unique so a
+# leftover from a killed run cannot collide.
+SERVER_IF=l3dsr$$
+
+# family_vars inet|inet6: VIP, RIP, RIP_OTHER and CLIENT of the family.
+family_vars()
+{
+	if [ "$1" = inet ]; then
+		VIP=$VIP4 RIP=$RIP4 RIP_OTHER=$RIP4_OTHER CLIENT=$CLIENT4
+	else
+		VIP=$VIP6 RIP=$RIP6 RIP_OTHER=$RIP6_OTHER CLIENT=$CLIENT6
+	fi
+}
+
+# url_host ADDR: ADDR as it goes in a URL.
+url_host()
+{
+	case $1 in
+	*:*) echo "[$1]" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+forwarding_ns()
+{
+	sysctl_set "$1" net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+}
+
+# topo_setup: build the drawing above. Returns non-zero if any step failed.
+topo_setup()
+{
+	ns_new NS_CLIENT client &&
+	ns_new NS_ROUTER router &&
+	ns_new NS_LB lb || return 1
+	forwarding_ns "$NS_ROUTER" && forwarding_ns "$NS_LB" || return 1
+
+	run ip -n "$NS_CLIENT" link add eth0 type veth \
+		peer name r-client netns "$NS_ROUTER" &&
+	run ip -n "$NS_LB" link add eth0 type veth \
+		peer name r-lb netns "$NS_ROUTER" &&
+	run ip link add "$SERVER_IF" type veth \
+		peer name r-server netns "$NS_ROUTER" || return 1
+	defer "ip link del '$SERVER_IF'"
+
+	run ip -n "$NS_CLIENT" addr add $CLIENT4/24 dev eth0 &&
+	run ip -n "$NS_CLIENT" addr add $CLIENT6/64 dev eth0 nodad &&
+	run ip -n "$NS_ROUTER" addr add 198.51.100.1/24 dev r-client &&
+	run ip -n "$NS_ROUTER" addr add 2001:db8:100::1/64 dev r-client nodad &&
+	run ip -n "$NS_ROUTER" addr add 203.0.113.1/24 dev r-lb &&
+	run ip -n "$NS_ROUTER" addr add 2001:db8:203::1/64 dev r-lb nodad &&
+	run ip -n "$NS_ROUTER" addr add 192.0.2.1/24 dev r-server &&
+	run ip -n "$NS_ROUTER" addr add 2001:db8:192::1/64 dev r-server nodad &&
+	run ip -n "$NS_LB" addr add 203.0.113.2/24 dev eth0 &&
+	run ip -n "$NS_LB" addr add 2001:db8:203::2/64 dev eth0 nodad &&
+	run ip addr add $RIP4/24 dev "$SERVER_IF" &&
+	run ip addr add $RIP4_OTHER/24 dev "$SERVER_IF" &&
+	run ip addr add $RIP6/64 dev "$SERVER_IF" nodad &&
+	run ip addr add $RIP6_OTHER/64 dev "$SERVER_IF" nodad || return 1
+
+	run ip addr add $VIP4/32 dev lo &&
+	defer "ip addr del $VIP4/32 dev lo" &&
+	run ip addr add $VIP6/128 dev lo nodad &&
+	defer "ip addr del $VIP6/128 dev lo" || return 1
+
+	local ns dev
+	for ns in "$NS_CLIENT:eth0" "$NS_LB:eth0" "$NS_ROUTER:r-client" \
+		  "$NS_ROUTER:r-lb" "$NS_ROUTER:r-server"; do
+		dev=${ns#*:}
+		run ip -n "${ns%%:*}" link set "$dev" up || return 1
+	done
+	run ip link set "$SERVER_IF" up || return 1
+
+	run ip -n "$NS_CLIENT" route add default via 198.51.100.1 &&
+	run ip -n "$NS_CLIENT" -6 route add default via 2001:db8:100::1 &&
+	run ip -n "$NS_LB" route add default via 203.0.113.1 &&
+	run ip -n "$NS_LB" -6 route add default via 2001:db8:203::1 &&
+	run ip -n "$NS_ROUTER" route add $VIP4/32 via 203.0.113.2 &&
+	run ip -n "$NS_ROUTER" -6 route add $VIP6/128 via 2001:db8:203::2 &&
+	run ip route add 198.51.100.0/24 via 192.0.2.1 dev "$SERVER_IF" &&
+	run ip -6 route add 2001:db8:100::/64 via 2001:db8:192::1 \
+		dev "$SERVER_IF" || return 1
+
+	lb_rules && router_rules && server_rules
+}
+
+# The lb's whole job, stateless: no conntrack, so it can only see requests.
+# to_vip counts requests before the rewrite; from_vip would count any reply
+# that came back through the lb, which direct server return must keep at 0.
+lb_rules()
+{
+	in_ns "$NS_LB" nft -f - <<-EOF
+	table inet l3dsr_lb {
+		counter to_vip4 { }
+		counter to_vip6 { }
+		counter from_vip4 { }
+		counter from_vip6 { }
+		chain prerouting {
+			type filter hook prerouting priority raw; policy accept;
+			ip saddr $VIP4 counter name from_vip4
+			ip6 saddr $VIP6 counter name from_vip6
+			ip daddr $VIP4 counter name to_vip4 ip dscp set $DSCP ip daddr set $RIP4
+			ip6 daddr $VIP6 counter name to_vip6 ip6 dscp set $DSCP ip6 daddr set $RIP6
+		}
+	}
+	EOF
+}
+
+# The router counts replies arriving from the server's side.
+router_rules()
+{
+	in_ns "$NS_ROUTER" nft -f - <<-EOF
+	table inet l3dsr_router {
+		counter replies4 { }
+		counter replies6 { }
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			iifname "r-server" ip saddr $VIP4 counter name replies4
+			iifname "r-server" ip6 saddr $VIP6 counter name replies6
+		}
+	}
+	EOF
+}
+
+# The server counts, after l3dsr has run (-310), the DSCP packets to the
+# VIP carry, to see what clear-dscp did.
+server_rules()
+{
+	run nft -f - <<-EOF || return 1
+	table inet l3dsr_server {
+		counter dscp0_4 { }
+		counter dscp10_4 { }
+		counter dscp0_6 { }
+		counter dscp10_6 { }
+		chain prerouting {
+			type filter hook prerouting priority filter; policy accept;
+			ip daddr $VIP4 ip dscp 0 counter name dscp0_4
+			ip daddr $VIP4 ip dscp $DSCP counter name dscp10_4
+			ip6 daddr $VIP6 ip6 dscp 0 counter name dscp0_6
+			ip6 daddr $VIP6 ip6 dscp $DSCP counter name dscp10_6
+		}
+	}
+	EOF
+	defer "nft delete table inet l3dsr_server"
+}

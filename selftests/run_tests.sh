@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every l3dsr selftest and merge their results into one TAP stream: each
+# assertion of each script becomes one numbered line, prefixed with the
+# script's name; everything else the scripts print becomes a "# " comment.
+# The plan comes last, once the count is known.
+#
+#   ./run_tests.sh [TEST...]     default: every test in TESTS below
+#   VERBOSE=1 ./run_tests.sh     each command a test runs is printed
+#
+# A script that skips (exit 4) without printing results adds one SKIP line;
+# one that fails or times out without a failed assertion adds a "not ok"
+# line for itself. Exits 0 when nothing failed, 1 otherwise.
+
+set -u
+
+cd "$(dirname "$0")" || exit 1
+
+readonly TESTS=(l3dsr_cli.sh l3dsr_e2e.sh)
+readonly KSFT_SKIP=4
+
+# The per-script limit, from the kselftest settings file.
+timeout_secs=300
+if [ -f settings ]; then
+	value=$(sed -n 's/^timeout=\([0-9]\+\)$/\1/p' settings)
+	[ -n "$value" ] && timeout_secs=$value
+fi
+
+number=0
+failed=0
+skipped=0
+
+emit()
+{
+	local verdict=$1 text=$2
+
+	number=$((number + 1))
+	echo "$verdict $number - $text"
+}
+
+# run_one SCRIPT: run it, renumber its results; sets script_rc and the
+# counts of its results.
+run_one()
+{
+	local script=$1 name=${1%.sh} line verdict rest
+	local results=0 failures=0 skip_reason=
+	local marker="run_tests-$$-$RANDOM exit "
+
+	echo "# running $script"
+	script_rc=
+	while IFS= read -r line; do
+		if [[ "$line" == "$marker"* ]]; then
+			script_rc=${line#"$marker"}
+		elif [[ "$line" =~ ^(not ok|ok)\ [0-9]+\ -\ (.*)$ ]]; then
+			verdict=${BASH_REMATCH[1]}
+			rest=${BASH_REMATCH[2]}
+			results=$((results + 1))
+			if [ "$verdict" = "not ok" ]; then
+				failures=$((failures + 1))
+				failed=$((failed + 1))
+			elif [[ "$rest" == *"# SKIP"* ]]; then
+				skipped=$((skipped + 1))
+			fi
+			emit "$verdict" "$name: $rest"
+		elif [[ "$line" =~ ^(TAP\ version|1\.\.) ]]; then
+			# Its own header and plan; a skip reason is kept.
+			[[ "$line" == *"# SKIP"* ]] && skip_reason=${line#*# SKIP}
+		elif [[ "$line" == "#"* ]]; then
+			echo "$line"
+		else
+			echo "# $line"
+		fi
+	done < <(timeout --kill-after=10 "$timeout_secs" "./$script" 2>&1
+		echo "$marker$?")
+
+	if [ "$script_rc" = "$KSFT_SKIP" ] && [ "$results" -eq 0 ]; then
+		skipped=$((skipped + 1))
+		emit ok "$name # SKIP$skip_reason"
+	elif [ "$script_rc" = 124 ] || [ "$script_rc" = 137 ]; then
+		failed=$((failed + 1))
+		emit "not ok" "$name: timed out after $timeout_secs s"
+	elif [ "$script_rc" != 0 ] && [ "$script_rc" != "$KSFT_SKIP" ] &&
+	     [ "$failures" -eq 0 ]; then
+		failed=$((failed + 1))
+		emit "not ok" "$name: exited $script_rc"
+	fi
+}
+
+echo "TAP version 13"
+tests=("$@")
+[ ${#tests[@]} -eq 0 ] && tests=("${TESTS[@]}")
+for script in "${tests[@]}"; do
+	if [ ! -x "$script" ]; then
+		failed=$((failed + 1))
+		emit "not ok" "${script%.sh}: no such executable test"
+		continue
+	fi
+	run_one "$script"
+done
+echo "1..$number"
+echo "# totals: pass $((number - failed - skipped)) fail $failed skip $skipped"
+[ "$failed" -eq 0 ]
