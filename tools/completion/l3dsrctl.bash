@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# bash completion for l3dsrctl. Command names, their keywords and the DSCP
+# class names are read from `l3dsrctl help`, so they never drift from the
+# tool; devices and namespaces come from `ip`.
+
+# The words of the line up to the cursor, split on blanks only: IPv6
+# addresses hold colons, which bash would otherwise split words at.
+_l3dsrctl_split_line()
+{
+	local line=${COMP_LINE:0:COMP_POINT}
+
+	read -ra _l3dsrctl_words <<< "$line"
+	_l3dsrctl_cur=
+	if [[ ${#_l3dsrctl_words[@]} -gt 0 && $line != *[[:blank:]] ]]; then
+		_l3dsrctl_cur=${_l3dsrctl_words[-1]}
+		unset '_l3dsrctl_words[-1]'
+	fi
+}
+
+_l3dsrctl_commands()
+{
+	"$1" help 2>/dev/null |
+		awk '/^Commands:/ { in_list = 1; next }
+		     /^$/ { in_list = 0 }
+		     in_list && /^  [a-z]/ { print $1 }'
+}
+
+# The keywords of a command: the lower-case words of its usage line.
+_l3dsrctl_keywords()
+{
+	local word
+
+	for word in $("$1" help "$2" 2>/dev/null |
+		      sed -n "1s/^usage: [^ ]* $2//p" | tr -d '[]'); do
+		[[ $word =~ ^[a-z][a-z-]*$ ]] && printf '%s\n' "$word"
+	done
+}
+
+_l3dsrctl_dscp_classes()
+{
+	local class
+
+	for class in $("$1" help 2>/dev/null |
+		       sed -n 's/^ *DSCP classes://p'); do
+		printf '%s\n' "${class%%=*}"
+	done
+}
+
+_l3dsrctl_devices()
+{
+	local netns=$1
+
+	if [[ -n $netns ]]; then
+		ip -n "$netns" -o link show 2>/dev/null
+	else
+		ip -o link show 2>/dev/null
+	fi | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'
+}
+
+# _l3dsrctl_reply WORDS CUR: offer those of WORDS (blank-separated) that
+# start with CUR.
+_l3dsrctl_reply()
+{
+	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
+}
+
+_l3dsrctl()
+{
+	local -a _l3dsrctl_words
+	local _l3dsrctl_cur
+	local tool cur prev cmd='' netns='' word i classes
+	local -a used=()
+
+	COMPREPLY=()
+	_l3dsrctl_split_line
+	cur=$_l3dsrctl_cur
+	tool=${_l3dsrctl_words[0]:-l3dsrctl}
+	tool=${tool/#\~/$HOME}
+	prev=
+	[[ ${#_l3dsrctl_words[@]} -gt 1 ]] && prev=${_l3dsrctl_words[-1]}
+
+	# Global options come first; the first other word is the command.
+	for ((i = 1; i < ${#_l3dsrctl_words[@]}; i++)); do
+		word=${_l3dsrctl_words[i]}
+		case $word in
+		-n | --netns)
+			netns=${_l3dsrctl_words[i + 1]:-}
+			((i++))
+			;;
+		-*) ;;
+		*)
+			cmd=$word
+			break
+			;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		case $prev in
+		-n | --netns)
+			_l3dsrctl_reply "$(ip netns list 2>/dev/null |
+					   awk '{ print $1 }')" "$cur"
+			;;
+		*)
+			if [[ $cur == -* ]]; then
+				_l3dsrctl_reply "-j --json -n --netns -4 -6 -h --help --version" "$cur"
+			else
+				_l3dsrctl_reply "$(_l3dsrctl_commands "$tool")" "$cur"
+			fi
+			;;
+		esac
+		return 0
+	fi
+
+	for ((i++; i < ${#_l3dsrctl_words[@]}; i++))
+	do
+		used+=("${_l3dsrctl_words[i]}")
+	done
+
+	if [[ $cmd == help ]]; then
+		[[ ${#used[@]} -eq 0 ]] &&
+			_l3dsrctl_reply "$(_l3dsrctl_commands "$tool")" "$cur"
+		return 0
+	fi
+
+	case $prev in
+	dscp)
+		classes=$(_l3dsrctl_dscp_classes "$tool")
+		# Names are case-insensitive: answer in the case being typed.
+		[[ $cur == [a-z]* ]] && classes=${classes,,}
+		_l3dsrctl_reply "$classes" "$cur"
+		return 0
+		;;
+	dev)
+		_l3dsrctl_reply "$(_l3dsrctl_devices "$netns")" "$cur"
+		return 0
+		;;
+	vip | rip)
+		return 0
+		;;
+	esac
+
+	# The keywords not given yet.
+	local keywords=
+	for word in $(_l3dsrctl_keywords "$tool" "$cmd"); do
+		[[ " ${used[*]} " == *" $word "* ]] || keywords+="$word "
+	done
+	_l3dsrctl_reply "$keywords" "$cur"
+	return 0
+}
+
+complete -F _l3dsrctl l3dsrctl

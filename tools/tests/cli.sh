@@ -1,0 +1,337 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side tests of l3dsrctl: all that needs no l3dsr module. The command
+# line and its exit codes, help and version, refusing bad input before any
+# netlink traffic, failing cleanly where the module is absent, the man page
+# covering every command, and the bash completion.
+#
+# usage: tests/cli.sh [L3DSRCTL]
+#   VALGRIND=1 runs every call of the tool under valgrind and fails on any
+#   memory error or leak.
+# shellcheck source-path=SCRIPTDIR
+set -u
+
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+TOOLS_DIR=$(dirname "$TESTS_DIR")
+TOOL=$(realpath "${1:-$TOOLS_DIR/l3dsrctl}")
+VALGRIND=${VALGRIND:-0}
+readonly NOT_LOADED="l3dsrctl: the l3dsr kernel module is not loaded (try: modprobe l3dsr)"
+
+count=0
+failed=0
+TMP=$(mktemp -d) || exit 1
+NETNS=
+
+cleanup()
+{
+	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass()
+{
+	count=$((count + 1))
+	echo "ok $count - $1"
+}
+
+fail()
+{
+	count=$((count + 1))
+	failed=$((failed + 1))
+	echo "not ok $count - $1"
+	shift
+	local why line
+	for why in "$@"; do
+		while IFS= read -r line; do
+			echo "# $line"
+		done <<< "$why"
+	done
+}
+
+# ctl ARGS...: run the tool; its output in OUT and ERR, its status in RC.
+ctl()
+{
+	if [ "$VALGRIND" = 1 ]; then
+		valgrind -q --leak-check=full --show-leak-kinds=all \
+			--errors-for-leak-kinds=all --error-exitcode=99 \
+			--log-file="$TMP/valgrind" \
+			"$TOOL" "$@" >"$TMP/out" 2>"$TMP/err"
+		RC=$?
+		if [ -s "$TMP/valgrind" ]; then
+			fail "valgrind is clean: l3dsrctl $*" "$(cat "$TMP/valgrind")"
+		fi
+	else
+		"$TOOL" "$@" >"$TMP/out" 2>"$TMP/err"
+		RC=$?
+	fi
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+}
+
+# expect_usage NEEDLE ARGS...: ARGS are refused as a bad command line: exit
+# 2, nothing on stdout, "l3dsrctl: ..." naming NEEDLE on stderr, then a
+# usage line.
+expect_usage()
+{
+	local needle=$1 desc
+	shift
+
+	ctl "$@"
+	desc="l3dsrctl $* -> exit 2 naming '$needle'"
+	if [ "$RC" != 2 ] || [ -n "$OUT" ] ||
+	   [[ "$ERR" != "l3dsrctl: "*"$needle"* ]] ||
+	   [[ "$(sed -n 2p <<< "$ERR")" != "usage: l3dsrctl"* ]]; then
+		fail "$desc" "exit $RC" "stdout: $OUT" "stderr: $ERR"
+		return
+	fi
+	pass "$desc"
+}
+
+# expect_failure MESSAGE ARGS...: ARGS fail with exit 1, nothing on stdout
+# and exactly MESSAGE on stderr.
+expect_failure()
+{
+	local message=$1
+	shift
+
+	ctl "$@"
+	if [ "$RC" != 1 ] || [ -n "$OUT" ] || [ "$ERR" != "$message" ]; then
+		fail "l3dsrctl $* -> exit 1: $message" "exit $RC" \
+			"stdout: $OUT" "stderr: $ERR"
+		return
+	fi
+	pass "l3dsrctl $* -> exit 1: $message"
+}
+
+check_eq()
+{
+	if [ "$2" == "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $2" "got:      $3"
+	fi
+}
+
+echo "TAP version 13"
+
+# ------------------------------------------------------ help and version
+
+for args in help -h --help "-j help" "add-mapping -h" "show --help" \
+	    "help del-mapping"; do
+	# shellcheck disable=SC2086 # split on purpose
+	ctl $args
+	if [ "$RC" = 0 ] && [ -n "$OUT" ] && [ -z "$ERR" ]; then
+		pass "l3dsrctl $args -> exit 0, stdout only"
+	else
+		fail "l3dsrctl $args -> exit 0, stdout only" "exit $RC" "$ERR"
+	fi
+done
+
+ctl help
+HELP=$OUT
+commands=$(awk '/^Commands:/ { c = 1; next } /^$/ { c = 0 }
+		c && /^  [a-z]/ { print $1 }' <<< "$HELP")
+check_eq "help lists the commands of the contract" \
+	"add-mapping replace-mapping del-mapping show flush stats monitor help version" \
+	"$(tr '\n' ' ' <<< "$commands" | sed 's/ $//')"
+
+ctl help add-mapping
+check_eq "help add-mapping gives the one-line usage" \
+	"usage: l3dsrctl add-mapping dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp]" \
+	"$(head -n 1 <<< "$OUT")"
+
+ctl version
+version=$OUT
+if [ "$RC" = 0 ] && [[ "$version" =~ ^l3dsrctl\ [0-9]+\.[0-9]+\.[0-9]+ ]]; then
+	pass "version prints 'l3dsrctl X.Y.Z'"
+else
+	fail "version prints 'l3dsrctl X.Y.Z'" "exit $RC: $version"
+fi
+expected_version=0.1.0
+[ -f "$TOOLS_DIR/../VERSION" ] && expected_version=$(cat "$TOOLS_DIR/../VERSION")
+check_eq "version is the one in ../VERSION" "l3dsrctl $expected_version" \
+	"$version"
+ctl --version
+check_eq "--version says what version says" "$version" "$OUT"
+
+"$TOOL" help >/dev/full 2>"$TMP/err"
+RC=$?
+if [ "$RC" = 1 ] && grep -q "cannot write output" "$TMP/err"; then
+	pass "a failed write to stdout is exit 1"
+else
+	fail "a failed write to stdout is exit 1" "exit $RC: $(cat "$TMP/err")"
+fi
+
+# ------------------------------------------------- global command line
+
+expect_global_usage()
+{
+	local needle=$1 desc
+	shift
+
+	ctl "$@"
+	desc="l3dsrctl $* -> exit 2 naming '$needle'"
+	if [ "$RC" != 2 ] || [ -n "$OUT" ] ||
+	   [[ "$ERR" != "l3dsrctl: "*"$needle"* ]]; then
+		fail "$desc" "exit $RC" "stdout: $OUT" "stderr: $ERR"
+		return
+	fi
+	pass "$desc"
+}
+
+expect_global_usage "no command"
+expect_global_usage frobnicate frobnicate
+expect_global_usage "-Z" -Z show
+expect_global_usage "--bogus" --bogus show
+expect_global_usage "-n" -n
+expect_global_usage "-4 and -6" -4 -6 show
+expect_global_usage "-n given twice" -n a -n b show
+expect_global_usage "../x" -n ../x show
+expect_global_usage "a/b" -n a/b show
+expect_global_usage '""' -n "" show
+expect_usage '"-x"' -j -- show -x
+
+# -------------------------------------------------- command arguments
+
+V4=211.115.115.100
+for cmd in add-mapping replace-mapping; do
+	expect_usage dscp $cmd
+	expect_usage vip $cmd dscp 10
+	expect_usage dscp $cmd vip $V4
+	expect_usage "unmarked" $cmd dscp 0 vip $V4
+	for dscp in 0 00 CS0 cs0 64 255 99999999999999999999 -1 +1 AF14 CS8 \
+		    bogus 0x0a; do
+		expect_usage "\"$dscp\"" $cmd dscp "$dscp" vip $V4
+	done
+	expect_usage '""' $cmd dscp "" vip $V4
+	for vip in 999.1.1.1 1.2.3 $V4/32 2001:db8::1/128 fe80::1%lo host.example ""; do
+		expect_usage "\"$vip\"" $cmd dscp 10 vip "$vip"
+	done
+	expect_usage "2001:db8::1" $cmd dscp 10 vip $V4 rip 2001:db8::1
+	expect_usage "192.0.2.1" $cmd dscp 10 vip 2001:db8::1 rip 192.0.2.1
+	expect_usage "\"bogus\"" $cmd dscp 10 vip $V4 rip bogus
+	expect_usage "\"rip\"" $cmd dscp 10 vip $V4 rip
+	expect_usage "\"dev\"" $cmd dscp 10 vip $V4 dev
+	expect_usage "\"dscp\" given twice" $cmd dscp 10 vip $V4 dscp 11
+	expect_usage "\"vip\" given twice" $cmd dscp 10 vip $V4 vip $V4
+	expect_usage "\"clear-dscp\" given twice" $cmd dscp 10 vip $V4 \
+		clear-dscp clear-dscp
+	expect_usage "\"frob\"" $cmd dscp 10 vip $V4 frob
+	expect_usage "\"DSCP\"" $cmd DSCP 10 vip $V4
+	expect_usage "\"0123456789abcdef\"" $cmd dscp 10 vip $V4 \
+		dev 0123456789abcdef
+	expect_usage '""' $cmd dscp 10 vip $V4 dev ""
+	expect_usage "-6" -6 $cmd dscp 10 vip $V4
+	expect_usage "-4" -4 $cmd dscp 10 vip 2001:db8::1
+done
+
+expect_usage dscp del-mapping
+expect_usage "\"dscp\"" del-mapping dscp
+expect_usage "\"99\"" del-mapping dscp 99
+expect_usage "\"vip\"" del-mapping dscp 10 vip $V4
+expect_usage "\"dscp\" given twice" del-mapping dscp 10 dscp 10
+expect_usage "\"99\"" show dscp 99
+expect_usage "\"CS0\"" show dscp CS0
+expect_usage "\"dscp\"" show dscp
+expect_usage "\"all\"" show all
+for cmd in flush stats monitor version; do
+	expect_usage "\"extra\"" $cmd extra
+done
+expect_usage "-4 and -6" -4 stats
+expect_usage "\"frob\"" help frob
+expect_usage "\"two\"" help show two
+
+# --------------------------------------------- without the kernel module
+
+ctl show
+if [ "$ERR" != "$NOT_LOADED" ]; then
+	echo "# the l3dsr family answers here: skipping the tests of its absence"
+else
+	for args in "add-mapping dscp 10 vip $V4" \
+		    "add-mapping dscp EF vip 2001:db8::1 rip 2001:db8::2 clear-dscp" \
+		    "replace-mapping dscp af41 vip $V4" "del-mapping dscp 10" \
+		    "-4 del-mapping dscp 10" "show" "-j show" "-6 show dscp 10" \
+		    "flush" "-6 flush" "stats" "-j stats" "monitor" \
+		    "-j monitor"; do
+		# shellcheck disable=SC2086 # split on purpose
+		expect_failure "$NOT_LOADED" $args
+	done
+
+	expect_failure "l3dsrctl: cannot open network namespace \"l3dsrctl-absent-$$\": No such file or directory" \
+		-n "l3dsrctl-absent-$$" show
+	if ip netns add "l3dsrctl-test-$$" 2>/dev/null; then
+		NETNS=l3dsrctl-test-$$
+		expect_failure "$NOT_LOADED" -n "$NETNS" show
+		expect_failure "$NOT_LOADED" -n "$NETNS" add-mapping dscp 10 \
+			vip $V4 dev lo
+	else
+		echo "# cannot create a network namespace: -n not tried"
+	fi
+fi
+
+# ------------------------------------------------------------ man page
+
+MAN=$TOOLS_DIR/man/l3dsrctl.8
+warnings=$(LC_ALL=C.UTF-8 groff -t -man -ww -z -Tutf8 "$MAN" 2>&1)
+check_eq "the man page renders without warnings" "" "$warnings"
+rendered=$(LC_ALL=C.UTF-8 MANWIDTH=200 groff -t -man -Tutf8 -P-cbou "$MAN" 2>/dev/null)
+missing=
+for word in $commands -j -n -4 -6 \
+	    $(sed -n 's/^ *DSCP classes://p' <<< "$HELP" | sed 's/=[0-9]*//g') \
+	    rewritten rewritten_fragments skipped_scope skipped_not_host \
+	    skipped_malformed skipped_routing_header dropped_unwritable \
+	    family dscp vip rip dev clear_dscp packets bytes event mapping \
+	    "add-mapping dscp 10 vip 211.115.115.100"; do
+	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
+done
+check_eq "the man page names every command, option, class, key and counter" \
+	"" "$missing"
+
+# ---------------------------------------------------------- completion
+
+# shellcheck source=../completion/l3dsrctl.bash
+source "$TOOLS_DIR/completion/l3dsrctl.bash"
+
+# complete LINE: what completing at the end of LINE offers, space separated.
+complete_line()
+{
+	COMP_LINE="$TOOL $1"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_l3dsrctl
+	echo "${COMPREPLY[*]}"
+}
+
+check_eq "completion: commands" "$(tr '\n' ' ' <<< "$commands" | sed 's/ $//')" \
+	"$(complete_line "")"
+check_eq "completion: a command's prefix" "del-mapping" "$(complete_line "del")"
+check_eq "completion: keywords" "dscp vip dev rip clear-dscp" \
+	"$(complete_line "add-mapping ")"
+check_eq "completion: keywords not yet given, past an IPv6 address" \
+	"dev rip clear-dscp" \
+	"$(complete_line "replace-mapping dscp 10 vip 2001:db8::1 ")"
+check_eq "completion: DSCP class names" "AF41 AF42 AF43" \
+	"$(complete_line "add-mapping dscp AF4")"
+check_eq "completion: DSCP class names in lower case" "cs1 cs2 cs3 cs4 cs5 cs6 cs7" \
+	"$(complete_line "show dscp cs")"
+check_eq "completion: nothing after a complete del-mapping" "" \
+	"$(complete_line "del-mapping dscp 10 ")"
+check_eq "completion: help completes commands" "show stats" \
+	"$(complete_line "help s")"
+check_eq "completion: options" "--json" "$(complete_line "--js")"
+devices=" $(complete_line "add-mapping dev ") "
+if [[ "$devices" == *" lo "* ]]; then
+	pass "completion: dev offers interface names"
+else
+	fail "completion: dev offers interface names" "got: $devices"
+fi
+if [ -n "$NETNS" ]; then
+	check_eq "completion: -n offers namespaces" "$NETNS" \
+		"$(complete_line "-n l3dsrctl-test-$$")"
+fi
+
+echo "1..$count"
+echo "# $((count - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
