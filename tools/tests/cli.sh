@@ -276,7 +276,8 @@ fi
 MAN=$TOOLS_DIR/man/l3dsrctl.8
 warnings=$(LC_ALL=C.UTF-8 groff -t -man -ww -z -Tutf8 "$MAN" 2>&1)
 check_eq "the man page renders without warnings" "" "$warnings"
-rendered=$(LC_ALL=C.UTF-8 MANWIDTH=200 groff -t -man -Tutf8 -P-cbou "$MAN" 2>/dev/null)
+# Wide lines and ASCII, so that no name is hyphenated or turned typographic.
+rendered=$(groff -t -man -rLL=300n -rHY=0 -Tascii -P-cbou "$MAN" 2>/dev/null)
 missing=
 for word in $commands -j -n -4 -6 \
 	    $(sed -n 's/^ *DSCP classes://p' <<< "$HELP" | sed 's/=[0-9]*//g') \
