@@ -27,7 +27,7 @@ static void open_container(struct json *json, char bracket)
 {
 	separate(json);
 	fputc(bracket, json->out);
-	/* Our documents nest two levels; deeper would be a programming error. */
+	/* Our documents nest two levels; deeper is a programming error. */
 	if (json->depth + 1 < JSON_MAX_DEPTH)
 		json->depth++;
 	json->has_members[json->depth] = false;

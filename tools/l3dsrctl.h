@@ -18,14 +18,14 @@ struct ctl;
 struct subcommand {
 	const char *name;
 	int (*handler)(const struct ctl *ctl, int argc, char *argv[]);
-	const char *args;	/* the arguments, as the one-line usage shows */
+	const char *args;	/* its arguments, as the usage line shows */
 	const char *summary;
 };
 
 /* What the global options asked for, and the subcommand being run. */
 struct ctl {
 	const struct subcommand *cmd;
-	int family;		/* AF_UNSPEC, or AF_INET / AF_INET6 from -4/-6 */
+	int family;		/* AF_UNSPEC, or AF_INET(6) from -4/-6 */
 	bool json;
 	const char *netns;	/* NULL: the caller's own namespace */
 };

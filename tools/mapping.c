@@ -147,13 +147,17 @@ malformed:
 /* "vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp]" */
 static void describe_target(const struct mapping *m, FILE *out)
 {
-	char addr[INET6_ADDRSTRLEN], dev[MAPPING_DEV_SIZE];
+	char addr[INET6_ADDRSTRLEN];
 
 	fprintf(out, "vip %s", format_address(m->family, m->vip, addr));
 	if (m->has_rip)
-		fprintf(out, " rip %s", format_address(m->family, m->rip, addr));
-	if (m->ifindex)
+		fprintf(out, " rip %s",
+			format_address(m->family, m->rip, addr));
+	if (m->ifindex) {
+		char dev[MAPPING_DEV_SIZE];
+
 		fprintf(out, " dev %s", format_device(m->ifindex, dev));
+	}
 	if (m->flags & L3DSR_F_CLEAR_DSCP)
 		fputs(" clear-dscp", out);
 }
@@ -250,7 +254,7 @@ static int parse_mapping_args(const struct ctl *ctl, int argc, char *argv[],
 {
 	const char *values[KW_COUNT] = { NULL };
 	const char *vip, *rip;
-	int status, rip_family;
+	int status;
 
 	memset(a, 0, sizeof(*a));
 	status = parse_keywords(ctl, argc, argv, MAPPING_KEYWORDS, values);
@@ -278,7 +282,8 @@ static int parse_mapping_args(const struct ctl *ctl, int argc, char *argv[],
 
 	rip = values[KW_RIP];
 	if (rip) {
-		rip_family = parse_address(rip, a->m.rip);
+		int rip_family = parse_address(rip, a->m.rip);
+
 		if (rip_family == AF_UNSPEC)
 			return usage_error(ctl,
 					   "invalid rip \"%s\": not an IPv4 or IPv6 address",
@@ -401,13 +406,14 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 		return status;
 
 	if (a.dev) {
-		/* Looked up here, after -n has put us in the right namespace. */
+		/* Looked up now that -n has put us in the right namespace. */
 		a.m.ifindex = if_nametoindex(a.dev);
 		if (!a.m.ifindex) {
 			if (errno == ENODEV || errno == ENXIO)
 				status = fail(ctl, "no such device: %s", a.dev);
 			else
-				status = fail(ctl, "cannot look up device %s: %s",
+				status = fail(ctl,
+					      "cannot look up device %s: %s",
 					      a.dev, strerror(errno));
 			goto out;
 		}
@@ -518,15 +524,16 @@ struct mapping_list {
 static int on_dump_entry(const struct nlmsghdr *nlh, void *data)
 {
 	struct mapping_list *list = data;
-	struct mapping m, *grown;
-	size_t capacity;
+	struct mapping m;
 
 	if (mapping_parse(nlh, &m) < 0)
 		return MNL_CB_ERROR;
 	if (list->dscp && m.dscp != list->dscp)
 		return MNL_CB_OK;
 	if (list->count == list->capacity) {
-		capacity = list->capacity ? 2 * list->capacity : 16;
+		size_t capacity = list->capacity ? 2 * list->capacity : 16;
+		struct mapping *grown;
+
 		grown = reallocarray(list->items, capacity, sizeof(*grown));
 		if (!grown)
 			return MNL_CB_ERROR;

@@ -200,7 +200,6 @@ int nl_transact(struct l3dsr_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
 		.nl = nl, .req = req, .st = st, .cb = cb, .data = data,
 	};
 	int ret = MNL_CB_OK;
-	ssize_t len;
 
 	memset(st, 0, sizeof(*st));
 	req->nlmsg_seq = ++nl->seq;
@@ -210,7 +209,8 @@ int nl_transact(struct l3dsr_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
 	}
 
 	do {
-		len = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		ssize_t len = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
@@ -389,8 +389,6 @@ void nl_close(struct l3dsr_nl *nl)
 
 int nl_join_config(struct l3dsr_nl *nl)
 {
-	int saved_errno;
-
 	if (!nl->config_group) {
 		fprintf(stderr, PROG_NAME
 			": %s: the l3dsr module offers no \"%s\" group\n",
@@ -400,7 +398,8 @@ int nl_join_config(struct l3dsr_nl *nl)
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
 				  &nl->config_group,
 				  sizeof(nl->config_group)) < 0) {
-		saved_errno = errno;
+		int saved_errno = errno;
+
 		fprintf(stderr, PROG_NAME ": %s: cannot join the \"%s\" group: %s%s\n",
 			nl->cmd, L3DSR_MCGRP_CONFIG, strerror(saved_errno),
 			saved_errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
@@ -413,16 +412,16 @@ int nl_listen(struct l3dsr_nl *nl, mnl_cb_t cb, void *data)
 {
 	static char buf[NL_RECEIVE_SIZE] __attribute__((aligned(8)));
 	const struct nlmsghdr *nlh;
-	ssize_t len;
 	int remaining, ret;
 
 	for (;;) {
-		len = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		ssize_t len = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
-				/* The kernel dropped events we were too slow for. */
+				/* The kernel dropped what we were slow for. */
 				fprintf(stderr, PROG_NAME
 					": %s: events were lost (receive buffer overrun)\n",
 					nl->cmd);

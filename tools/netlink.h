@@ -15,8 +15,8 @@ struct nl_status {
 	int error;		/* 0, or the errno of the failure */
 	bool interrupted;	/* a dump raced with a change: retry it */
 	char message[256];	/* the kernel's extended ACK message, or "" */
-	const char *attribute;	/* the request attribute it blamed, or NULL */
-	const char *missing;	/* a required attribute it lacked, or NULL */
+	const char *attribute;	/* the attribute it blamed, or NULL */
+	const char *missing;	/* a required one it lacked, or NULL */
 };
 
 struct l3dsr_nl {
@@ -25,7 +25,7 @@ struct l3dsr_nl {
 	unsigned int portid;
 	unsigned int seq;
 	uint16_t family_id;
-	uint32_t config_group;	/* 0 if the family announced no such group */
+	uint32_t config_group;	/* 0 if the family has no such group */
 };
 
 /*

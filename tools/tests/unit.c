@@ -85,7 +85,9 @@ static void test_class_names(void)
 
 static void test_numbers(void)
 {
-	static const char *const zero[] = { "0", "00", "CS0", "cs0", "DF", "be" };
+	static const char *const zero[] = {
+		"0", "00", "CS0", "cs0", "DF", "be",
+	};
 	static const char *const too_big[] = {
 		"64", "100", "255", "256", "4294967296",
 		"99999999999999999999999999",
@@ -163,13 +165,14 @@ static void test_json_strings(void)
 		     "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 	/* Ill-formed bytes become U+FFFD, one per byte not taken. */
 	check_string("a\x80z", "\"a\\ufffdz\"");
-	check_string("\xc0\xaf", "\"\\ufffd\\ufffd\"");		/* overlong */
-	check_string("\xe0\x80\x80", "\"\\ufffd\\ufffd\\ufffd\"");	/* overlong */
-	check_string("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");	/* surrogate */
+	/* Overlong forms, a surrogate, beyond U+10FFFF, cut short. */
+	check_string("\xc0\xaf", "\"\\ufffd\\ufffd\"");
+	check_string("\xe0\x80\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	check_string("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
 	check_string("\xf4\x90\x80\x80",
-		     "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");		/* > U+10FFFF */
+		     "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	check_string("\xf5", "\"\\ufffd\"");
-	check_string("\xe2\x82", "\"\\ufffd\\ufffd\"");		/* cut short */
+	check_string("\xe2\x82", "\"\\ufffd\\ufffd\"");
 	check_string("\xe2\x82z", "\"\\ufffd\\ufffdz\"");
 }
 
