@@ -161,7 +161,7 @@ setup_namespaces()
 	run ip -n "$NS_CLI" addr add $CLI_VIP/32 dev lo &&
 	run ip -n "$NS_CLI" link set eth0 up &&
 	run ip -n "$NS_PEER" link set eth0 up || return 1
-	background ECHO_PID in_ns "$NS_CLI" "$PEER" udp-echo "$CLI_VIP" \
+	background ECHO_PID ip netns exec "$NS_CLI" "$PEER" udp-echo "$CLI_VIP" \
 		"$ECHO_PORT"
 	wait_listener "$NS_CLI" udp "$ECHO_PORT"
 }
@@ -445,7 +445,7 @@ monitor_run()
 	trace "$L3DSRCTL -n $NS_CLI $* monitor > $file &"
 	"$L3DSRCTL" -n "$NS_CLI" "$@" monitor >"$file" 2>&1 &
 	pid=$!
-	background_pids+=("$pid")
+	track_pid "$pid"
 
 	while [ "$tries" -gt 0 ] && ! grep -q 203.0.113.63 "$file"; do
 		"$L3DSRCTL" -n "$NS_CLI" replace-mapping dscp 63 \

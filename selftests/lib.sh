@@ -210,11 +210,41 @@ defer()
 	cleanup_actions+=("$*")
 }
 
+# descendants PID: every live process below PID, children first listed
+# before theirs, from /proc (no ps with --ppid in a busybox guest).
+descendants()
+{
+	local -A children=()
+	local stat line pid ppid queue=("$1") found=()
+
+	for stat in /proc/[0-9]*/stat; do
+		read -r line <"$stat" 2>/dev/null || continue
+		pid=${line%% *}
+		# After the ")" closing the command name: state, then ppid.
+		line=${line##*) }
+		ppid=${line#* }
+		ppid=${ppid%% *}
+		children[$ppid]+=" $pid"
+	done
+	while [ ${#queue[@]} -gt 0 ]; do
+		pid=${queue[0]}
+		queue=("${queue[@]:1}")
+		for ppid in ${children[$pid]:-}; do
+			found+=("$ppid")
+			queue+=("$ppid")
+		done
+	done
+	echo "${found[@]}"
+}
+
 run_cleanup()
 {
-	local i pid
+	local i pid leftovers
 
-	for pid in "${background_pids[@]}"; do
+	# Everything this script started, including what a killed subshell
+	# would leave orphaned (holding our stdout open for ever).
+	leftovers=$(descendants $$)
+	for pid in "${background_pids[@]}" $leftovers; do
 		kill "$pid" 2>/dev/null
 	done
 	for pid in "${background_pids[@]}"; do
@@ -233,7 +263,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # background VAR COMMAND...: start COMMAND in the background, store its pid
-# in VAR; it is killed at exit if still running.
+# in VAR; it is killed at exit if still running. Output goes where ours
+# goes; for a redirection start it yourself and hand the pid to track_pid.
 background()
 {
 	local -n pid_var=$1
@@ -243,6 +274,11 @@ background()
 	"$@" &
 	pid_var=$!
 	background_pids+=("$pid_var")
+}
+
+track_pid()
+{
+	background_pids+=("$1")
 }
 
 # stop_background PID: kill and reap it now.

@@ -39,6 +39,22 @@ emit()
 	echo "$verdict $number - $text"
 }
 
+# run_limited SCRIPT: run it under the time limit; then end whatever it left
+# behind, since a stray process holding the output pipe would keep this
+# runner waiting for ever. timeout makes its own process group, whose id is
+# its pid.
+run_limited()
+{
+	local pid rc
+
+	timeout --kill-after=10 "$timeout_secs" "./$1" 2>&1 &
+	pid=$!
+	wait "$pid"
+	rc=$?
+	kill -TERM -- "-$pid" 2>/dev/null
+	return "$rc"
+}
+
 # run_one SCRIPT: run it, renumber its results; sets script_rc and the
 # counts of its results.
 run_one()
@@ -71,8 +87,7 @@ run_one()
 		else
 			echo "# $line"
 		fi
-	done < <(timeout --kill-after=10 "$timeout_secs" "./$script" 2>&1
-		echo "$marker$?")
+	done < <(run_limited "$script"; echo "$marker$?")
 
 	if [ "$script_rc" = "$KSFT_SKIP" ] && [ "$results" -eq 0 ]; then
 		skipped=$((skipped + 1))
