@@ -143,7 +143,7 @@ test_counters()
 	expected_bytes=$((COUNT * (header + 8 + UDP_PAYLOAD)))
 
 	# A fresh mapping starts from zero.
-	run "$L3DSRCTL" del-mapping "-$AF" dscp "$DSCP" >/dev/null
+	run "$L3DSRCTL" "-$AF" del-mapping dscp "$DSCP" >/dev/null
 	run "$L3DSRCTL" add-mapping dscp "$DSCP" vip "$VIP" ||
 		fail "$FAMILY: mapping re-created for the counter test"
 	rewritten_before=$(stat_now rewritten)
@@ -173,7 +173,7 @@ test_without_mapping()
 {
 	local refused_pid
 
-	run "$L3DSRCTL" del-mapping "-$AF" dscp "$DSCP" ||
+	run "$L3DSRCTL" "-$AF" del-mapping dscp "$DSCP" ||
 		fail "$FAMILY: mapping deleted"
 	background refused_pid "$PEER" -w 30 tcp-recv "$VIP" "$REFUSED_PORT"
 	wait_listener "" tcp "$REFUSED_PORT"
@@ -274,7 +274,7 @@ test_clear_dscp()
 		client_udp udp-send "$VIP" "$ECHO_PORT"
 	check_eq "$FAMILY clear-dscp: the server sees DSCP 0" \
 		"0 $COUNT" "$(dscp_deltas "$before" "$(server_dscp_counts)")"
-	run "$L3DSRCTL" del-mapping "-$AF" dscp "$DSCP" >/dev/null
+	run "$L3DSRCTL" "-$AF" del-mapping dscp "$DSCP" >/dev/null
 }
 
 for FAMILY in inet inet6; do

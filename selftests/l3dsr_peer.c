@@ -24,7 +24,8 @@
  *	back intact.
  *
  * -t sets the whole traffic class byte (IP_TOS / IPV6_TCLASS): DSCP 10 is
- * 0x28. -w bounds the whole run (default 30 s). Exit 0 on success, 1 on
+ * 0x28. -w bounds the whole run (default 30 s, plus the longest udp-send
+ * could wait for its replies). Exit 0 on success, 1 on
  * failure, 2 on a usage error.
  */
 #include <arpa/inet.h>
@@ -286,7 +287,7 @@ static int udp_send(const struct endpoint *ep, int tos, unsigned long count,
 
 int main(int argc, char **argv)
 {
-	unsigned long count = 1, deadline = 30;
+	unsigned long count = 1, deadline = 0;
 	size_t size = 64;
 	struct endpoint ep;
 	const char *mode;
@@ -321,6 +322,8 @@ int main(int argc, char **argv)
 	mode = argv[optind];
 	parse_endpoint(argv[optind + 1], argv[optind + 2], &ep);
 
+	if (!deadline)
+		deadline = 30 + count * reply_wait_ms / 1000;
 	if (strcmp(mode, "udp-echo")) {
 		signal(SIGALRM, on_deadline);
 		alarm(deadline);
