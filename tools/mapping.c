@@ -518,6 +518,7 @@ struct mapping_list {
 	struct mapping *items;
 	size_t count;
 	size_t capacity;
+	int family;		/* only this family, or AF_UNSPEC for both */
 	unsigned int dscp;	/* only this DSCP, or 0 for all */
 };
 
@@ -528,7 +529,9 @@ static int on_dump_entry(const struct nlmsghdr *nlh, void *data)
 
 	if (mapping_parse(nlh, &m) < 0)
 		return MNL_CB_ERROR;
-	if (list->dscp && m.dscp != list->dscp)
+	/* The request names the family too; filtering again costs nothing. */
+	if ((list->family != AF_UNSPEC && m.family != list->family) ||
+	    (list->dscp && m.dscp != list->dscp))
 		return MNL_CB_OK;
 	if (list->count == list->capacity) {
 		size_t capacity = list->capacity ? 2 * list->capacity : 16;
@@ -677,7 +680,7 @@ static void print_json(const struct mapping_list *list)
 int cmd_show(const struct ctl *ctl, int argc, char *argv[])
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
-	struct mapping_list list = { NULL, 0, 0, 0 };
+	struct mapping_list list = { .family = ctl->family };
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	struct nlmsghdr *nlh;

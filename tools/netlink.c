@@ -237,6 +237,12 @@ void nl_report(const struct l3dsr_nl *nl, const struct nl_status *st)
 			nl->cmd);
 		return;
 	}
+	if (st->error == EBADMSG) {
+		/* Only the replies we parse produce it: blame them, not us. */
+		fprintf(stderr, PROG_NAME
+			": %s: malformed reply from the kernel\n", nl->cmd);
+		return;
+	}
 	fprintf(stderr, PROG_NAME ": %s: %s", nl->cmd, strerror(st->error));
 	if (st->error == EPERM)
 		fputs(" (needs CAP_NET_ADMIN)", stderr);
