@@ -70,7 +70,7 @@ static void print_command_usage(FILE *out, const struct subcommand *cmd)
 
 static void print_help(FILE *out)
 {
-	size_t i;
+	size_t i, on_line;
 
 	fputs(global_usage, out);
 	fputs("\n"
@@ -94,11 +94,18 @@ static void print_help(FILE *out)
 		fprintf(out, "  %-16s %s\n", "", subcommands[i].summary);
 	}
 	fprintf(out, "\n"
-		"DSCP is a number %d..%d or a class name (case does not matter):\n"
-		"  DSCP classes:", L3DSR_DSCP_MIN, L3DSR_DSCP_MAX);
-	for (i = 0; i < dscp_class_count; i++)
+		"DSCP is a number %d..%d or a class name (case does not matter):",
+		L3DSR_DSCP_MIN, L3DSR_DSCP_MAX);
+	/* A line per kind of class (CS, AF, EF), of at most seven names. */
+	for (i = 0, on_line = 0; i < dscp_class_count; i++, on_line++) {
+		if (!i || on_line == 7 ||
+		    strncmp(dscp_classes[i].name, dscp_classes[i - 1].name, 2)) {
+			fputs("\n ", out);
+			on_line = 0;
+		}
 		fprintf(out, " %s=%u", dscp_classes[i].name,
 			dscp_classes[i].value);
+	}
 	fputs("\n"
 	      "DSCP 0 (CS0) is every unmarked packet and can never be mapped.\n"
 	      "\n"

@@ -38,14 +38,11 @@ _l3dsrctl_keywords()
 	done
 }
 
+# Help lists the classes as NAME=VALUE words.
 _l3dsrctl_dscp_classes()
 {
-	local class
-
-	for class in $("$1" help 2>/dev/null |
-		       sed -n 's/^ *DSCP classes://p'); do
-		printf '%s\n' "${class%%=*}"
-	done
+	"$1" help 2>/dev/null | grep -oE '\<[A-Z]+[0-9]*=[0-9]+\>' |
+		sed 's/=.*//'
 }
 
 _l3dsrctl_devices()

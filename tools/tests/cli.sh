@@ -280,7 +280,7 @@ check_eq "the man page renders without warnings" "" "$warnings"
 rendered=$(groff -t -man -rLL=300n -rHY=0 -Tascii -P-cbou "$MAN" 2>/dev/null)
 missing=
 for word in $commands -j -n -4 -6 \
-	    $(sed -n 's/^ *DSCP classes://p' <<< "$HELP" | sed 's/=[0-9]*//g') \
+	    $(grep -oE '\<[A-Z]+[0-9]*=[0-9]+\>' <<< "$HELP" | sed 's/=.*//') \
 	    rewritten rewritten_fragments skipped_scope skipped_not_host \
 	    skipped_malformed skipped_routing_header dropped_unwritable \
 	    family dscp vip rip dev clear_dscp packets bytes event mapping \
