@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the selftests (./run_tests.sh) in a VM per kernel series, all series at
+# once, and count the TAP results of them all.
+#
+#   check.sh [SERIES...]        default: 6.1 6.12
+#
+# Each output line is prefixed with its series. The last line reads
+# "N passed, N failed" (", N skipped" when any were). A run that fails
+# without saying which test failed (the VM timed out, the kernel log shows a
+# splat, the TAP stream stopped early) counts as at least one failure. Exit 0
+# only if nothing failed.
+
+set -u
+set -o pipefail
+
+readonly PROG=check.sh
+SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly SELF_DIR
+readonly VM=$SELF_DIR/vm.sh
+
+usage() {
+	echo "usage: $PROG [SERIES...]   (SERIES: 6.1 or 6.12; default both)" >&2
+	exit 2
+}
+
+WORK=
+PIDS=()
+
+# The runs are killed through vm.sh, which takes its VM down with it.
+cleanup() {
+	local pid f
+
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for f in "$WORK"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+
+# Run one series; its raw output goes to $WORK/SERIES.log, its exit status to
+# $WORK/SERIES.rc, and prefixed lines to our stdout as they come.
+run_series() {
+	local series=$1 out out_pid vm_pid rc
+
+	exec {out}> >(tee "$WORK/$series.log" | sed -u "s/^/[$series] /")
+	out_pid=$!
+	"$VM" run "$series" -- ./run_tests.sh >&"$out" 2>&1 &
+	vm_pid=$!
+	echo "$vm_pid" >"$WORK/$series.pid"
+	exec {out}>&-
+	wait "$vm_pid"
+	rc=$?
+	rm -f "$WORK/$series.pid"
+	# All its output is in the log before anyone counts it.
+	wait "$out_pid"
+	echo "$rc" >"$WORK/$series.rc"
+}
+
+# From one series' log: "passed failed skipped planned reported has_plan".
+# Only top-level TAP lines count; indented lines are subtests or commentary.
+count_tap() {
+	awk '
+	/^(not )?ok( |$)/ {
+		reported++
+		if ($0 ~ /#[ \t]*[Ss][Kk][Ii][Pp]/)
+			skipped++
+		else if ($0 ~ /^not ok/)
+			failed++
+		else
+			passed++
+		next
+	}
+	/^1\.\.[0-9]+/ {
+		has_plan = 1
+		split(substr($0, 4), n, /[^0-9]/)
+		planned += n[1]
+	}
+	END {
+		printf "%d %d %d %d %d %d\n", passed, failed, skipped, planned,
+			reported, has_plan
+	}' "$1"
+}
+
+main() {
+	local series all=() pid
+	local total_passed=0 total_failed=0 total_skipped=0
+
+	case ${1:-} in
+	-h | --help) usage ;;
+	esac
+	[ $# -eq 0 ] && set -- 6.1 6.12
+	for series in "$@"; do
+		case $series in
+		6.1 | 6.12) ;;
+		*)
+			echo "$PROG: unknown kernel series '$series'" >&2
+			usage
+			;;
+		esac
+		all+=("$series")
+	done
+
+	WORK=$(mktemp -d) || exit 1
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	for series in "${all[@]}"; do
+		run_series "$series" &
+		PIDS+=($!)
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid"
+	done
+	PIDS=()
+
+	local passed failed skipped planned reported has_plan rc why
+	for series in "${all[@]}"; do
+		rc=$(cat "$WORK/$series.rc" 2>/dev/null || echo 1)
+		read -r passed failed skipped planned reported has_plan \
+			< <(count_tap "$WORK/$series.log")
+		why=()
+		if [ "$has_plan" = 0 ]; then
+			why+=("no TAP plan")
+		elif [ "$reported" -lt "$planned" ]; then
+			why+=("$((planned - reported)) of $planned planned tests never reported")
+			failed=$((failed + planned - reported))
+		fi
+		[ "$rc" != 0 ] && why+=("vm.sh exited $rc")
+		if [ ${#why[@]} -gt 0 ] && [ "$failed" = 0 ]; then
+			# Something went wrong that no TAP line names.
+			failed=1
+		fi
+		local summary="$passed passed, $failed failed"
+		[ "$skipped" != 0 ] && summary+=", $skipped skipped"
+		if [ ${#why[@]} -gt 0 ]; then
+			local joined
+			joined=$(printf '%s; ' "${why[@]}")
+			summary+=" (${joined%; })"
+		fi
+		echo "[$series] $("$VM" kver "$series" 2>/dev/null || echo "$series"): $summary"
+		total_passed=$((total_passed + passed))
+		total_failed=$((total_failed + failed))
+		total_skipped=$((total_skipped + skipped))
+	done
+
+	local final="$total_passed passed, $total_failed failed"
+	[ "$total_skipped" != 0 ] && final+=", $total_skipped skipped"
+	echo "$final"
+	[ "$total_failed" = 0 ]
+}
+
+main "$@"
