@@ -66,6 +66,8 @@ struct l3dsr_net_stats {
 
 struct l3dsr_net {
 	struct net *net;
+	/* bumped by every change, so a dump can tell it was interrupted */
+	unsigned int generation;
 	struct l3dsr_table ipv4;
 	struct l3dsr_table ipv6;
 	struct l3dsr_net_stats __percpu *stats;

@@ -13,7 +13,7 @@
 #include "compat.h"
 #include "l3dsr.h"
 
-static const struct nla_policy l3dsr_new_policy[L3DSR_A_FLAGS + 1] = {
+static const struct nla_policy l3dsr_new_policy[L3DSR_A_MAX + 1] = {
 	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },
 	[L3DSR_A_DSCP]		= { .type = NLA_U8 },
 	[L3DSR_A_VIP]		= { .type = NLA_BINARY,
@@ -22,6 +22,8 @@ static const struct nla_policy l3dsr_new_policy[L3DSR_A_FLAGS + 1] = {
 				    .len = sizeof(struct in6_addr) },
 	[L3DSR_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[L3DSR_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, __L3DSR_F_ALL),
+	[L3DSR_A_REQUEST_FLAGS]	= NLA_POLICY_MASK(NLA_U32,
+						  __L3DSR_REQUEST_F_ALL),
 };
 
 static const struct nla_policy l3dsr_key_policy[L3DSR_A_DSCP + 1] = {
@@ -159,9 +161,11 @@ static int l3dsr_parse_mapping(struct genl_info *info, struct l3dsr_mapping *m)
 	return 0;
 }
 
+/* @cb is the dump this message is part of, or NULL. */
 static int l3dsr_fill_mapping(struct sk_buff *skb,
 			      const struct l3dsr_mapping *m,
-			      u32 portid, u32 seq, int flags, u8 cmd)
+			      u32 portid, u32 seq, int flags, u8 cmd,
+			      struct netlink_callback *cb)
 {
 	size_t alen = m->family == AF_INET ? sizeof(m->vip.ip) :
 					     sizeof(m->vip.in6);
@@ -171,6 +175,8 @@ static int l3dsr_fill_mapping(struct sk_buff *skb,
 	hdr = genlmsg_put(skb, portid, seq, &l3dsr_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 
 	l3dsr_mapping_stats_sum(m, &packets, &bytes);
 	if (nla_put_u8(skb, L3DSR_A_FAMILY, m->family) ||
@@ -202,7 +208,7 @@ static void l3dsr_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!skb)
 		return;
-	if (l3dsr_fill_mapping(skb, m, 0, 0, 0, cmd)) {
+	if (l3dsr_fill_mapping(skb, m, 0, 0, 0, cmd, NULL)) {
 		nlmsg_free(skb);
 		return;
 	}
@@ -213,10 +219,17 @@ static void l3dsr_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
 static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 {
 	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
-	u16 nlflags = info->nlhdr->nlmsg_flags;
 	struct nlattr *dscp_attr = info->attrs[L3DSR_A_DSCP];
+	struct nlattr *req_attr = info->attrs[L3DSR_A_REQUEST_FLAGS];
+	u32 req = req_attr ? nla_get_u32(req_attr) : 0;
 	struct l3dsr_mapping *m, *old;
 	int err;
+
+	if ((req & L3DSR_REQUEST_F_EXCL) && (req & L3DSR_REQUEST_F_REPLACE)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, req_attr,
+				    "EXCL and REPLACE contradict each other");
+		return -EINVAL;
+	}
 
 	m = l3dsr_mapping_alloc();
 	if (!m)
@@ -229,7 +242,7 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&l3dsr_config_lock);
 	old = l3dsr_mapping_get_locked(ln, m->family, m->dscp);
 	if (old) {
-		if (nlflags & NLM_F_EXCL) {
+		if (req & L3DSR_REQUEST_F_EXCL) {
 			NL_SET_ERR_MSG_ATTR(info->extack, dscp_attr,
 					    "DSCP is already mapped");
 			err = -EEXIST;
@@ -237,7 +250,7 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 		}
 		if (l3dsr_mapping_equal(old, m))
 			goto out_unlock;	/* nothing to change */
-		if (!(nlflags & NLM_F_REPLACE)) {
+		if (!(req & L3DSR_REQUEST_F_REPLACE)) {
 			NL_SET_BAD_ATTR(info->extack, dscp_attr);
 			if (m->family == AF_INET)
 				L3DSR_SET_ERR_MSG_FMT(info->extack,
@@ -252,11 +265,6 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 			err = -EEXIST;
 			goto out_unlock;
 		}
-	} else if (!(nlflags & NLM_F_CREATE)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, dscp_attr,
-				    "no mapping for this DSCP, and NLM_F_CREATE not set");
-		err = -ENOENT;
-		goto out_unlock;
 	}
 
 	err = l3dsr_mapping_publish(ln, m, old);
@@ -323,7 +331,7 @@ static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		err = l3dsr_fill_mapping(reply, m, info->snd_portid,
 					 info->snd_seq, 0,
-					 L3DSR_CMD_GET_MAPPING);
+					 L3DSR_CMD_GET_MAPPING, NULL);
 	}
 	mutex_unlock(&l3dsr_config_lock);
 
@@ -342,6 +350,7 @@ static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 	unsigned long pos;
 
 	mutex_lock(&l3dsr_config_lock);
+	cb->seq = ln->generation;
 	for (pos = cb->args[0]; pos < 2 * L3DSR_NR_SLOTS; pos++) {
 		u8 family = pos < L3DSR_NR_SLOTS ? AF_INET : AF_INET6;
 		struct l3dsr_mapping *m;
@@ -351,7 +360,7 @@ static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 			continue;
 		if (l3dsr_fill_mapping(skb, m, NETLINK_CB(cb->skb).portid,
 				       cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				       L3DSR_CMD_GET_MAPPING))
+				       L3DSR_CMD_GET_MAPPING, cb))
 			break;
 	}
 	mutex_unlock(&l3dsr_config_lock);

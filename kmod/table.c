@@ -77,6 +77,7 @@ int l3dsr_mapping_publish(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 
 	lockdep_assert_held(&l3dsr_config_lock);
 
+	ln->generation++;
 	if (old) {
 		m->stats = old->stats;
 		m->owns_stats = true;
@@ -115,6 +116,7 @@ void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m)
 
 	lockdep_assert_held(&l3dsr_config_lock);
 
+	ln->generation++;
 	RCU_INIT_POINTER(table->slot[m->dscp], NULL);
 	l3dsr_sysfs_mapping_removed(ln, m);
 	if (!--table->count)

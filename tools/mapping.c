@@ -395,7 +395,6 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	struct nlmsghdr *nlh;
-	uint16_t flags;
 	int status;
 
 	status = parse_mapping_args(ctl, argc, argv, &a);
@@ -419,10 +418,7 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 		}
 	}
 
-	flags = NLM_F_ACK | NLM_F_CREATE;
-	if (replace)
-		flags |= NLM_F_REPLACE;
-	nlh = nl_request(&nl, buf, L3DSR_CMD_NEW_MAPPING, flags);
+	nlh = nl_request(&nl, buf, L3DSR_CMD_NEW_MAPPING, NLM_F_ACK);
 	put_key(nlh, a.m.family, a.m.dscp);
 	mnl_attr_put(nlh, L3DSR_A_VIP, address_length(a.m.family), a.m.vip);
 	if (a.m.has_rip)
@@ -431,6 +427,9 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 	if (a.m.ifindex)
 		mnl_attr_put_u32(nlh, L3DSR_A_IFINDEX, a.m.ifindex);
 	mnl_attr_put_u32(nlh, L3DSR_A_FLAGS, a.m.flags);
+	if (replace)
+		mnl_attr_put_u32(nlh, L3DSR_A_REQUEST_FLAGS,
+				 L3DSR_REQUEST_F_REPLACE);
 
 	if (nl_transact(&nl, nlh, NULL, NULL, &st) < 0) {
 		if (st.error == EEXIST && !replace) {

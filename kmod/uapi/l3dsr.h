@@ -45,14 +45,18 @@
  *                      when the mapping is made.                  (optional)
  *     L3DSR_A_FLAGS    u32, a set of L3DSR_F_* bits; unknown bits are
  *                      refused.                                   (optional)
- *   netlink flags, as `ip` uses them:
- *     NLM_F_CREATE     create the mapping if the slot is empty; without it
- *                      an empty slot is -ENOENT.
- *     NLM_F_EXCL       the slot must be empty, else -EEXIST.
- *     NLM_F_REPLACE    overwrite an existing mapping; its counters go on.
- *     none of EXCL and REPLACE: an identical existing mapping is success and
- *                      changes nothing (scripts may re-run); a different one
- *                      is -EEXIST, the extack names L3DSR_A_DSCP.
+ *     L3DSR_A_REQUEST_FLAGS u32, L3DSR_REQUEST_F_* bits saying what to do
+ *                      when the slot is taken, as `ip` users know them from
+ *                      NLM_F_EXCL and NLM_F_REPLACE (generic netlink keeps
+ *                      the header flags for its own use):    (optional)
+ *       none           an empty slot gets the mapping; an identical existing
+ *                      mapping is success and changes nothing (scripts may
+ *                      re-run); a different one is -EEXIST, the extack
+ *                      naming L3DSR_A_DSCP and the VIP in the slot.
+ *       L3DSR_REQUEST_F_EXCL     the slot must be empty, else -EEXIST.
+ *       L3DSR_REQUEST_F_REPLACE  overwrite what is in the slot (or fill an
+ *                      empty one); the counters go on.
+ *       Both together are -EINVAL.
  *   Announces L3DSR_CMD_NEW_MAPPING on the "config" group when anything
  *   changed.
  *
@@ -90,8 +94,7 @@
  *   -EINVAL      an attribute is missing, malformed or out of range; the
  *                extack says which.
  *   -EEXIST      the slot holds a different mapping (or any, with EXCL).
- *   -ENOENT      no mapping in that slot (delete, get, change without
- *                NLM_F_CREATE).
+ *   -ENOENT      no mapping in that slot (delete, get).
  *   -ENODEV      L3DSR_A_IFINDEX names no device in the namespace.
  *   -EPERM       a change without CAP_NET_ADMIN over the namespace.
  *   -EMSGSIZE    only from a dump buffer too small; not seen by users of
@@ -133,6 +136,7 @@ enum l3dsr_attr {
 	L3DSR_A_PACKETS,	/* u64, replies only */
 	L3DSR_A_BYTES,		/* u64, replies only */
 	L3DSR_A_STATS,		/* nest of enum l3dsr_stat, replies only */
+	L3DSR_A_REQUEST_FLAGS,	/* u32: L3DSR_REQUEST_F_* */
 	__L3DSR_A_LAST
 };
 #define L3DSR_A_MAX (__L3DSR_A_LAST - 1)
@@ -145,6 +149,13 @@ enum l3dsr_attr {
 enum l3dsr_flag {
 	L3DSR_F_CLEAR_DSCP = 1U << 0,
 	__L3DSR_F_ALL = L3DSR_F_CLEAR_DSCP
+};
+
+/* What L3DSR_CMD_NEW_MAPPING does with a slot already taken. */
+enum l3dsr_request_flag {
+	L3DSR_REQUEST_F_EXCL = 1U << 0,
+	L3DSR_REQUEST_F_REPLACE = 1U << 1,
+	__L3DSR_REQUEST_F_ALL = L3DSR_REQUEST_F_EXCL | L3DSR_REQUEST_F_REPLACE
 };
 
 /*
