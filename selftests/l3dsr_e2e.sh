@@ -42,6 +42,10 @@ readonly SPARE_ECHO_PORT=9300
 readonly UDP_PAYLOAD=100
 readonly COUNT=20
 readonly BULK_BYTES=${BULK_BYTES:-4194304}
+# Datagrams bigger than the links' MTU (veth's 1500) arrive in fragments.
+readonly LINK_MTU=1500
+readonly FRAGMENTED_PAYLOAD=3000
+readonly FRAGMENTED_COUNT=5
 
 require_l3dsr
 require_cmds busybox sha256sum timeout
@@ -187,6 +191,51 @@ test_without_mapping()
 	stop_background "$refused_pid"
 }
 
+# fragments FAMILY: how many fragments, and their IP lengths summed, one
+# UDP datagram of FRAGMENTED_PAYLOAD bytes becomes on a LINK_MTU link.
+fragments()
+{
+	local header=20 frag_header=0 data per_fragment count
+
+	if [ "$1" = inet6 ]; then
+		header=40
+		frag_header=8
+	fi
+	data=$((8 + FRAGMENTED_PAYLOAD))
+	# Every fragment but the last carries a multiple of 8 bytes.
+	per_fragment=$(((LINK_MTU - header - frag_header) / 8 * 8))
+	count=$(((data + per_fragment - 1) / per_fragment))
+	echo "$count $((data + count * (header + frag_header)))"
+}
+
+# Nothing on the path reassembles before l3dsr, so it sees each fragment:
+# the first carries the UDP header, the others only need the IP header
+# rewritten. The echo proves the datagram was whole and its checksum right.
+test_fragments()
+{
+	local -a per_datagram
+	local packets bytes fragments_before
+
+	read -r -a per_datagram <<< "$(fragments "$FAMILY")"
+	run "$L3DSRCTL" replace-mapping dscp "$DSCP" vip "$VIP" ||
+		fail "$FAMILY fragments: mapping"
+	packets=$(packets_now)
+	bytes=$(mapping_field "$FAMILY" "$DSCP" bytes)
+	fragments_before=$(stat_now rewritten_fragments)
+	check "$FAMILY fragments: $FRAGMENTED_PAYLOAD-byte datagrams answered" \
+		client_udp -n "$FRAGMENTED_COUNT" -s "$FRAGMENTED_PAYLOAD" \
+		udp-send "$VIP" "$ECHO_PORT"
+	check_eq "$FAMILY fragments: mapping counted every fragment" \
+		"$((FRAGMENTED_COUNT * per_datagram[0]))" \
+		"$(delta "$(packets_now)" "$packets")"
+	check_eq "$FAMILY fragments: mapping bytes are the fragments' lengths" \
+		"$((FRAGMENTED_COUNT * per_datagram[1]))" \
+		"$(delta "$(mapping_field "$FAMILY" "$DSCP" bytes)" "$bytes")"
+	check_eq "$FAMILY fragments: rewritten_fragments counted the non-first" \
+		"$((FRAGMENTED_COUNT * (per_datagram[0] - 1)))" \
+		"$(delta "$(stat_now rewritten_fragments)" "$fragments_before")"
+}
+
 # rip: only requests sent to that RIP are rewritten.
 test_rip_scope()
 {
@@ -274,7 +323,6 @@ test_clear_dscp()
 		client_udp udp-send "$VIP" "$ECHO_PORT"
 	check_eq "$FAMILY clear-dscp: the server sees DSCP 0" \
 		"0 $COUNT" "$(dscp_deltas "$before" "$(server_dscp_counts)")"
-	run "$L3DSRCTL" "-$AF" del-mapping dscp "$DSCP" >/dev/null
 }
 
 for FAMILY in inet inet6; do
@@ -291,6 +339,8 @@ for FAMILY in inet inet6; do
 	test_rip_scope
 	test_dev_scope
 	test_clear_dscp
+	test_fragments
+	run "$L3DSRCTL" "-$AF" del-mapping dscp "$DSCP" >/dev/null
 
 	check_eq "$FAMILY: no reply went back through the lb" \
 		0 "$(nft_counter "$NS_LB" inet l3dsr_lb "from_vip$AF" packets)"
