@@ -50,6 +50,11 @@ APT_UPDATED=0
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "$*"; exit 1; }
 
+# Seconds between two `date +%s.%N` stamps, with $3 decimals.
+elapsed() {
+	awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { printf "%.*f", d, b - a }'
+}
+
 usage() {
 	cat >&2 <<EOF
 usage: $PROG kver SERIES
@@ -220,25 +225,54 @@ fetch() {
 	with_apt_lock unpack_image "$kver" || exit 1
 }
 
+# What the module is built from, and against which headers: the same
+# fingerprint means the last build still holds.
+module_fingerprint() {
+	local src=$1 kver=$2
+
+	{
+		dpkg-query -W -f='${Version}\n' "linux-headers-$kver" 2>/dev/null
+		(cd "$src" && find Kbuild VERSION kmod -type f -print0 2>/dev/null |
+			LC_ALL=C sort -z | xargs -0 sha256sum)
+	} | sha256sum | cut -d ' ' -f 1
+}
+
 # Build the module in a directory of its own per kernel, so two kernels can
 # build at once without sharing objects.
 build_module() {
 	local kver=$1 src=${L3DSR_VM_MODULE_SRC:-$REPO}
 	local bdir=$CACHE/build-$kver kdir=/usr/src/linux-headers-$kver
+	local fingerprint t0
 
 	[ -f "$src/Kbuild" ] ||
 		die "no Kbuild in $src: nothing to build (L3DSR_VM_MODULE_SRC names another source tree)"
 	[ -d "$kdir" ] || die "no kernel headers at $kdir (run: $PROG fetch)"
+	fingerprint=$(module_fingerprint "$src" "$kver")
+	if [ -f "$bdir/l3dsr.ko" ] &&
+		[ "$(cat "$bdir/.fingerprint" 2>/dev/null)" = "$fingerprint" ]; then
+		msg "l3dsr.ko for $kver is up to date"
+		return 0
+	fi
+
+	t0=$(date +%s.%N)
 	rm -rf "$bdir"
 	mkdir -p "$bdir" || die "cannot create $bdir"
 	cp -a "$src/Kbuild" "$bdir/" || die "cannot copy $src/Kbuild"
 	if [ -d "$src/kmod" ]; then
 		cp -a "$src/kmod" "$bdir/" || die "cannot copy $src/kmod"
 	fi
-	msg "building l3dsr.ko for $kver"
-	make -s -C "$kdir" M="$bdir" L3DSR_WERROR=y modules >&2 ||
-		die "the module does not build for $kver"
+	# Kbuild reads the version string from it.
+	if [ -f "$src/VERSION" ]; then
+		cp -a "$src/VERSION" "$bdir/" || die "cannot copy $src/VERSION"
+	fi
+	# Kbuild says it skips BTF when the headers lack vmlinux, every time;
+	# the module works without it.
+	make -s -C "$kdir" M="$bdir" L3DSR_WERROR=y modules 2>&1 |
+		grep -v '^Skipping BTF generation' >&2
+	[ "${PIPESTATUS[0]}" = 0 ] || die "the module does not build for $kver"
 	[ -f "$bdir/l3dsr.ko" ] || die "the build for $kver produced no l3dsr.ko"
+	printf '%s\n' "$fingerprint" >"$bdir/.fingerprint"
+	msg "built l3dsr.ko for $kver in $(elapsed "$t0" "$(date +%s.%N)" 1) s"
 }
 
 # The tool and the helpers are host binaries shared by every kernel: build
@@ -516,11 +550,6 @@ build_initramfs() {
 # --- run -------------------------------------------------------------------
 
 QEMU_PID=
-
-# Seconds between two `date +%s.%N` stamps, with $3 decimals.
-elapsed() {
-	awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { printf "%.*f", d, b - a }'
-}
 
 stop_qemu() {
 	if [ -n "$QEMU_PID" ]; then
