@@ -188,6 +188,8 @@ unpack_image() {
 
 	[ -f "$dir/.unpacked" ] && return 0
 	mkdir -p "$dir" || die "cannot create $dir"
+	# Left by an unpack that was interrupted.
+	rm -rf "$dir"/unpack.*
 	tmp=$(mktemp -d "$dir/unpack.XXXXXX") || die "cannot create a temporary directory in $dir"
 	if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
 		"linux-image-$kver" >&2); then
@@ -414,7 +416,7 @@ write_init() {
 #!/bin/bash
 # First and only process of the test guest: set the system up, run the
 # command, report its exit status and the kernel log verdict on the results
-# port (ttyS1), power off.
+# port (ttyS1), reset (QEMU runs with -no-reboot, so it exits).
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/usr/libexec/busybox
 export HOME=/root TERM=dumb LC_ALL=C
