@@ -90,7 +90,7 @@ check()
 	local desc=$1 out rc
 
 	shift
-	trace "$@"
+	trace_unless_function "$@"
 	out=$("$@" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ]; then
@@ -107,7 +107,7 @@ check_fails()
 	local desc=$1 out rc
 
 	shift
-	trace "$@"
+	trace_unless_function "$@"
 	out=$("$@" 2>&1)
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -178,6 +178,12 @@ trace()
 {
 	[ "$VERBOSE" = 1 ] && note "+ $*"
 	return 0
+}
+
+# Our functions trace the commands they run themselves.
+trace_unless_function()
+{
+	declare -F "$1" >/dev/null || trace "$@"
 }
 
 # run COMMAND...: run it, traced when VERBOSE=1.
