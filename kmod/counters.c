@@ -18,6 +18,7 @@ const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {
 	[L3DSR_STAT_SKIPPED_MALFORMED]		= "skipped_malformed",
 	[L3DSR_STAT_SKIPPED_ROUTING_HEADER]	= "skipped_routing_header",
 	[L3DSR_STAT_DROPPED_UNWRITABLE]		= "dropped_unwritable",
+	[L3DSR_STAT_SKIPPED_DOWN]		= "skipped_down",
 };
 
 void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum)

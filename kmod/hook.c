@@ -100,6 +100,8 @@ static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
 				      const struct nf_hook_state *state,
 				      const void *daddr, unsigned int alen)
 {
+	if (unlikely(m->flags & L3DSR_F_DOWN))
+		return L3DSR_STAT_SKIPPED_DOWN;
 	if (!l3dsr_scope_matches(m, state, daddr, alen))
 		return L3DSR_STAT_SKIPPED_SCOPE;
 	if (skb->pkt_type != PACKET_HOST)

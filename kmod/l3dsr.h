@@ -78,6 +78,12 @@ struct l3dsr_net {
 /* Serialises every change to every namespace's table. */
 extern struct mutex l3dsr_config_lock;
 
+/* Tables and sysfs directories are kept per family in this order. */
+static inline unsigned int l3dsr_family_index(u8 family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
 /* table.c */
 struct l3dsr_net *l3dsr_pernet(struct net *net);
 struct l3dsr_table *l3dsr_table(struct l3dsr_net *ln, u8 family);
@@ -90,9 +96,15 @@ bool l3dsr_mapping_equal(const struct l3dsr_mapping *a,
 			 const struct l3dsr_mapping *b);
 struct l3dsr_mapping *l3dsr_mapping_get_locked(struct l3dsr_net *ln,
 					       u8 family, u8 dscp);
-int l3dsr_mapping_publish(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+int l3dsr_mapping_prepare(struct l3dsr_mapping *m, struct l3dsr_mapping *old);
+int l3dsr_table_attach(struct l3dsr_net *ln, u8 family);
+void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 			  struct l3dsr_mapping *old);
 void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m);
+void l3dsr_table_detach_if_empty(struct l3dsr_net *ln, u8 family);
+void l3dsr_table_flush(struct l3dsr_net *ln, u8 family,
+		       void (*removing)(struct l3dsr_net *ln,
+					const struct l3dsr_mapping *m));
 
 /* counters.c */
 static inline void l3dsr_count(struct l3dsr_net *ln, enum l3dsr_stat stat)

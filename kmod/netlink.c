@@ -13,17 +13,40 @@
 #include "compat.h"
 #include "l3dsr.h"
 
+/* The attributes of one mapping, in a request and in a table entry. */
+#define L3DSR_MAPPING_POLICY						\
+	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },			\
+	[L3DSR_A_DSCP]		= { .type = NLA_U8 },			\
+	[L3DSR_A_VIP]		= { .type = NLA_BINARY,			\
+				    .len = sizeof(struct in6_addr) },	\
+	[L3DSR_A_RIP]		= { .type = NLA_BINARY,			\
+				    .len = sizeof(struct in6_addr) },	\
+	[L3DSR_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),		\
+	[L3DSR_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, __L3DSR_F_ALL)
+
 static const struct nla_policy l3dsr_new_policy[L3DSR_A_MAX + 1] = {
-	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },
-	[L3DSR_A_DSCP]		= { .type = NLA_U8 },
-	[L3DSR_A_VIP]		= { .type = NLA_BINARY,
-				    .len = sizeof(struct in6_addr) },
-	[L3DSR_A_RIP]		= { .type = NLA_BINARY,
-				    .len = sizeof(struct in6_addr) },
-	[L3DSR_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
-	[L3DSR_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, __L3DSR_F_ALL),
+	L3DSR_MAPPING_POLICY,
 	[L3DSR_A_REQUEST_FLAGS]	= NLA_POLICY_MASK(NLA_U32,
 						  __L3DSR_REQUEST_F_ALL),
+};
+
+static const struct nla_policy l3dsr_entry_policy[L3DSR_A_MAX + 1] = {
+	L3DSR_MAPPING_POLICY,
+};
+
+static const struct nla_policy l3dsr_mappings_policy[L3DSR_A_MAX + 1] = {
+	[L3DSR_A_MAPPING]	= NLA_POLICY_NESTED(l3dsr_entry_policy),
+};
+
+static const struct nla_policy l3dsr_set_table_policy[L3DSR_A_MAX + 1] = {
+	[L3DSR_A_MAPPINGS]	= NLA_POLICY_NESTED(l3dsr_mappings_policy),
+};
+
+static const struct nla_policy l3dsr_set_mapping_policy[L3DSR_A_MAX + 1] = {
+	[L3DSR_A_FAMILY]	= { .type = NLA_U8 },
+	[L3DSR_A_DSCP]		= { .type = NLA_U8 },
+	[L3DSR_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, __L3DSR_F_ALL),
+	[L3DSR_A_FLAGS_MASK]	= NLA_POLICY_MASK(NLA_U32, __L3DSR_F_ALL),
 };
 
 static const struct nla_policy l3dsr_key_policy[L3DSR_A_DSCP + 1] = {
@@ -37,127 +60,149 @@ static const struct nla_policy l3dsr_flush_policy[L3DSR_A_FAMILY + 1] = {
 
 static struct genl_family l3dsr_genl_family;
 
-static int l3dsr_parse_family(struct genl_info *info, u8 *family)
+/*
+ * A request's attributes: the top level of a message (@nest NULL) or one
+ * entry of a table (@nest the entry), so that a missing attribute is
+ * reported where it is missing.
+ */
+struct l3dsr_attrs {
+	struct nlattr **tb;
+	const struct nlattr *nest;
+	struct netlink_ext_ack *extack;
+};
+
+static struct l3dsr_attrs l3dsr_info_attrs(struct genl_info *info)
 {
-	struct nlattr *attr = info->attrs[L3DSR_A_FAMILY];
+	return (struct l3dsr_attrs){ .tb = info->attrs,
+				     .extack = info->extack };
+}
+
+static bool l3dsr_missing(const struct l3dsr_attrs *a, int type)
+{
+	return NL_REQ_ATTR_CHECK(a->extack, a->nest, a->tb, type);
+}
+
+static int l3dsr_parse_family(const struct l3dsr_attrs *a, u8 *family)
+{
+	struct nlattr *attr = a->tb[L3DSR_A_FAMILY];
 
 	*family = nla_get_u8(attr);
 	if (*family != AF_INET && *family != AF_INET6) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+		NL_SET_ERR_MSG_ATTR(a->extack, attr,
 				    "family must be AF_INET or AF_INET6");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int l3dsr_parse_key(struct genl_info *info, u8 *family, u8 *dscp)
+static int l3dsr_parse_key(const struct l3dsr_attrs *a, u8 *family, u8 *dscp)
 {
 	struct nlattr *attr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, L3DSR_A_FAMILY) ||
-	    GENL_REQ_ATTR_CHECK(info, L3DSR_A_DSCP))
+	if (l3dsr_missing(a, L3DSR_A_FAMILY) || l3dsr_missing(a, L3DSR_A_DSCP))
 		return -EINVAL;
 
-	err = l3dsr_parse_family(info, family);
+	err = l3dsr_parse_family(a, family);
 	if (err)
 		return err;
 
-	attr = info->attrs[L3DSR_A_DSCP];
+	attr = a->tb[L3DSR_A_DSCP];
 	*dscp = nla_get_u8(attr);
 	if (*dscp == 0) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+		NL_SET_ERR_MSG_ATTR(a->extack, attr,
 				    "DSCP 0 is all unmarked traffic and cannot be mapped");
 		return -EINVAL;
 	}
 	if (*dscp > L3DSR_DSCP_MAX) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "DSCP must be 1 to 63");
+		NL_SET_ERR_MSG_ATTR(a->extack, attr, "DSCP must be 1 to 63");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static bool l3dsr_addr_is_unicast(u8 family, const union l3dsr_addr *a)
+static bool l3dsr_addr_is_unicast(u8 family, const union l3dsr_addr *addr)
 {
 	if (family == AF_INET)
-		return !ipv4_is_multicast(a->ip) && !ipv4_is_lbcast(a->ip) &&
-		       !ipv4_is_zeronet(a->ip) && !ipv4_is_loopback(a->ip);
-	return !ipv6_addr_any(&a->in6) && !ipv6_addr_is_multicast(&a->in6) &&
-	       !ipv6_addr_loopback(&a->in6);
+		return !ipv4_is_multicast(addr->ip) &&
+		       !ipv4_is_lbcast(addr->ip) &&
+		       !ipv4_is_zeronet(addr->ip) &&
+		       !ipv4_is_loopback(addr->ip);
+	return !ipv6_addr_any(&addr->in6) &&
+	       !ipv6_addr_is_multicast(&addr->in6) &&
+	       !ipv6_addr_loopback(&addr->in6);
 }
 
 /* Separate messages per attribute, so that each one names what is wrong. */
-static int l3dsr_parse_addr(struct genl_info *info, int attrtype, u8 family,
+static int l3dsr_parse_addr(const struct l3dsr_attrs *a, int type, u8 family,
 			    union l3dsr_addr *addr)
 {
-	struct nlattr *attr = info->attrs[attrtype];
+	struct nlattr *attr = a->tb[type];
 	size_t len = family == AF_INET ? sizeof(addr->ip) : sizeof(addr->in6);
-	bool vip = attrtype == L3DSR_A_VIP;
+	bool vip = type == L3DSR_A_VIP;
 
 	if (nla_len(attr) != len) {
 		if (vip)
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+			NL_SET_ERR_MSG_ATTR(a->extack, attr,
 					    "VIP length does not match the family (4 bytes for AF_INET, 16 for AF_INET6)");
 		else
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+			NL_SET_ERR_MSG_ATTR(a->extack, attr,
 					    "RIP length does not match the family (4 bytes for AF_INET, 16 for AF_INET6)");
 		return -EINVAL;
 	}
 	memcpy(addr, nla_data(attr), len);
 	if (!l3dsr_addr_is_unicast(family, addr)) {
 		if (vip)
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+			NL_SET_ERR_MSG_ATTR(a->extack, attr,
 					    "VIP must be a unicast address");
 		else
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+			NL_SET_ERR_MSG_ATTR(a->extack, attr,
 					    "RIP must be a unicast address");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int l3dsr_parse_mapping(struct genl_info *info, struct l3dsr_mapping *m)
+static int l3dsr_parse_mapping(struct net *net, const struct l3dsr_attrs *a,
+			       struct l3dsr_mapping *m)
 {
-	struct nlattr **attrs = info->attrs;
+	struct nlattr **tb = a->tb;
 	int err;
 
-	err = l3dsr_parse_key(info, &m->family, &m->dscp);
+	err = l3dsr_parse_key(a, &m->family, &m->dscp);
 	if (err)
 		return err;
 
-	if (GENL_REQ_ATTR_CHECK(info, L3DSR_A_VIP))
+	if (l3dsr_missing(a, L3DSR_A_VIP))
 		return -EINVAL;
-	err = l3dsr_parse_addr(info, L3DSR_A_VIP, m->family, &m->vip);
+	err = l3dsr_parse_addr(a, L3DSR_A_VIP, m->family, &m->vip);
 	if (err)
 		return err;
 
-	if (attrs[L3DSR_A_RIP]) {
-		err = l3dsr_parse_addr(info, L3DSR_A_RIP, m->family, &m->rip);
+	if (tb[L3DSR_A_RIP]) {
+		err = l3dsr_parse_addr(a, L3DSR_A_RIP, m->family, &m->rip);
 		if (err)
 			return err;
 		m->match |= L3DSR_MATCH_RIP;
 	}
 
-	if (attrs[L3DSR_A_IFINDEX]) {
-		struct net *net = genl_info_net(info);
+	if (tb[L3DSR_A_IFINDEX]) {
 		bool exists;
 
-		m->ifindex = nla_get_u32(attrs[L3DSR_A_IFINDEX]);
+		m->ifindex = nla_get_u32(tb[L3DSR_A_IFINDEX]);
 		rcu_read_lock();
 		exists = dev_get_by_index_rcu(net, m->ifindex);
 		rcu_read_unlock();
 		if (!exists) {
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    attrs[L3DSR_A_IFINDEX],
+			NL_SET_ERR_MSG_ATTR(a->extack, tb[L3DSR_A_IFINDEX],
 					    "no device with this ifindex in the namespace");
 			return -ENODEV;
 		}
 		m->match |= L3DSR_MATCH_DEV;
 	}
 
-	if (attrs[L3DSR_A_FLAGS])
-		m->flags = nla_get_u32(attrs[L3DSR_A_FLAGS]);
+	if (tb[L3DSR_A_FLAGS])
+		m->flags = nla_get_u32(tb[L3DSR_A_FLAGS]);
 	return 0;
 }
 
@@ -216,9 +261,17 @@ static void l3dsr_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
 				GFP_KERNEL);
 }
 
+static void l3dsr_notify_del(struct l3dsr_net *ln,
+			     const struct l3dsr_mapping *m)
+{
+	l3dsr_notify(ln, m, L3DSR_CMD_DEL_MAPPING);
+}
+
 static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct net *net = genl_info_net(info);
+	struct l3dsr_net *ln = l3dsr_pernet(net);
+	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	struct nlattr *dscp_attr = info->attrs[L3DSR_A_DSCP];
 	struct nlattr *req_attr = info->attrs[L3DSR_A_REQUEST_FLAGS];
 	u32 req = req_attr ? nla_get_u32(req_attr) : 0;
@@ -235,9 +288,15 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 	if (!m)
 		return -ENOMEM;
 
-	err = l3dsr_parse_mapping(info, m);
+	err = l3dsr_parse_mapping(net, &a, m);
 	if (err)
 		goto out_free;
+	if (m->flags & L3DSR_F_DOWN) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_FLAGS],
+				    "a mapping is taken down with SET_MAPPING, not made down");
+		err = -EINVAL;
+		goto out_free;
+	}
 
 	mutex_lock(&l3dsr_config_lock);
 	old = l3dsr_mapping_get_locked(ln, m->family, m->dscp);
@@ -248,6 +307,8 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 			err = -EEXIST;
 			goto out_unlock;
 		}
+		/* being down is state, not configuration: it carries over */
+		m->flags |= old->flags & L3DSR_F_DOWN;
 		if (l3dsr_mapping_equal(old, m))
 			goto out_unlock;	/* nothing to change */
 		if (!(req & L3DSR_REQUEST_F_REPLACE)) {
@@ -267,9 +328,13 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	err = l3dsr_mapping_publish(ln, m, old);
+	err = l3dsr_mapping_prepare(m, old);
 	if (err)
 		goto out_unlock;
+	err = l3dsr_table_attach(ln, m->family);
+	if (err)
+		goto out_unlock;
+	l3dsr_mapping_commit(ln, m, old);
 	l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
 	mutex_unlock(&l3dsr_config_lock);
 	return 0;
@@ -281,14 +346,188 @@ out_free:
 	return err;
 }
 
+static int l3dsr_nl_set_mapping(struct sk_buff *skb, struct genl_info *info)
+{
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_attrs a = l3dsr_info_attrs(info);
+	struct l3dsr_mapping *m, *old;
+	u32 flags, mask;
+	u8 family, dscp;
+	int err;
+
+	err = l3dsr_parse_key(&a, &family, &dscp);
+	if (err)
+		return err;
+	if (l3dsr_missing(&a, L3DSR_A_FLAGS) ||
+	    l3dsr_missing(&a, L3DSR_A_FLAGS_MASK))
+		return -EINVAL;
+	flags = nla_get_u32(info->attrs[L3DSR_A_FLAGS]);
+	mask = nla_get_u32(info->attrs[L3DSR_A_FLAGS_MASK]);
+
+	mutex_lock(&l3dsr_config_lock);
+	old = l3dsr_mapping_get_locked(ln, family, dscp);
+	if (!old) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
+				    "no mapping for this DSCP");
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if (((old->flags & ~mask) | (flags & mask)) == old->flags)
+		goto out_unlock;
+
+	m = kmemdup(old, sizeof(*old), GFP_KERNEL);
+	if (!m) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	m->flags = (old->flags & ~mask) | (flags & mask);
+	l3dsr_mapping_commit(ln, m, old);
+	l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
+out_unlock:
+	mutex_unlock(&l3dsr_config_lock);
+	return err;
+}
+
+/* The wanted content of every slot, both families, IPv4 first. */
+struct l3dsr_wanted {
+	struct l3dsr_mapping *slot[2][L3DSR_NR_SLOTS];
+	bool keep[2][L3DSR_NR_SLOTS];
+};
+
+static void l3dsr_wanted_free(struct l3dsr_wanted *w)
+{
+	unsigned int fi, dscp;
+
+	for (fi = 0; fi < 2; fi++)
+		for (dscp = 0; dscp < L3DSR_NR_SLOTS; dscp++)
+			if (w->slot[fi][dscp])
+				l3dsr_mapping_free(w->slot[fi][dscp]);
+	kfree(w);
+}
+
+static int l3dsr_wanted_parse(struct genl_info *info, struct l3dsr_wanted *w)
+{
+	struct net *net = genl_info_net(info);
+	struct nlattr *tb[L3DSR_A_MAX + 1];
+	struct nlattr *entry;
+	int rem, err;
+
+	nla_for_each_nested(entry, info->attrs[L3DSR_A_MAPPINGS], rem) {
+		struct l3dsr_attrs a = { .tb = tb, .nest = entry,
+					 .extack = info->extack };
+		struct l3dsr_mapping *m;
+		unsigned int fi;
+
+		/* the core validated the entry against l3dsr_entry_policy */
+		err = nla_parse_nested(tb, L3DSR_A_MAX, entry,
+				       l3dsr_entry_policy, info->extack);
+		if (err)
+			return err;
+
+		m = l3dsr_mapping_alloc();
+		if (!m)
+			return -ENOMEM;
+		err = l3dsr_parse_mapping(net, &a, m);
+		fi = l3dsr_family_index(m->family);
+		if (!err && w->slot[fi][m->dscp]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, entry,
+					    "two entries for the same family and DSCP");
+			err = -EINVAL;
+		}
+		if (err) {
+			l3dsr_mapping_free(m);
+			return err;
+		}
+		w->slot[fi][m->dscp] = m;
+	}
+	return 0;
+}
+
+static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
+{
+	static const u8 families[] = { AF_INET, AF_INET6 };
+	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_mapping *m, *old;
+	struct l3dsr_wanted *w;
+	unsigned int fi, dscp;
+	bool any[2] = {};
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, L3DSR_A_MAPPINGS))
+		return -EINVAL;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	err = l3dsr_wanted_parse(info, w);
+	if (err)
+		goto out_free;
+
+	mutex_lock(&l3dsr_config_lock);
+
+	/* Everything that can fail, before anything changes. */
+	for (fi = 0; fi < 2; fi++) {
+		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
+			m = w->slot[fi][dscp];
+			if (!m)
+				continue;
+			any[fi] = true;
+			old = l3dsr_mapping_get_locked(ln, families[fi], dscp);
+			if (old && l3dsr_mapping_equal(old, m)) {
+				w->keep[fi][dscp] = true;
+				continue;
+			}
+			err = l3dsr_mapping_prepare(m, old);
+			if (err)
+				goto out_unlock;
+		}
+	}
+	for (fi = 0; fi < 2; fi++) {
+		if (!any[fi])
+			continue;
+		err = l3dsr_table_attach(ln, families[fi]);
+		if (err)
+			goto out_detach;
+	}
+
+	/* From here on nothing fails. */
+	for (fi = 0; fi < 2; fi++) {
+		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
+			old = l3dsr_mapping_get_locked(ln, families[fi], dscp);
+			m = w->slot[fi][dscp];
+			if (w->keep[fi][dscp])
+				continue;
+			if (m) {
+				l3dsr_mapping_commit(ln, m, old);
+				w->slot[fi][dscp] = NULL;
+				l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
+			} else if (old) {
+				l3dsr_notify(ln, old, L3DSR_CMD_DEL_MAPPING);
+				l3dsr_mapping_remove(ln, old);
+			}
+		}
+	}
+
+out_detach:
+	/* undoes an attach made for nothing, or one the new table ended */
+	for (fi = 0; fi < 2; fi++)
+		l3dsr_table_detach_if_empty(ln, families[fi]);
+out_unlock:
+	mutex_unlock(&l3dsr_config_lock);
+out_free:
+	l3dsr_wanted_free(w);
+	return err;
+}
+
 static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
 {
 	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	struct l3dsr_mapping *m;
 	u8 family, dscp;
 	int err;
 
-	err = l3dsr_parse_key(info, &family, &dscp);
+	err = l3dsr_parse_key(&a, &family, &dscp);
 	if (err)
 		return err;
 
@@ -299,8 +538,9 @@ static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
 				    "no mapping for this DSCP");
 		err = -ENOENT;
 	} else {
-		l3dsr_notify(ln, m, L3DSR_CMD_DEL_MAPPING);
+		l3dsr_notify_del(ln, m);
 		l3dsr_mapping_remove(ln, m);
+		l3dsr_table_detach_if_empty(ln, family);
 	}
 	mutex_unlock(&l3dsr_config_lock);
 	return err;
@@ -309,12 +549,13 @@ static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
 static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
 {
 	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	struct l3dsr_mapping *m;
 	struct sk_buff *reply;
 	u8 family, dscp;
 	int err;
 
-	err = l3dsr_parse_key(info, &family, &dscp);
+	err = l3dsr_parse_key(&a, &family, &dscp);
 	if (err)
 		return err;
 
@@ -368,37 +609,24 @@ static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 	return skb->len;
 }
 
-static void l3dsr_flush_family(struct l3dsr_net *ln, u8 family)
-{
-	struct l3dsr_mapping *m;
-	unsigned int dscp;
-
-	for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
-		m = l3dsr_mapping_get_locked(ln, family, dscp);
-		if (!m)
-			continue;
-		l3dsr_notify(ln, m, L3DSR_CMD_DEL_MAPPING);
-		l3dsr_mapping_remove(ln, m);
-	}
-}
-
 static int l3dsr_nl_flush_mappings(struct sk_buff *skb, struct genl_info *info)
 {
 	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	u8 family = AF_UNSPEC;
 	int err;
 
 	if (info->attrs[L3DSR_A_FAMILY]) {
-		err = l3dsr_parse_family(info, &family);
+		err = l3dsr_parse_family(&a, &family);
 		if (err)
 			return err;
 	}
 
 	mutex_lock(&l3dsr_config_lock);
 	if (family != AF_INET6)
-		l3dsr_flush_family(ln, AF_INET);
+		l3dsr_table_flush(ln, AF_INET, l3dsr_notify_del);
 	if (family != AF_INET)
-		l3dsr_flush_family(ln, AF_INET6);
+		l3dsr_table_flush(ln, AF_INET6, l3dsr_notify_del);
 	mutex_unlock(&l3dsr_config_lock);
 	return 0;
 }
@@ -471,6 +699,20 @@ static const struct genl_ops l3dsr_genl_ops[] = {
 		/* no policy: any attribute is refused */
 		.cmd = L3DSR_CMD_GET_STATS,
 		.doit = l3dsr_nl_get_stats,
+	},
+	{
+		.cmd = L3DSR_CMD_SET_MAPPING,
+		.doit = l3dsr_nl_set_mapping,
+		.policy = l3dsr_set_mapping_policy,
+		.maxattr = ARRAY_SIZE(l3dsr_set_mapping_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = L3DSR_CMD_SET_TABLE,
+		.doit = l3dsr_nl_set_table,
+		.policy = l3dsr_set_table_policy,
+		.maxattr = ARRAY_SIZE(l3dsr_set_table_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 

@@ -44,11 +44,6 @@ static const struct attribute_group l3dsr_stats_group = {
 	.attrs = l3dsr_stats_attrs,
 };
 
-static unsigned int l3dsr_family_index(u8 family)
-{
-	return family == AF_INET ? 0 : 1;
-}
-
 static ssize_t l3dsr_stat_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {

@@ -65,15 +65,42 @@ struct l3dsr_mapping *l3dsr_mapping_get_locked(struct l3dsr_net *ln,
 }
 
 /*
- * Put @m into its slot, in place of @old (NULL if the slot is empty). A
- * replacement inherits the counters of the mapping it replaces. Either
- * everything is done or, on error, nothing is and @m stays the caller's.
+ * A change is made in two steps, so that a request changing several slots
+ * applies entirely or not at all: l3dsr_mapping_prepare() and
+ * l3dsr_table_attach() do everything that can fail, then
+ * l3dsr_mapping_commit() and l3dsr_mapping_remove() cannot fail, and
+ * l3dsr_table_detach_if_empty() tidies up.
  */
-int l3dsr_mapping_publish(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+int l3dsr_mapping_prepare(struct l3dsr_mapping *m, struct l3dsr_mapping *old)
+{
+	if (old)
+		return 0;	/* a replacement inherits the counters */
+	m->stats = netdev_alloc_pcpu_stats(struct l3dsr_mapping_stats);
+	if (!m->stats)
+		return -ENOMEM;
+	m->owns_stats = true;
+	return 0;
+}
+
+/* The hook is attached only while the family has a mapping. */
+int l3dsr_table_attach(struct l3dsr_net *ln, u8 family)
+{
+	if (l3dsr_table(ln, family)->hook_registered)
+		return 0;
+	return l3dsr_hook_attach(ln, family);
+}
+
+void l3dsr_table_detach_if_empty(struct l3dsr_net *ln, u8 family)
+{
+	if (!l3dsr_table(ln, family)->count)
+		l3dsr_hook_detach(ln, family);
+}
+
+/* Put a prepared @m into its slot, in place of @old (NULL if empty). */
+void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 			  struct l3dsr_mapping *old)
 {
 	struct l3dsr_table *table = l3dsr_table(ln, m->family);
-	int err;
 
 	lockdep_assert_held(&l3dsr_config_lock);
 
@@ -84,30 +111,11 @@ int l3dsr_mapping_publish(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 		old->owns_stats = false;
 		rcu_assign_pointer(table->slot[m->dscp], m);
 		call_rcu(&old->rcu, l3dsr_mapping_free_rcu);
-		return 0;
+		return;
 	}
-
-	m->stats = netdev_alloc_pcpu_stats(struct l3dsr_mapping_stats);
-	if (!m->stats)
-		return -ENOMEM;
-	m->owns_stats = true;
-
-	if (!table->count) {
-		err = l3dsr_hook_attach(ln, m->family);
-		if (err)
-			goto err_free_stats;
-	}
-
 	rcu_assign_pointer(table->slot[m->dscp], m);
 	table->count++;
 	l3dsr_sysfs_mapping_added(ln, m);
-	return 0;
-
-err_free_stats:
-	free_percpu(m->stats);
-	m->stats = NULL;
-	m->owns_stats = false;
-	return err;
 }
 
 void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m)
@@ -118,9 +126,8 @@ void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m)
 
 	ln->generation++;
 	RCU_INIT_POINTER(table->slot[m->dscp], NULL);
+	table->count--;
 	l3dsr_sysfs_mapping_removed(ln, m);
-	if (!--table->count)
-		l3dsr_hook_detach(ln, m->family);
 	call_rcu(&m->rcu, l3dsr_mapping_free_rcu);
 }
 
@@ -135,16 +142,23 @@ static int __net_init l3dsr_net_init(struct net *net)
 	return 0;
 }
 
-static void l3dsr_table_flush(struct l3dsr_net *ln, u8 family)
+/* @removing, if given, hears of each mapping before it goes. */
+void l3dsr_table_flush(struct l3dsr_net *ln, u8 family,
+		       void (*removing)(struct l3dsr_net *ln,
+					const struct l3dsr_mapping *m))
 {
 	struct l3dsr_mapping *m;
 	unsigned int dscp;
 
 	for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
 		m = l3dsr_mapping_get_locked(ln, family, dscp);
-		if (m)
-			l3dsr_mapping_remove(ln, m);
+		if (!m)
+			continue;
+		if (removing)
+			removing(ln, m);
+		l3dsr_mapping_remove(ln, m);
 	}
+	l3dsr_table_detach_if_empty(ln, family);
 }
 
 /*
@@ -156,8 +170,8 @@ static void __net_exit l3dsr_net_pre_exit(struct net *net)
 	struct l3dsr_net *ln = l3dsr_pernet(net);
 
 	mutex_lock(&l3dsr_config_lock);
-	l3dsr_table_flush(ln, AF_INET);
-	l3dsr_table_flush(ln, AF_INET6);
+	l3dsr_table_flush(ln, AF_INET, NULL);
+	l3dsr_table_flush(ln, AF_INET6, NULL);
 	mutex_unlock(&l3dsr_config_lock);
 }
 

@@ -44,14 +44,17 @@
  *                      rewritten. The device must exist in the namespace
  *                      when the mapping is made.                  (optional)
  *     L3DSR_A_FLAGS    u32, a set of L3DSR_F_* bits; unknown bits are
- *                      refused.                                   (optional)
+ *                      refused, and so is L3DSR_F_DOWN: being down is the
+ *                      state of a mapping, set by L3DSR_CMD_SET_MAPPING,
+ *                      and a changed mapping keeps the state of the one it
+ *                      replaces (a new one starts up).           (optional)
  *     L3DSR_A_REQUEST_FLAGS u32, L3DSR_REQUEST_F_* bits saying what to do
  *                      when the slot is taken, as `ip` users know them from
  *                      NLM_F_EXCL and NLM_F_REPLACE (generic netlink keeps
  *                      the header flags for its own use):    (optional)
  *       none           an empty slot gets the mapping; an identical existing
- *                      mapping is success and changes nothing (scripts may
- *                      re-run); a different one is -EEXIST, the extack
+ *                      mapping (up or down) is success and changes nothing
+ *                      (scripts may re-run); a different one is -EEXIST, the extack
  *                      naming L3DSR_A_DSCP and the VIP in the slot.
  *       L3DSR_REQUEST_F_EXCL     the slot must be empty, else -EEXIST.
  *       L3DSR_REQUEST_F_REPLACE  overwrite what is in the slot (or fill an
@@ -85,6 +88,30 @@
  *   Read the namespace's packet counters. Does not need privilege. Takes
  *   nothing; answers L3DSR_A_STATS, a nest of enum l3dsr_stat attributes,
  *   each a u64 summed over CPUs.
+ *
+ * L3DSR_CMD_SET_MAPPING
+ *   Change the flags of one existing mapping; it keeps everything else,
+ *   counters included. Needs CAP_NET_ADMIN. This is how a server is drained:
+ *   L3DSR_F_DOWN stops the rewriting while the mapping stays.
+ *   Takes L3DSR_A_FAMILY, L3DSR_A_DSCP, L3DSR_A_FLAGS (the new values) and
+ *   L3DSR_A_FLAGS_MASK (u32: which bits to change), all required. -ENOENT if
+ *   the slot is empty. Announces L3DSR_CMD_NEW_MAPPING if anything changed.
+ *
+ * L3DSR_CMD_SET_TABLE
+ *   Make the namespace's whole table, both families, exactly the given list
+ *   of mappings, in one step: every entry is checked and every allocation
+ *   made before anything changes, so the request applies entirely or not at
+ *   all. Needs CAP_NET_ADMIN.
+ *   Takes L3DSR_A_MAPPINGS (required, may be empty): a nest of
+ *   L3DSR_A_MAPPING nests, each holding the attributes of
+ *   L3DSR_CMD_NEW_MAPPING except L3DSR_A_REQUEST_FLAGS; here L3DSR_A_FLAGS
+ *   may hold L3DSR_F_DOWN, so a saved table comes back as it was. Two
+ *   entries for one family and DSCP are -EINVAL. A mapping equal to the
+ *   entry for its slot stays as it is; one that differs is replaced, its
+ *   counters going on; slots without an entry are emptied. Each slot
+ *   switches on its own: a packet sees either the old or the new mapping of
+ *   its slot. Announces L3DSR_CMD_NEW_MAPPING and L3DSR_CMD_DEL_MAPPING for
+ *   every slot that changed.
  *
  * Multicast group L3DSR_MCGRP_CONFIG ("config"): announces every change to
  * the namespace's table, as described above. Joining it needs CAP_NET_ADMIN
@@ -120,6 +147,8 @@ enum l3dsr_cmd {
 	L3DSR_CMD_GET_MAPPING,
 	L3DSR_CMD_FLUSH_MAPPINGS,
 	L3DSR_CMD_GET_STATS,
+	L3DSR_CMD_SET_MAPPING,
+	L3DSR_CMD_SET_TABLE,
 	__L3DSR_CMD_MAX
 };
 #define L3DSR_CMD_MAX (__L3DSR_CMD_MAX - 1)
@@ -137,6 +166,9 @@ enum l3dsr_attr {
 	L3DSR_A_BYTES,		/* u64, replies only */
 	L3DSR_A_STATS,		/* nest of enum l3dsr_stat, replies only */
 	L3DSR_A_REQUEST_FLAGS,	/* u32: L3DSR_REQUEST_F_* */
+	L3DSR_A_FLAGS_MASK,	/* u32: L3DSR_F_* bits L3DSR_A_FLAGS changes */
+	L3DSR_A_MAPPINGS,	/* nest of L3DSR_A_MAPPING */
+	L3DSR_A_MAPPING,	/* nest: one mapping's attributes */
 	__L3DSR_A_LAST
 };
 #define L3DSR_A_MAX (__L3DSR_A_LAST - 1)
@@ -145,10 +177,15 @@ enum l3dsr_attr {
  * L3DSR_F_CLEAR_DSCP: after the rewrite, set the DSCP to 0 (ECN bits are
  * kept), so that the marking the balancer used does not leak into the
  * server's own policies or replies.
+ * L3DSR_F_DOWN: the mapping is kept with its counters but rewrites nothing
+ * (packets pass untouched, counted in L3DSR_STAT_SKIPPED_DOWN): requests the
+ * balancer sends stop reaching the service on the VIP, so its health checks
+ * fail and it drains the server.
  */
 enum l3dsr_flag {
 	L3DSR_F_CLEAR_DSCP = 1U << 0,
-	__L3DSR_F_ALL = L3DSR_F_CLEAR_DSCP
+	L3DSR_F_DOWN = 1U << 1,
+	__L3DSR_F_ALL = L3DSR_F_CLEAR_DSCP | L3DSR_F_DOWN
 };
 
 /* What L3DSR_CMD_NEW_MAPPING does with a slot already taken. */
@@ -179,6 +216,8 @@ enum l3dsr_request_flag {
  *                               of memory). Dropped, since the server would
  *                               otherwise answer from its RIP and the client
  *                               could not match the reply.
+ * L3DSR_STAT_SKIPPED_DOWN       the mapping is down (drained); passed on
+ *                               untouched.
  */
 enum l3dsr_stat {
 	L3DSR_STAT_UNSPEC,
@@ -190,6 +229,7 @@ enum l3dsr_stat {
 	L3DSR_STAT_SKIPPED_MALFORMED,
 	L3DSR_STAT_SKIPPED_ROUTING_HEADER,
 	L3DSR_STAT_DROPPED_UNWRITABLE,
+	L3DSR_STAT_SKIPPED_DOWN,
 	__L3DSR_STAT_LAST
 };
 #define L3DSR_STAT_MAX (__L3DSR_STAT_LAST - 1)
