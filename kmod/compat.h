@@ -8,16 +8,9 @@
 
 #include <linux/netlink.h>
 
-/*
- * Formatted extack messages (6.2+). Older kernels get the fixed message,
- * which says the same without the values.
- */
+/* extack messages with values in them (6.2+) */
 #ifdef NL_SET_ERR_MSG_FMT_MOD
-#define L3DSR_SET_ERR_MSG_FMT(extack, fixed, fmt, args...) \
-	NL_SET_ERR_MSG_FMT_MOD(extack, fmt, ##args)
-#else
-#define L3DSR_SET_ERR_MSG_FMT(extack, fixed, fmt, args...) \
-	NL_SET_ERR_MSG_MOD(extack, fixed)
+#define COMPAT_HAVE_EXTACK_FMT 1
 #endif
 
 #endif /* _L3DSR_COMPAT_H */

@@ -371,13 +371,15 @@ static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 	ip6h->daddr = m->vip.in6;
 
 	if (m->flags & L3DSR_F_CLEAR_DSCP) {
-		__be32 word = *(__be32 *)ip6h;
+		__be32 *first_word = (__be32 *)ip6h;
+		__be32 before = *first_word, after;
 
 		ipv6_change_dsfield(ip6h, INET_ECN_MASK, 0);
+		after = *first_word;
 		if (skb->ip_summed == CHECKSUM_COMPLETE)
 			skb->csum = csum_add(csum_sub(skb->csum,
-						      (__force __wsum)word),
-					     (__force __wsum)*(__be32 *)ip6h);
+						      (__force __wsum)before),
+					     (__force __wsum)after);
 	}
 
 	if (later_fragment)

@@ -261,6 +261,26 @@ static void l3dsr_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
 				GFP_KERNEL);
 }
 
+static void l3dsr_err_slot_taken(struct netlink_ext_ack *extack,
+				 const struct nlattr *dscp_attr,
+				 const struct l3dsr_mapping *old)
+{
+	NL_SET_BAD_ATTR(extack, dscp_attr);
+#ifdef COMPAT_HAVE_EXTACK_FMT
+	if (old->family == AF_INET)
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "DSCP %u is already mapped to %pI4; replace it",
+				       old->dscp, &old->vip.ip);
+	else
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "DSCP %u is already mapped to %pI6c; replace it",
+				       old->dscp, &old->vip.in6);
+#else
+	NL_SET_ERR_MSG_MOD(extack,
+			   "DSCP is already mapped to a different VIP; replace it");
+#endif
+}
+
 static void l3dsr_notify_del(struct l3dsr_net *ln,
 			     const struct l3dsr_mapping *m)
 {
@@ -312,17 +332,7 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 		if (l3dsr_mapping_equal(old, m))
 			goto out_unlock;	/* nothing to change */
 		if (!(req & L3DSR_REQUEST_F_REPLACE)) {
-			NL_SET_BAD_ATTR(info->extack, dscp_attr);
-			if (m->family == AF_INET)
-				L3DSR_SET_ERR_MSG_FMT(info->extack,
-						      "DSCP is already mapped differently; replace it",
-						      "DSCP %u is already mapped to %pI4; replace it",
-						      m->dscp, &old->vip.ip);
-			else
-				L3DSR_SET_ERR_MSG_FMT(info->extack,
-						      "DSCP is already mapped differently; replace it",
-						      "DSCP %u is already mapped to %pI6c; replace it",
-						      m->dscp, &old->vip.in6);
+			l3dsr_err_slot_taken(info->extack, dscp_attr, old);
 			err = -EEXIST;
 			goto out_unlock;
 		}

@@ -12,6 +12,7 @@
 
 #include "l3dsr.h"
 
+/* held by every writer of every namespace's table, never by the packet path */
 DEFINE_MUTEX(l3dsr_config_lock);
 
 static unsigned int l3dsr_net_id __read_mostly;

@@ -151,6 +151,7 @@ enum l3dsr_cmd {
 	L3DSR_CMD_SET_TABLE,
 	__L3DSR_CMD_MAX
 };
+
 #define L3DSR_CMD_MAX (__L3DSR_CMD_MAX - 1)
 
 enum l3dsr_attr {
@@ -171,6 +172,7 @@ enum l3dsr_attr {
 	L3DSR_A_MAPPING,	/* nest: one mapping's attributes */
 	__L3DSR_A_LAST
 };
+
 #define L3DSR_A_MAX (__L3DSR_A_LAST - 1)
 
 /*
@@ -232,6 +234,7 @@ enum l3dsr_stat {
 	L3DSR_STAT_SKIPPED_DOWN,
 	__L3DSR_STAT_LAST
 };
+
 #define L3DSR_STAT_MAX (__L3DSR_STAT_LAST - 1)
 
 #endif /* _UAPI_LINUX_L3DSR_H */
