@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "netlink.h"
+#include "words.h"
 
 #define PROG_NAME "l3dsrctl"
 
@@ -45,8 +46,6 @@ int expect_no_arguments(const struct ctl *ctl, int argc, char *argv[]);
  */
 int ctl_open(const struct ctl *ctl, struct l3dsr_nl *nl);
 
-const char *family_name(int family);
-
 int netns_enter(const char *name);
 
 int cmd_add_mapping(const struct ctl *ctl, int argc, char *argv[]);
@@ -56,5 +55,10 @@ int cmd_show(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_flush(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_stats(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_monitor(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_apply(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_save(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_import_iptables(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_check(const struct ctl *ctl, int argc, char *argv[]);
 
 #endif

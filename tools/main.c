@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "l3dsr.h"
+#include "config.h"
 #include "dscp.h"
 #include "l3dsrctl.h"
 
@@ -33,11 +34,21 @@ static const struct subcommand subcommands[] = {
 	  "create or overwrite the mapping of DSCP; its counters go on" },
 	{ "del-mapping", cmd_del_mapping, "dscp DSCP",
 	  "delete the mappings of DSCP (-4/-6: of one family only)" },
+	{ "set-mapping", cmd_set_mapping, "dscp DSCP down|up",
+	  "drain (down) or restore (up) the mappings of DSCP" },
 	{ "show", cmd_show, "[dscp DSCP]",
 	  "list mappings with their packet and byte counters" },
 	{ "flush", cmd_flush, "",
 	  "delete every mapping (-4/-6: of one family only)" },
-	{ "stats", cmd_stats, "",
+	{ "apply", cmd_apply, "[-f FILE]... [--dry-run]",
+	  "make the table exactly the files' mappings, all or nothing" },
+	{ "save", cmd_save, "",
+	  "print the table as a configuration file apply accepts" },
+	{ "import-iptables", cmd_import_iptables, "[FILE|-]",
+	  "turn iptables-save's DADDR rules into configuration" },
+	{ "check", cmd_check, "",
+	  "check this host's l3dsr setup: OK, WARN, FAIL" },
+	{ "stats", cmd_stats, "[--prometheus]",
 	  "show the namespace's packet counters" },
 	{ "monitor", cmd_monitor, "",
 	  "print mapping changes as they happen, until killed" },
@@ -109,6 +120,9 @@ static void print_help(FILE *out)
 	fputs("\n"
 	      "DSCP 0 (CS0) is every unmarked packet and can never be mapped.\n"
 	      "\n"
+	      "apply reads " CONFIG_MAIN_FILE " and " CONFIG_DIR "/*.conf unless -f is given\n"
+	      "(\"-f -\": standard input); see l3dsr.conf(5).\n"
+	      "\n"
 	      "Exit status: 0 done, 1 the request failed, 2 bad command line.\n",
 	      out);
 }
@@ -143,17 +157,6 @@ int expect_no_arguments(const struct ctl *ctl, int argc, char *argv[])
 	if (argc > 0)
 		return usage_error(ctl, "unexpected argument \"%s\"", argv[0]);
 	return EXIT_OK;
-}
-
-const char *family_name(int family)
-{
-	switch (family) {
-	case AF_INET:
-		return "inet";
-	case AF_INET6:
-		return "inet6";
-	}
-	return "unknown";
 }
 
 int ctl_open(const struct ctl *ctl, struct l3dsr_nl *nl)

@@ -13,53 +13,13 @@
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
+#include "words.h"
 
 /* A dump racing with changes is retried this many times before giving up. */
 #define DUMP_ATTEMPTS 3
 
-enum keyword {
-	KW_DSCP,
-	KW_VIP,
-	KW_RIP,
-	KW_DEV,
-	KW_CLEAR_DSCP,
-	KW_COUNT
-};
-
-static const struct {
-	const char *name;
-	bool takes_value;
-} keywords[KW_COUNT] = {
-	[KW_DSCP] = { "dscp", true },
-	[KW_VIP] = { "vip", true },
-	[KW_RIP] = { "rip", true },
-	[KW_DEV] = { "dev", true },
-	[KW_CLEAR_DSCP] = { "clear-dscp", false },
-};
-
-#define KW_BIT(kw) (1U << (kw))
-#define MAPPING_KEYWORDS (KW_BIT(KW_DSCP) | KW_BIT(KW_VIP) | KW_BIT(KW_RIP) | \
-			  KW_BIT(KW_DEV) | KW_BIT(KW_CLEAR_DSCP))
-
-/* What add-mapping and replace-mapping were asked for. */
-struct mapping_args {
-	struct mapping m;
-	const char *dev;	/* resolved to m.ifindex inside the namespace */
-};
-
-static size_t address_length(int family)
-{
-	return family == AF_INET ? sizeof(struct in_addr) :
-				   sizeof(struct in6_addr);
-}
-
-static const char *family_label(int family)
-{
-	return family == AF_INET ? "IPv4" : "IPv6";
-}
-
-static const char *format_address(int family, const void *addr,
-				  char buf[INET6_ADDRSTRLEN])
+const char *format_address(int family, const void *addr,
+			   char buf[INET6_ADDRSTRLEN])
 {
 	return inet_ntop(family, addr, buf, INET6_ADDRSTRLEN);
 }
@@ -160,6 +120,8 @@ static void describe_target(const struct mapping *m, FILE *out)
 	}
 	if (m->flags & L3DSR_F_CLEAR_DSCP)
 		fputs(" clear-dscp", out);
+	if (m->flags & L3DSR_F_DOWN)
+		fputs(" down", out);
 }
 
 void mapping_describe(const struct mapping *m, FILE *out)
@@ -181,153 +143,94 @@ void mapping_json(struct json *json, const struct mapping *m)
 			   format_address(m->family, m->rip, rip) : NULL);
 	json_member_string(json, "dev", format_device(m->ifindex, dev));
 	json_member_bool(json, "clear_dscp", m->flags & L3DSR_F_CLEAR_DSCP);
+	json_member_bool(json, "down", m->flags & L3DSR_F_DOWN);
 	json_member_u64(json, "packets", m->packets);
 	json_member_u64(json, "bytes", m->bytes);
 	json_object_end(json);
 }
 
 /*
- * Collect "keyword [value]" pairs, in any order, each at most once. values[k]
- * is left NULL for keywords not given, and points at the keyword itself for
- * those that take no value.
+ * Parse a command's keywords, among allowed; "dscp DSCP" is stored in *dscp
+ * (0 when not given, which required refuses). values gets what the others
+ * were.
  */
-static int parse_keywords(const struct ctl *ctl, int argc, char *argv[],
-			  unsigned int allowed, const char *values[KW_COUNT])
+static int parse_dscp_keywords(const struct ctl *ctl, int argc, char *argv[],
+			       unsigned int allowed, bool required,
+			       unsigned int *dscp,
+			       const char *values[KW_COUNT])
 {
-	int i, k;
+	char err[WORDS_ERROR_SIZE];
 
-	for (i = 0; i < argc; i++) {
-		for (k = 0; k < KW_COUNT; k++)
-			if ((allowed & KW_BIT(k)) &&
-			    !strcmp(argv[i], keywords[k].name))
-				break;
-		if (k == KW_COUNT)
-			return usage_error(ctl, "unknown keyword \"%s\"",
-					   argv[i]);
-		if (values[k])
-			return usage_error(ctl, "\"%s\" given twice", argv[i]);
-		if (!keywords[k].takes_value) {
-			values[k] = argv[i];
-			continue;
-		}
-		if (i + 1 == argc)
-			return usage_error(ctl, "missing value after \"%s\"",
-					   argv[i]);
-		values[k] = argv[++i];
-	}
-	return EXIT_OK;
-}
-
-static int parse_dscp_word(const struct ctl *ctl, const char *word,
-			   unsigned int *dscp)
-{
-	switch (dscp_parse(word, dscp)) {
-	case DSCP_VALID:
-		return EXIT_OK;
-	case DSCP_IS_ZERO:
-		return usage_error(ctl,
-				   "DSCP \"%s\" cannot be mapped: DSCP 0 is every unmarked packet",
-				   word);
-	case DSCP_OUT_OF_RANGE:
-		return usage_error(ctl, "DSCP \"%s\" is out of range (%d..%d)",
-				   word, L3DSR_DSCP_MIN, L3DSR_DSCP_MAX);
-	case DSCP_UNKNOWN:
-		break;
-	}
-	return usage_error(ctl,
-			   "invalid DSCP \"%s\": expected a number %d..%d or a class name (CS1..CS7, AF11..AF43, EF)",
-			   word, L3DSR_DSCP_MIN, L3DSR_DSCP_MAX);
-}
-
-/* The family of the address in word, stored in addr; AF_UNSPEC if none. */
-static int parse_address(const char *word, unsigned char *addr)
-{
-	if (inet_pton(AF_INET, word, addr) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, word, addr) == 1)
-		return AF_INET6;
-	return AF_UNSPEC;
-}
-
-static int parse_mapping_args(const struct ctl *ctl, int argc, char *argv[],
-			      struct mapping_args *a)
-{
-	const char *values[KW_COUNT] = { NULL };
-	const char *vip, *rip;
-	int status;
-
-	memset(a, 0, sizeof(*a));
-	status = parse_keywords(ctl, argc, argv, MAPPING_KEYWORDS, values);
-	if (status)
-		return status;
+	*dscp = 0;
+	if (words_keywords(argc, argv, allowed | KW_BIT(KW_DSCP), values,
+			   err) < 0)
+		return usage_error(ctl, "%s", err);
 	if (!values[KW_DSCP])
-		return usage_error(ctl, "missing \"dscp DSCP\"");
-	if (!values[KW_VIP])
-		return usage_error(ctl, "missing \"vip ADDR\"");
-
-	status = parse_dscp_word(ctl, values[KW_DSCP], &a->m.dscp);
-	if (status)
-		return status;
-
-	vip = values[KW_VIP];
-	a->m.family = parse_address(vip, a->m.vip);
-	if (a->m.family == AF_UNSPEC)
-		return usage_error(ctl,
-				   "invalid vip \"%s\": not an IPv4 or IPv6 address",
-				   vip);
-	if (ctl->family != AF_UNSPEC && ctl->family != a->m.family)
-		return usage_error(ctl, "vip %s is %s, but %s was given", vip,
-				   family_label(a->m.family),
-				   ctl->family == AF_INET ? "-4" : "-6");
-
-	rip = values[KW_RIP];
-	if (rip) {
-		int rip_family = parse_address(rip, a->m.rip);
-
-		if (rip_family == AF_UNSPEC)
-			return usage_error(ctl,
-					   "invalid rip \"%s\": not an IPv4 or IPv6 address",
-					   rip);
-		if (rip_family != a->m.family)
-			return usage_error(ctl,
-					   "rip %s is %s but vip %s is %s: both must be of one family",
-					   rip, family_label(rip_family), vip,
-					   family_label(a->m.family));
-		a->m.has_rip = true;
-	}
-
-	a->dev = values[KW_DEV];
-	if (a->dev && (!a->dev[0] || strlen(a->dev) >= IF_NAMESIZE))
-		return usage_error(ctl,
-				   "invalid device name \"%s\": 1 to %d characters",
-				   a->dev, IF_NAMESIZE - 1);
-
-	if (values[KW_CLEAR_DSCP])
-		a->m.flags |= L3DSR_F_CLEAR_DSCP;
+		return required ? usage_error(ctl, "missing \"dscp DSCP\"") :
+				  EXIT_OK;
+	if (words_dscp(values[KW_DSCP], dscp, err) < 0)
+		return usage_error(ctl, "%s", err);
 	return EXIT_OK;
 }
 
-/* Parse a command whose only (and required) keyword is "dscp DSCP". */
 static int parse_dscp_only(const struct ctl *ctl, int argc, char *argv[],
 			   bool required, unsigned int *dscp)
 {
 	const char *values[KW_COUNT] = { NULL };
-	int status;
 
-	*dscp = 0;
-	status = parse_keywords(ctl, argc, argv, KW_BIT(KW_DSCP), values);
-	if (status)
-		return status;
-	if (!values[KW_DSCP])
-		return required ? usage_error(ctl, "missing \"dscp DSCP\"") :
-				  EXIT_OK;
-	return parse_dscp_word(ctl, values[KW_DSCP], dscp);
+	return parse_dscp_keywords(ctl, argc, argv, 0, required, dscp, values);
+}
+
+static int parse_mapping_args(const struct ctl *ctl, int argc, char *argv[],
+			      struct mapping_spec *spec)
+{
+	char err[WORDS_ERROR_SIZE];
+
+	if (words_mapping(argc, argv, KW_MAPPING, spec, err) < 0)
+		return usage_error(ctl, "%s", err);
+	if (ctl->family != AF_UNSPEC && ctl->family != spec->m.family) {
+		char vip[INET6_ADDRSTRLEN];
+
+		return usage_error(ctl, "vip %s is %s, but %s was given",
+				   format_address(spec->m.family, spec->m.vip,
+						  vip),
+				   family_label(spec->m.family),
+				   ctl->family == AF_INET ? "-4" : "-6");
+	}
+	return EXIT_OK;
+}
+
+int resolve_device(const struct ctl *ctl, const char *where,
+		   const char *name, uint32_t *ifindex)
+{
+	*ifindex = if_nametoindex(name);
+	if (*ifindex)
+		return EXIT_OK;
+	if (errno == ENODEV || errno == ENXIO)
+		fprintf(stderr, PROG_NAME ": %s: no such device: %s\n",
+			where ? where : ctl->cmd->name, name);
+	else
+		fprintf(stderr, PROG_NAME ": %s: cannot look up device %s: %s\n",
+			where ? where : ctl->cmd->name, name, strerror(errno));
+	return EXIT_FAILED;
 }
 
 static void put_key(struct nlmsghdr *nlh, int family, unsigned int dscp)
 {
 	mnl_attr_put_u8(nlh, L3DSR_A_FAMILY, family);
 	mnl_attr_put_u8(nlh, L3DSR_A_DSCP, dscp);
+}
+
+void mapping_put(struct nlmsghdr *nlh, const struct mapping *m)
+{
+	put_key(nlh, m->family, m->dscp);
+	mnl_attr_put(nlh, L3DSR_A_VIP, address_length(m->family), m->vip);
+	if (m->has_rip)
+		mnl_attr_put(nlh, L3DSR_A_RIP, address_length(m->family),
+			     m->rip);
+	if (m->ifindex)
+		mnl_attr_put_u32(nlh, L3DSR_A_IFINDEX, m->ifindex);
+	mnl_attr_put_u32(nlh, L3DSR_A_FLAGS, m->flags);
 }
 
 static int on_mapping(const struct nlmsghdr *nlh, void *data)
@@ -391,49 +294,36 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 			  bool replace)
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
-	struct mapping_args a;
+	struct mapping_spec spec;
+	struct mapping *m = &spec.m;
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	struct nlmsghdr *nlh;
 	int status;
 
-	status = parse_mapping_args(ctl, argc, argv, &a);
+	status = parse_mapping_args(ctl, argc, argv, &spec);
 	if (status)
 		return status;
 	status = ctl_open(ctl, &nl);
 	if (status)
 		return status;
 
-	if (a.dev) {
-		/* Looked up now that -n has put us in the right namespace. */
-		a.m.ifindex = if_nametoindex(a.dev);
-		if (!a.m.ifindex) {
-			if (errno == ENODEV || errno == ENXIO)
-				status = fail(ctl, "no such device: %s", a.dev);
-			else
-				status = fail(ctl,
-					      "cannot look up device %s: %s",
-					      a.dev, strerror(errno));
+	/* Looked up now that -n has put us in the right namespace. */
+	if (spec.dev[0]) {
+		status = resolve_device(ctl, NULL, spec.dev, &m->ifindex);
+		if (status)
 			goto out;
-		}
 	}
 
 	nlh = nl_request(&nl, buf, L3DSR_CMD_NEW_MAPPING, NLM_F_ACK);
-	put_key(nlh, a.m.family, a.m.dscp);
-	mnl_attr_put(nlh, L3DSR_A_VIP, address_length(a.m.family), a.m.vip);
-	if (a.m.has_rip)
-		mnl_attr_put(nlh, L3DSR_A_RIP, address_length(a.m.family),
-			     a.m.rip);
-	if (a.m.ifindex)
-		mnl_attr_put_u32(nlh, L3DSR_A_IFINDEX, a.m.ifindex);
-	mnl_attr_put_u32(nlh, L3DSR_A_FLAGS, a.m.flags);
+	mapping_put(nlh, m);
 	if (replace)
 		mnl_attr_put_u32(nlh, L3DSR_A_REQUEST_FLAGS,
 				 L3DSR_REQUEST_F_REPLACE);
 
 	if (nl_transact(&nl, nlh, NULL, NULL, &st) < 0) {
 		if (st.error == EEXIST && !replace) {
-			status = report_conflict(ctl, &nl, &a.m, &st);
+			status = report_conflict(ctl, &nl, m, &st);
 		} else {
 			nl_report(&nl, &st);
 			status = EXIT_FAILED;
@@ -513,13 +403,83 @@ out:
 	return status;
 }
 
-struct mapping_list {
-	struct mapping *items;
-	size_t count;
-	size_t capacity;
-	int family;		/* only this family, or AF_UNSPEC for both */
-	unsigned int dscp;	/* only this DSCP, or 0 for all */
-};
+static int set_flags(struct l3dsr_nl *nl, int family, unsigned int dscp,
+		     uint32_t flags, uint32_t mask, struct nl_status *st)
+{
+	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+
+	nlh = nl_request(nl, buf, L3DSR_CMD_SET_MAPPING, NLM_F_ACK);
+	put_key(nlh, family, dscp);
+	mnl_attr_put_u32(nlh, L3DSR_A_FLAGS, flags);
+	mnl_attr_put_u32(nlh, L3DSR_A_FLAGS_MASK, mask);
+	return nl_transact(nl, nlh, NULL, NULL, st);
+}
+
+/*
+ * Drain (down) or restore (up) the mappings of a DSCP. As with del-mapping,
+ * without -4/-6 every family holding the DSCP changes, and a DSCP mapped
+ * nowhere fails before anything changes.
+ */
+int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[])
+{
+	static const int all_families[] = { AF_INET, AF_INET6 };
+	const char *values[KW_COUNT] = { NULL };
+	int families[2], count = 0, i, status;
+	struct mapping existing;
+	struct nl_status st;
+	struct l3dsr_nl nl;
+	unsigned int dscp;
+	uint32_t flags;
+
+	status = parse_dscp_keywords(ctl, argc, argv,
+				     KW_BIT(KW_DOWN) | KW_BIT(KW_UP), true,
+				     &dscp, values);
+	if (status)
+		return status;
+	if (!values[KW_DOWN] == !values[KW_UP])
+		return usage_error(ctl, "say either \"down\" or \"up\"");
+	flags = values[KW_DOWN] ? L3DSR_F_DOWN : 0;
+	status = ctl_open(ctl, &nl);
+	if (status)
+		return status;
+
+	if (ctl->family != AF_UNSPEC) {
+		families[count++] = ctl->family;
+	} else {
+		for (i = 0; i < 2; i++) {
+			if (get_mapping(&nl, all_families[i], dscp, &existing,
+					&st) == 0) {
+				families[count++] = all_families[i];
+			} else if (st.error != ENOENT) {
+				nl_report(&nl, &st);
+				status = EXIT_FAILED;
+				goto out;
+			}
+		}
+	}
+	if (!count) {
+		status = fail(ctl, "no mapping for DSCP %u", dscp);
+		goto out;
+	}
+
+	for (i = 0; i < count; i++) {
+		if (set_flags(&nl, families[i], dscp, flags, L3DSR_F_DOWN,
+			      &st) == 0)
+			continue;
+		if (st.error == ENOENT) {
+			status = fail(ctl, "no mapping for DSCP %u (%s)", dscp,
+				      family_name(families[i]));
+		} else {
+			nl_report(&nl, &st);
+			status = EXIT_FAILED;
+		}
+		goto out;
+	}
+out:
+	nl_close(&nl);
+	return status;
+}
 
 static int on_dump_entry(const struct nlmsghdr *nlh, void *data)
 {
@@ -580,21 +540,22 @@ typedef char table_row[COL_COUNT][CELL_SIZE];
 static void format_flags(uint32_t flags, char cell[CELL_SIZE])
 {
 	uint32_t unknown = flags & ~(uint32_t)__L3DSR_F_ALL;
-	const char *sep = "";
+	size_t used = 0;
 
 	cell[0] = '\0';
 	if (!flags) {
 		strcpy(cell, "-");
 		return;
 	}
-	if (flags & L3DSR_F_CLEAR_DSCP) {
-		strcpy(cell, "clear-dscp");
-		sep = ",";
-	}
+	if (flags & L3DSR_F_DOWN)
+		used += snprintf(cell + used, CELL_SIZE - used, "down");
+	if (flags & L3DSR_F_CLEAR_DSCP)
+		used += snprintf(cell + used, CELL_SIZE - used, "%sclear-dscp",
+				 used ? "," : "");
 	/* Flags a newer kernel knows of are shown rather than hidden. */
 	if (unknown)
-		snprintf(cell + strlen(cell), CELL_SIZE - strlen(cell),
-			 "%s0x%x", sep, unknown);
+		snprintf(cell + used, CELL_SIZE - used, "%s0x%x",
+			 used ? "," : "", unknown);
 }
 
 static void format_row(const struct mapping *m, table_row row)
@@ -676,14 +637,36 @@ static void print_json(const struct mapping_list *list)
 	putchar('\n');
 }
 
-int cmd_show(const struct ctl *ctl, int argc, char *argv[])
+int mappings_read(struct l3dsr_nl *nl, struct mapping_list *list)
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
-	struct mapping_list list = { .family = ctl->family };
 	struct nl_status st;
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		struct nlmsghdr *nlh;
+
+		list->count = 0;
+		nlh = nl_request(nl, buf, L3DSR_CMD_GET_MAPPING, NLM_F_DUMP);
+		if (list->family != AF_UNSPEC)
+			mnl_attr_put_u8(nlh, L3DSR_A_FAMILY, list->family);
+		if (nl_transact(nl, nlh, on_dump_entry, list, &st) == 0)
+			break;
+		if (st.error != EAGAIN || attempt == DUMP_ATTEMPTS) {
+			nl_report(nl, &st);
+			return -1;
+		}
+	}
+	qsort(list->items, list->count, sizeof(*list->items),
+	      compare_mappings);
+	return 0;
+}
+
+int cmd_show(const struct ctl *ctl, int argc, char *argv[])
+{
+	struct mapping_list list = { .family = ctl->family };
 	struct l3dsr_nl nl;
-	struct nlmsghdr *nlh;
-	int attempt, status;
+	int status;
 
 	status = parse_dscp_only(ctl, argc, argv, false, &list.dscp);
 	if (status)
@@ -692,27 +675,12 @@ int cmd_show(const struct ctl *ctl, int argc, char *argv[])
 	if (status)
 		return status;
 
-	for (attempt = 1;; attempt++) {
-		list.count = 0;
-		nlh = nl_request(&nl, buf, L3DSR_CMD_GET_MAPPING, NLM_F_DUMP);
-		if (ctl->family != AF_UNSPEC)
-			mnl_attr_put_u8(nlh, L3DSR_A_FAMILY, ctl->family);
-		if (nl_transact(&nl, nlh, on_dump_entry, &list, &st) == 0)
-			break;
-		if (st.error != EAGAIN || attempt == DUMP_ATTEMPTS) {
-			nl_report(&nl, &st);
-			status = EXIT_FAILED;
-			goto out;
-		}
-	}
-
-	qsort(list.items, list.count, sizeof(*list.items), compare_mappings);
-	if (ctl->json) {
+	if (mappings_read(&nl, &list) < 0)
+		status = EXIT_FAILED;
+	else if (ctl->json)
 		print_json(&list);
-	} else if (print_table(&list) < 0) {
+	else if (print_table(&list) < 0)
 		status = fail(ctl, "%s", strerror(ENOMEM));
-	}
-out:
 	free(list.items);
 	nl_close(&nl);
 	return status;

@@ -40,7 +40,16 @@ static const char *const attribute_names[L3DSR_A_MAX + 1] = {
 	[L3DSR_A_PACKETS] = "packets",
 	[L3DSR_A_BYTES] = "bytes",
 	[L3DSR_A_STATS] = "stats",
+	[L3DSR_A_REQUEST_FLAGS] = "request flags",
+	[L3DSR_A_FLAGS_MASK] = "flags mask",
+	[L3DSR_A_MAPPINGS] = "mappings",
+	[L3DSR_A_MAPPING] = "mapping",
 };
+
+const char *nl_attribute_name(unsigned int type)
+{
+	return type > L3DSR_A_MAX ? NULL : attribute_names[type];
+}
 
 static const char *attribute_name(const struct transaction *t,
 				  unsigned int type)
@@ -85,7 +94,9 @@ static void parse_extack(const struct nlmsghdr *nlh, size_t offset,
 		case NLMSGERR_ATTR_OFFS:
 			if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 				break;
-			st->attribute = attribute_at(t, mnl_attr_get_u32(attr));
+			st->offset = mnl_attr_get_u32(attr);
+			st->has_offset = true;
+			st->attribute = attribute_at(t, st->offset);
 			break;
 		case NLMSGERR_ATTR_MISS_TYPE:
 			if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
@@ -270,12 +281,18 @@ static struct nlmsghdr *put_genl_header(void *buf, uint16_t type,
 	return nlh;
 }
 
+struct nlmsghdr *nl_request_sized(struct l3dsr_nl *nl, void *buf, size_t size,
+				  uint8_t genl_cmd, uint16_t flags)
+{
+	memset(buf, 0, size);
+	return put_genl_header(buf, nl->family_id, genl_cmd,
+			       L3DSR_GENL_VERSION, flags);
+}
+
 struct nlmsghdr *nl_request(struct l3dsr_nl *nl, void *buf, uint8_t genl_cmd,
 			    uint16_t flags)
 {
-	memset(buf, 0, NL_REQUEST_SIZE);
-	return put_genl_header(buf, nl->family_id, genl_cmd,
-			       L3DSR_GENL_VERSION, flags);
+	return nl_request_sized(nl, buf, NL_REQUEST_SIZE, genl_cmd, flags);
 }
 
 static void parse_group(const struct nlattr *group, struct l3dsr_nl *nl)

@@ -17,6 +17,8 @@ struct nl_status {
 	char message[256];	/* the kernel's extended ACK message, or "" */
 	const char *attribute;	/* the attribute it blamed, or NULL */
 	const char *missing;	/* a required one it lacked, or NULL */
+	bool has_offset;	/* the kernel pointed into our request: */
+	uint32_t offset;	/* at this byte of it */
 };
 
 struct l3dsr_nl {
@@ -39,6 +41,12 @@ void nl_close(struct l3dsr_nl *nl);
 /* Start an l3dsr request in buf (NL_REQUEST_SIZE bytes). */
 struct nlmsghdr *nl_request(struct l3dsr_nl *nl, void *buf, uint8_t genl_cmd,
 			    uint16_t flags);
+/* The same in a buffer of size bytes, for requests carrying many mappings. */
+struct nlmsghdr *nl_request_sized(struct l3dsr_nl *nl, void *buf, size_t size,
+				  uint8_t genl_cmd, uint16_t flags);
+
+/* An l3dsr attribute's name as the command line spells it, or NULL. */
+const char *nl_attribute_name(unsigned int type);
 
 /*
  * Send req and read until its ACK or, for a dump, its end. Every reply

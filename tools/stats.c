@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -10,22 +11,7 @@
 #include "json.h"
 #include "l3dsrctl.h"
 #include "netlink.h"
-
-/* The names sysfs, JSON and text output share, in enum order. */
-static const char *const stat_names[L3DSR_STAT_MAX + 1] = {
-	[L3DSR_STAT_REWRITTEN] = "rewritten",
-	[L3DSR_STAT_REWRITTEN_FRAGMENTS] = "rewritten_fragments",
-	[L3DSR_STAT_SKIPPED_SCOPE] = "skipped_scope",
-	[L3DSR_STAT_SKIPPED_NOT_HOST] = "skipped_not_host",
-	[L3DSR_STAT_SKIPPED_MALFORMED] = "skipped_malformed",
-	[L3DSR_STAT_SKIPPED_ROUTING_HEADER] = "skipped_routing_header",
-	[L3DSR_STAT_DROPPED_UNWRITABLE] = "dropped_unwritable",
-};
-
-struct stats {
-	uint64_t values[L3DSR_STAT_MAX + 1];
-	bool received;
-};
+#include "stats.h"
 
 static int on_stats(const struct nlmsghdr *nlh, void *data)
 {
@@ -81,18 +67,27 @@ static void print_stats(const struct ctl *ctl, const struct stats *stats)
 int cmd_stats(const struct ctl *ctl, int argc, char *argv[])
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
+	struct mapping_list list = { .family = AF_UNSPEC };
 	struct stats stats = { { 0 }, false };
+	bool prometheus = false;
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	struct nlmsghdr *nlh;
 	int status;
 
+	if (argc > 0 && !strcmp(argv[0], "--prometheus")) {
+		prometheus = true;
+		argc--;
+		argv++;
+	}
 	status = expect_no_arguments(ctl, argc, argv);
 	if (status)
 		return status;
 	if (ctl->family != AF_UNSPEC)
 		return usage_error(ctl,
 				   "-4 and -6 do not apply: the counters cover both families");
+	if (prometheus && ctl->json)
+		return usage_error(ctl, "-j and --prometheus exclude each other");
 	status = ctl_open(ctl, &nl);
 	if (status)
 		return status;
@@ -103,9 +98,14 @@ int cmd_stats(const struct ctl *ctl, int argc, char *argv[])
 		status = EXIT_FAILED;
 	} else if (!stats.received) {
 		status = fail(ctl, "the kernel answered without counters");
-	} else {
+	} else if (!prometheus) {
 		print_stats(ctl, &stats);
+	} else if (mappings_read(&nl, &list) < 0) {
+		status = EXIT_FAILED;
+	} else {
+		prometheus_write(stdout, &stats, &list, ctl->netns);
 	}
+	free(list.items);
 	nl_close(&nl);
 	return status;
 }

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check: what a real server needs for l3dsr to work, looked at the way an
+ * operator would, one finding per line: OK, WARN (works, but watch it) or
+ * FAIL (packets will not reach the service).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "l3dsr.h"
+#include "iptables.h"
+#include "json.h"
+#include "l3dsrctl.h"
+#include "mapping.h"
+#include "netlink.h"
+
+enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
+
+static const char *const level_names[] = { "ok", "warn", "fail" };
+static const char *const level_labels[] = { "OK", "WARN", "FAIL" };
+
+struct finding {
+	enum level level;
+	const char *check;
+	char subject[64];
+	char message[384];
+};
+
+struct report {
+	struct finding *items;
+	size_t count;
+	size_t capacity;
+	unsigned int levels[3];
+	bool out_of_memory;
+};
+
+static void add(struct report *r, enum level level, const char *check,
+		const char *subject, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void add(struct report *r, enum level level, const char *check,
+		const char *subject, const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	if (r->count == r->capacity) {
+		size_t capacity = r->capacity ? 2 * r->capacity : 32;
+		struct finding *grown;
+
+		grown = reallocarray(r->items, capacity, sizeof(*grown));
+		if (!grown) {
+			r->out_of_memory = true;
+			return;
+		}
+		r->items = grown;
+		r->capacity = capacity;
+	}
+	f = &r->items[r->count++];
+	f->level = level;
+	f->check = check;
+	snprintf(f->subject, sizeof(f->subject), "%s", subject);
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+	r->levels[level]++;
+}
+
+/* ------------------------------------------------ local addresses */
+
+struct local_address {
+	int family;
+	unsigned char addr[sizeof(struct in6_addr)];
+	unsigned int prefix;
+	char dev[IF_NAMESIZE];
+	bool loopback;
+};
+
+struct addresses {
+	struct local_address *items;
+	size_t count;
+};
+
+static unsigned int mask_length(const struct sockaddr *mask)
+{
+	const unsigned char *bytes;
+	unsigned int length = 0;
+	size_t i, size;
+
+	if (!mask)
+		return 0;
+	if (mask->sa_family == AF_INET) {
+		bytes = (const void *)&((const struct sockaddr_in *)mask)->sin_addr;
+		size = 4;
+	} else {
+		bytes = (const void *)&((const struct sockaddr_in6 *)mask)->sin6_addr;
+		size = 16;
+	}
+	for (i = 0; i < size; i++)
+		length += __builtin_popcount(bytes[i]);
+	return length;
+}
+
+static int read_addresses(struct addresses *list)
+{
+	struct ifaddrs *all, *ifa;
+	size_t count = 0;
+
+	list->items = NULL;
+	list->count = 0;
+	if (getifaddrs(&all) < 0)
+		return -1;
+	for (ifa = all; ifa; ifa = ifa->ifa_next)
+		count++;
+	list->items = calloc(count ? count : 1, sizeof(*list->items));
+	if (!list->items) {
+		freeifaddrs(all);
+		return -1;
+	}
+	for (ifa = all; ifa; ifa = ifa->ifa_next) {
+		struct local_address *a = &list->items[list->count];
+		int family;
+
+		if (!ifa->ifa_addr)
+			continue;
+		family = ifa->ifa_addr->sa_family;
+		if (family == AF_INET)
+			memcpy(a->addr,
+			       &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, 4);
+		else if (family == AF_INET6)
+			memcpy(a->addr,
+			       &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr,
+			       16);
+		else
+			continue;
+		a->family = family;
+		a->prefix = mask_length(ifa->ifa_netmask);
+		snprintf(a->dev, sizeof(a->dev), "%s", ifa->ifa_name);
+		a->loopback = ifa->ifa_flags & IFF_LOOPBACK;
+		list->count++;
+	}
+	freeifaddrs(all);
+	return 0;
+}
+
+static const struct local_address *find_address(const struct addresses *list,
+						int family, const void *addr)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (list->items[i].family == family &&
+		    !memcmp(list->items[i].addr, addr, address_length(family)))
+			return &list->items[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------- sysctls */
+
+/* A value under /proc/sys/net/ipv4/conf/DEV/, or -1 if unreadable. */
+static int read_conf(const char *dev, const char *name)
+{
+	char path[128];
+	FILE *in;
+	int value;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", dev,
+		 name);
+	in = fopen(path, "re");
+	if (!in)
+		return -1;
+	if (fscanf(in, "%d", &value) != 1)
+		value = -1;
+	fclose(in);
+	return value;
+}
+
+/* The kernel uses the larger of "all" and the device's own value. */
+static int effective_conf(const char *dev, const char *name)
+{
+	int all = read_conf("all", name), own = read_conf(dev, name);
+
+	return all > own ? all : own;
+}
+
+/* ------------------------------------------------------ listeners */
+
+/* A socket address as /proc/net/{tcp,udp}[6] prints it: hex words. */
+static bool parse_proc_address(const char *hex, int family,
+			       unsigned char *addr)
+{
+	size_t words = family == AF_INET ? 1 : 4, i;
+	char word[9];
+	uint32_t value;
+
+	if (strlen(hex) < words * 8)
+		return false;
+	for (i = 0; i < words; i++) {
+		memcpy(word, hex + 8 * i, 8);
+		word[8] = '\0';
+		/* Each word is the in-memory u32, printed in host order. */
+		value = strtoul(word, NULL, 16);
+		memcpy(addr + 4 * i, &value, 4);
+	}
+	return true;
+}
+
+static bool is_any_or(const unsigned char *addr, int family,
+		      const unsigned char *vip, int vip_family)
+{
+	static const unsigned char zero[16];
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (!memcmp(addr, zero, address_length(family)))
+		return true;	/* a wildcard; [::] takes IPv4 too, usually */
+	if (family == vip_family)
+		return !memcmp(addr, vip, address_length(family));
+	/* An IPv4 VIP bound on an IPv6 socket as ::ffff:a.b.c.d. */
+	return vip_family == AF_INET && family == AF_INET6 &&
+	       !memcmp(addr, mapped, 12) && !memcmp(addr + 12, vip, 4);
+}
+
+/*
+ * Ports listening on the VIP or a wildcard address, appended to ports as
+ * "tcp/80 udp/53 ...". Returns how many were found.
+ */
+static unsigned int scan_listeners(const char *file, const char *proto,
+				   int family, const char *listen_state,
+				   const struct mapping *m, char *ports,
+				   size_t size)
+{
+	char line[512], local[64], state[8];
+	unsigned char addr[16];
+	unsigned int port, found = 0;
+	size_t used = strlen(ports);
+	FILE *in;
+
+	in = fopen(file, "re");
+	if (!in)
+		return 0;
+	if (!fgets(line, sizeof(line), in)) {	/* the header */
+		fclose(in);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		char *colon;
+
+		if (sscanf(line, " %*s %63s %*s %7s", local, state) != 2 ||
+		    strcmp(state, listen_state))
+			continue;
+		colon = strchr(local, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		port = strtoul(colon + 1, NULL, 16);
+		if (!parse_proc_address(local, family, addr) ||
+		    !is_any_or(addr, family, m->vip, m->family))
+			continue;
+		found++;
+		if (used < size && !strstr(ports, "..."))
+			used += snprintf(ports + used, size - used, "%s%s/%u",
+					 used ? " " : "", proto, port);
+	}
+	fclose(in);
+	return found;
+}
+
+static void check_listeners(struct report *r, const struct mapping *m,
+			    const char *subject)
+{
+	char vip[INET6_ADDRSTRLEN], ports[160] = "";
+	unsigned int found = 0;
+
+	format_address(m->family, m->vip, vip);
+	/* TCP listens in state 0A; a bound UDP socket rests in 07. */
+	if (m->family == AF_INET) {
+		found += scan_listeners("/proc/net/tcp", "tcp", AF_INET, "0A",
+					m, ports, sizeof(ports));
+		found += scan_listeners("/proc/net/udp", "udp", AF_INET, "07",
+					m, ports, sizeof(ports));
+	}
+	found += scan_listeners("/proc/net/tcp6", "tcp", AF_INET6, "0A", m,
+				ports, sizeof(ports));
+	found += scan_listeners("/proc/net/udp6", "udp", AF_INET6, "07", m,
+				ports, sizeof(ports));
+	if (found)
+		add(r, LEVEL_OK, "listener", subject,
+		    "%u socket%s listen on %s or a wildcard address: %s",
+		    found, found == 1 ? "" : "s", vip, ports);
+	else
+		add(r, LEVEL_WARN, "listener", subject,
+		    "no TCP or UDP socket listens on %s or a wildcard address: rewritten requests will be refused",
+		    vip);
+}
+
+/* ---------------------------------------------------------- checks */
+
+static void check_vip(struct report *r, const struct addresses *local,
+		      const struct mapping *m, const char *subject)
+{
+	unsigned int host = m->family == AF_INET ? 32 : 128;
+	const struct local_address *a;
+	char vip[INET6_ADDRSTRLEN];
+
+	format_address(m->family, m->vip, vip);
+	a = find_address(local, m->family, m->vip);
+	if (!a) {
+		add(r, LEVEL_FAIL, "vip_address", subject,
+		    "%s is on no interface: rewritten packets are not for this host (ip addr add %s/%u dev lo)",
+		    vip, vip, host);
+		return;
+	}
+	if (a->prefix != host) {
+		add(r, LEVEL_WARN, "vip_address", subject,
+		    "%s is on %s as /%u: a VIP belongs on lo as /%u, or the server claims the whole prefix",
+		    vip, a->dev, a->prefix, host);
+		return;
+	}
+	if (!a->loopback) {
+		add(r, LEVEL_WARN, "vip_address", subject,
+		    "%s is on %s, not on lo: the server may answer ARP or neighbour discovery for it on the wire",
+		    vip, a->dev);
+		return;
+	}
+	add(r, LEVEL_OK, "vip_address", subject, "%s is on %s as /%u", vip,
+	    a->dev, host);
+}
+
+static void check_rip(struct report *r, const struct addresses *local,
+		      const struct mapping *m, const char *subject)
+{
+	char rip[INET6_ADDRSTRLEN];
+
+	if (!m->has_rip)
+		return;
+	format_address(m->family, m->rip, rip);
+	if (find_address(local, m->family, m->rip))
+		add(r, LEVEL_OK, "rip_address", subject,
+		    "rip %s is a local address", rip);
+	else
+		add(r, LEVEL_FAIL, "rip_address", subject,
+		    "rip %s is on no interface: the balancer's packets to it never reach the hook as local traffic",
+		    rip);
+}
+
+/* Interfaces an IPv4 mapping's requests arrive on, for the sysctls. */
+struct wire_devices {
+	char names[64][IF_NAMESIZE];
+	size_t count;
+};
+
+static void add_device(struct wire_devices *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->count; i++)
+		if (!strcmp(w->names[i], name))
+			return;
+	if (w->count < sizeof(w->names) / sizeof(w->names[0]))
+		snprintf(w->names[w->count++], IF_NAMESIZE, "%s", name);
+}
+
+static void collect_wire_devices(const struct mapping_list *list,
+				 const struct addresses *local,
+				 struct wire_devices *w)
+{
+	const struct local_address *a;
+	char name[IF_NAMESIZE];
+	bool any_scope = false;
+	size_t i;
+
+	for (i = 0; i < list->count; i++) {
+		const struct mapping *m = &list->items[i];
+
+		if (m->family != AF_INET)
+			continue;
+		if (m->ifindex && if_indextoname(m->ifindex, name))
+			add_device(w, name);
+		else if (m->has_rip &&
+			 (a = find_address(local, AF_INET, m->rip)))
+			add_device(w, a->dev);
+		else
+			any_scope = true;
+	}
+	if (!any_scope)
+		return;
+	/* Unscoped mappings take requests on any interface with an address. */
+	for (i = 0; i < local->count; i++)
+		if (local->items[i].family == AF_INET &&
+		    !local->items[i].loopback)
+			add_device(w, local->items[i].dev);
+}
+
+static void check_sysctls(struct report *r, const struct wire_devices *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->count; i++) {
+		const char *dev = w->names[i];
+		int value;
+
+		value = effective_conf(dev, "arp_ignore");
+		if (value < 0)
+			add(r, LEVEL_WARN, "arp_ignore", dev,
+			    "cannot read net.ipv4.conf.%s.arp_ignore", dev);
+		else if (value == 0)
+			add(r, LEVEL_WARN, "arp_ignore", dev,
+			    "%s answers ARP for the VIPs on lo, stealing them from the balancer: set net.ipv4.conf.all.arp_ignore=1",
+			    dev);
+		else
+			add(r, LEVEL_OK, "arp_ignore", dev,
+			    "%s answers ARP only for its own addresses (arp_ignore %d)",
+			    dev, value);
+
+		value = effective_conf(dev, "arp_announce");
+		if (value < 0)
+			add(r, LEVEL_WARN, "arp_announce", dev,
+			    "cannot read net.ipv4.conf.%s.arp_announce", dev);
+		else if (value < 2)
+			add(r, LEVEL_WARN, "arp_announce", dev,
+			    "%s may announce a VIP as the source of its ARP requests: set net.ipv4.conf.all.arp_announce=2",
+			    dev);
+		else
+			add(r, LEVEL_OK, "arp_announce", dev,
+			    "%s announces only its own addresses (arp_announce %d)",
+			    dev, value);
+
+		value = effective_conf(dev, "rp_filter");
+		if (value == 1)
+			add(r, LEVEL_WARN, "rp_filter", dev,
+			    "strict reverse-path filtering on %s drops requests from clients not routed back through %s: loose mode (2) is safer with DSR",
+			    dev, dev);
+		else if (value >= 0)
+			add(r, LEVEL_OK, "rp_filter", dev,
+			    "reverse-path filtering on %s is %s", dev,
+			    value ? "loose" : "off");
+	}
+}
+
+/* The output of a program, or NULL if it cannot be run. */
+static FILE *run_program(const char *program, pid_t *pid)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return NULL;
+	*pid = fork();
+	if (*pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (*pid == 0) {
+		char *const argv[] = { (char *)program, NULL };
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(fds[1], STDOUT_FILENO);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execvp(program, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	return fdopen(fds[0], "re");
+}
+
+static bool finish_program(FILE *in, pid_t pid)
+{
+	int status;
+
+	fclose(in);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static bool target_loaded(const char *file)
+{
+	char name[64];
+	bool found = false;
+	FILE *in = fopen(file, "re");
+
+	if (!in)
+		return false;
+	while (fscanf(in, "%63s", name) == 1)
+		found |= !strcmp(name, "DADDR");
+	fclose(in);
+	return found;
+}
+
+static const struct mapping *find_mapping(const struct mapping_list *list,
+					  int family, unsigned int dscp)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (list->items[i].family == family &&
+		    list->items[i].dscp == dscp)
+			return &list->items[i];
+	return NULL;
+}
+
+static void judge_daddr_rule(struct report *r, const char *program,
+			     const struct daddr_rule *rule,
+			     const struct mapping_list *list)
+{
+	const struct mapping *m = &rule->spec.m, *ours;
+	char subject[64], vip[INET6_ADDRSTRLEN], our_vip[INET6_ADDRSTRLEN];
+
+	snprintf(subject, sizeof(subject), "%s line %u", program, rule->line);
+	if (!rule->converted) {
+		add(r, LEVEL_WARN, "daddr_rules", subject,
+		    "a DADDR rule (%s) still rewrites packets, and no mapping can say the same: see %s import-iptables",
+		    rule->where, PROG_NAME);
+		return;
+	}
+	format_address(m->family, m->vip, vip);
+	ours = find_mapping(list, m->family, m->dscp);
+	if (!ours) {
+		add(r, LEVEL_WARN, "daddr_rules", subject,
+		    "a DADDR rule (%s) rewrites DSCP %u to %s, which l3dsr does not map: migrate it with %s import-iptables",
+		    rule->where, m->dscp, vip, PROG_NAME);
+		return;
+	}
+	format_address(ours->family, ours->vip, our_vip);
+	if (memcmp(ours->vip, m->vip, address_length(m->family))) {
+		add(r, LEVEL_FAIL, "daddr_rules", subject,
+		    "a DADDR rule (%s) rewrites DSCP %u to %s, but l3dsr maps it to %s: remove one",
+		    rule->where, m->dscp, vip, our_vip);
+		return;
+	}
+	add(r, LEVEL_WARN, "daddr_rules", subject,
+	    "a DADDR rule (%s) rewrites DSCP %u to %s as l3dsr already does: remove it",
+	    rule->where, m->dscp, vip);
+}
+
+static void check_daddr(struct report *r, const struct mapping_list *list)
+{
+	static const struct {
+		const char *program;
+		const char *targets;
+	} sources[] = {
+		{ "iptables-save", "/proc/net/ip_tables_targets" },
+		{ "ip6tables-save", "/proc/net/ip6_tables_targets" },
+	};
+	bool any = false;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		struct daddr_rules rules = { 0 };
+		bool ran = false;
+		pid_t pid;
+		FILE *in;
+
+		in = run_program(sources[i].program, &pid);
+		if (in) {
+			int ret = daddr_rules_read(in, sources[i].program,
+						   &rules, NULL, "");
+
+			ran = finish_program(in, pid) && ret == 0;
+		}
+		if (ran) {
+			for (j = 0; j < rules.count; j++)
+				judge_daddr_rule(r, sources[i].program,
+						 &rules.items[j], list);
+			any |= rules.count > 0;
+		} else if (target_loaded(sources[i].targets)) {
+			add(r, LEVEL_WARN, "daddr_rules", sources[i].targets,
+			    "the DADDR target is loaded, so old rules may still rewrite packets; %s could not be run to list them",
+			    sources[i].program);
+			any = true;
+		}
+		daddr_rules_free(&rules);
+	}
+	if (!any)
+		add(r, LEVEL_OK, "daddr_rules", "iptables",
+		    "no DADDR rules");
+}
+
+/* ---------------------------------------------------------- output */
+
+static void print_report(const struct ctl *ctl, const struct report *r)
+{
+	struct json json;
+	size_t i;
+
+	if (!ctl->json) {
+		for (i = 0; i < r->count; i++) {
+			const struct finding *f = &r->items[i];
+
+			printf("%-4s %s %s: %s\n", level_labels[f->level],
+			       f->check, f->subject, f->message);
+		}
+		printf("%u ok, %u warn, %u fail\n", r->levels[LEVEL_OK],
+		       r->levels[LEVEL_WARN], r->levels[LEVEL_FAIL]);
+		return;
+	}
+	json_init(&json, stdout);
+	json_object_begin(&json);
+	json_member_bool(&json, "ok", !r->levels[LEVEL_FAIL]);
+	json_member_u64(&json, "ok_count", r->levels[LEVEL_OK]);
+	json_member_u64(&json, "warn_count", r->levels[LEVEL_WARN]);
+	json_member_u64(&json, "fail_count", r->levels[LEVEL_FAIL]);
+	json_key(&json, "checks");
+	json_array_begin(&json);
+	for (i = 0; i < r->count; i++) {
+		const struct finding *f = &r->items[i];
+
+		json_object_begin(&json);
+		json_member_string(&json, "level", level_names[f->level]);
+		json_member_string(&json, "check", f->check);
+		json_member_string(&json, "subject", f->subject);
+		json_member_string(&json, "message", f->message);
+		json_object_end(&json);
+	}
+	json_array_end(&json);
+	json_object_end(&json);
+	putchar('\n');
+}
+
+static void check_mappings(struct report *r, const struct mapping_list *list)
+{
+	struct wire_devices wire = { .count = 0 };
+	struct addresses local;
+	char subject[64], vip[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (!list->count) {
+		add(r, LEVEL_WARN, "mappings", "table",
+		    "no mappings: nothing is rewritten (see %s apply)",
+		    PROG_NAME);
+		return;
+	}
+	add(r, LEVEL_OK, "mappings", "table", "%zu mapping%s", list->count,
+	    list->count == 1 ? "" : "s");
+	if (read_addresses(&local) < 0) {
+		add(r, LEVEL_FAIL, "vip_address", "interfaces",
+		    "cannot list the local addresses: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < list->count; i++) {
+		const struct mapping *m = &list->items[i];
+
+		snprintf(subject, sizeof(subject), "dscp %u %s", m->dscp,
+			 format_address(m->family, m->vip, vip));
+		if (m->flags & L3DSR_F_DOWN)
+			add(r, LEVEL_WARN, "mappings", subject,
+			    "down (drained): marked packets pass unrewritten (%s set-mapping dscp %u up)",
+			    PROG_NAME, m->dscp);
+		check_vip(r, &local, m, subject);
+		check_rip(r, &local, m, subject);
+		check_listeners(r, m, subject);
+	}
+	collect_wire_devices(list, &local, &wire);
+	check_sysctls(r, &wire);
+	free(local.items);
+}
+
+int cmd_check(const struct ctl *ctl, int argc, char *argv[])
+{
+	struct mapping_list list = { .family = ctl->family };
+	struct report r = { 0 };
+	struct l3dsr_nl nl;
+	int status;
+
+	status = expect_no_arguments(ctl, argc, argv);
+	if (status)
+		return status;
+	if (ctl->netns && netns_enter(ctl->netns) < 0)
+		return EXIT_FAILED;
+
+	/* Looked at, not loaded: a check changes nothing. */
+	if (access("/sys/module/l3dsr", F_OK) < 0) {
+		add(&r, LEVEL_FAIL, "module", "l3dsr",
+		    "the l3dsr module is not loaded (modprobe l3dsr)");
+	} else {
+		add(&r, LEVEL_OK, "module", "l3dsr", "the module is loaded");
+		if (nl_open(&nl, ctl->cmd->name) < 0) {
+			add(&r, LEVEL_FAIL, "mappings", "table",
+			    "cannot reach the l3dsr netlink family");
+		} else {
+			if (mappings_read(&nl, &list) < 0)
+				add(&r, LEVEL_FAIL, "mappings", "table",
+				    "cannot read the mappings");
+			else
+				check_mappings(&r, &list);
+			nl_close(&nl);
+		}
+	}
+	check_daddr(&r, &list);
+
+	if (r.out_of_memory) {
+		status = fail(ctl, "%s", strerror(ENOMEM));
+	} else {
+		print_report(ctl, &r);
+		status = r.levels[LEVEL_FAIL] ? EXIT_FAILED : EXIT_OK;
+	}
+	free(r.items);
+	free(list.items);
+	return status;
+}

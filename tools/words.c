@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The words of a mapping, shared by the command line and the config files. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "l3dsr.h"
+#include "dscp.h"
+#include "words.h"
+
+static const struct {
+	const char *name;
+	bool takes_value;
+} keywords[KW_COUNT] = {
+	[KW_DSCP] = { "dscp", true },
+	[KW_VIP] = { "vip", true },
+	[KW_RIP] = { "rip", true },
+	[KW_DEV] = { "dev", true },
+	[KW_CLEAR_DSCP] = { "clear-dscp", false },
+	[KW_DOWN] = { "down", false },
+	[KW_UP] = { "up", false },
+};
+
+const char *family_name(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return "inet";
+	case AF_INET6:
+		return "inet6";
+	}
+	return "unknown";
+}
+
+const char *family_label(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+size_t address_length(int family)
+{
+	return family == AF_INET ? sizeof(struct in_addr) :
+				   sizeof(struct in6_addr);
+}
+
+int parse_address(const char *word, unsigned char *addr)
+{
+	if (inet_pton(AF_INET, word, addr) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, word, addr) == 1)
+		return AF_INET6;
+	return AF_UNSPEC;
+}
+
+int words_keywords(int argc, char *argv[], unsigned int allowed,
+		   const char *values[KW_COUNT], char err[WORDS_ERROR_SIZE])
+{
+	int i, k;
+
+	for (i = 0; i < argc; i++) {
+		for (k = 0; k < KW_COUNT; k++)
+			if ((allowed & KW_BIT(k)) &&
+			    !strcmp(argv[i], keywords[k].name))
+				break;
+		if (k == KW_COUNT) {
+			snprintf(err, WORDS_ERROR_SIZE,
+				 "unknown keyword \"%s\"", argv[i]);
+			return -1;
+		}
+		if (values[k]) {
+			snprintf(err, WORDS_ERROR_SIZE, "\"%s\" given twice",
+				 argv[i]);
+			return -1;
+		}
+		if (!keywords[k].takes_value) {
+			values[k] = argv[i];
+			continue;
+		}
+		if (i + 1 == argc) {
+			snprintf(err, WORDS_ERROR_SIZE,
+				 "missing value after \"%s\"", argv[i]);
+			return -1;
+		}
+		values[k] = argv[++i];
+	}
+	return 0;
+}
+
+int words_dscp(const char *word, unsigned int *dscp,
+	       char err[WORDS_ERROR_SIZE])
+{
+	switch (dscp_parse(word, dscp)) {
+	case DSCP_VALID:
+		return 0;
+	case DSCP_IS_ZERO:
+		snprintf(err, WORDS_ERROR_SIZE,
+			 "DSCP \"%s\" cannot be mapped: DSCP 0 is every unmarked packet",
+			 word);
+		return -1;
+	case DSCP_OUT_OF_RANGE:
+		snprintf(err, WORDS_ERROR_SIZE,
+			 "DSCP \"%s\" is out of range (%d..%d)", word,
+			 L3DSR_DSCP_MIN, L3DSR_DSCP_MAX);
+		return -1;
+	case DSCP_UNKNOWN:
+		break;
+	}
+	snprintf(err, WORDS_ERROR_SIZE,
+		 "invalid DSCP \"%s\": expected a number %d..%d or a class name (CS1..CS7, AF11..AF43, EF)",
+		 word, L3DSR_DSCP_MIN, L3DSR_DSCP_MAX);
+	return -1;
+}
+
+int words_mapping(int argc, char *argv[], unsigned int allowed,
+		  struct mapping_spec *spec, char err[WORDS_ERROR_SIZE])
+{
+	const char *values[KW_COUNT] = { NULL };
+	const char *vip, *rip, *dev;
+	struct mapping *m = &spec->m;
+
+	memset(spec, 0, sizeof(*spec));
+	if (words_keywords(argc, argv, allowed, values, err) < 0)
+		return -1;
+	if (!values[KW_DSCP]) {
+		snprintf(err, WORDS_ERROR_SIZE, "missing \"dscp DSCP\"");
+		return -1;
+	}
+	if (!values[KW_VIP]) {
+		snprintf(err, WORDS_ERROR_SIZE, "missing \"vip ADDR\"");
+		return -1;
+	}
+	if (words_dscp(values[KW_DSCP], &m->dscp, err) < 0)
+		return -1;
+
+	vip = values[KW_VIP];
+	m->family = parse_address(vip, m->vip);
+	if (m->family == AF_UNSPEC) {
+		snprintf(err, WORDS_ERROR_SIZE,
+			 "invalid vip \"%s\": not an IPv4 or IPv6 address",
+			 vip);
+		return -1;
+	}
+
+	rip = values[KW_RIP];
+	if (rip) {
+		int rip_family = parse_address(rip, m->rip);
+
+		if (rip_family == AF_UNSPEC) {
+			snprintf(err, WORDS_ERROR_SIZE,
+				 "invalid rip \"%s\": not an IPv4 or IPv6 address",
+				 rip);
+			return -1;
+		}
+		if (rip_family != m->family) {
+			snprintf(err, WORDS_ERROR_SIZE,
+				 "rip %s is %s but vip %s is %s: both must be of one family",
+				 rip, family_label(rip_family), vip,
+				 family_label(m->family));
+			return -1;
+		}
+		m->has_rip = true;
+	}
+
+	dev = values[KW_DEV];
+	if (dev) {
+		if (!dev[0] || strlen(dev) >= IF_NAMESIZE) {
+			snprintf(err, WORDS_ERROR_SIZE,
+				 "invalid device name \"%s\": 1 to %d characters",
+				 dev, IF_NAMESIZE - 1);
+			return -1;
+		}
+		strcpy(spec->dev, dev);
+	}
+
+	if (values[KW_CLEAR_DSCP])
+		m->flags |= L3DSR_F_CLEAR_DSCP;
+	if (values[KW_DOWN])
+		m->flags |= L3DSR_F_DOWN;
+	return 0;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+	       c == '\v' || c == '\f';
+}
+
+int words_split(char *line, char *words[], int max)
+{
+	int count = 0;
+	char *p = line;
+
+	for (;;) {
+		while (is_blank(*p))
+			p++;
+		if (!*p || *p == '#')
+			return count;
+		if (count == max)
+			return -1;
+		words[count++] = p;
+		while (*p && !is_blank(*p))
+			p++;
+		if (!*p)
+			return count;
+		*p++ = '\0';
+	}
+}
+
+void spec_describe(const struct mapping_spec *spec, FILE *out)
+{
+	const struct mapping *m = &spec->m;
+	char addr[INET6_ADDRSTRLEN];
+
+	fprintf(out, "dscp %u vip %s", m->dscp,
+		inet_ntop(m->family, m->vip, addr, sizeof(addr)));
+	if (m->has_rip)
+		fprintf(out, " rip %s",
+			inet_ntop(m->family, m->rip, addr, sizeof(addr)));
+	if (spec->dev[0])
+		fprintf(out, " dev %s", spec->dev);
+	if (m->flags & L3DSR_F_CLEAR_DSCP)
+		fputs(" clear-dscp", out);
+	if (m->flags & L3DSR_F_DOWN)
+		fputs(" down", out);
+}

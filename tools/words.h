@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef L3DSRCTL_WORDS_H
+#define L3DSRCTL_WORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <net/if.h>
+
+#include "mapping.h"
+
+/*
+ * The words mappings are written in, on the command line and in
+ * configuration files alike. Nothing here talks to the kernel, so the
+ * parsers can be tested anywhere.
+ */
+
+/* Room for any message the parsers write. */
+#define WORDS_ERROR_SIZE 256
+
+enum keyword {
+	KW_DSCP,
+	KW_VIP,
+	KW_RIP,
+	KW_DEV,
+	KW_CLEAR_DSCP,
+	KW_DOWN,
+	KW_UP,
+	KW_COUNT
+};
+
+#define KW_BIT(kw) (1U << (kw))
+/* What add-mapping and replace-mapping take. */
+#define KW_MAPPING (KW_BIT(KW_DSCP) | KW_BIT(KW_VIP) | KW_BIT(KW_RIP) | \
+		    KW_BIT(KW_DEV) | KW_BIT(KW_CLEAR_DSCP))
+/* A configuration line may say a mapping is down, too. */
+#define KW_CONFIG_LINE (KW_MAPPING | KW_BIT(KW_DOWN))
+
+/* A mapping as the words describe it, its device not yet resolved. */
+struct mapping_spec {
+	struct mapping m;
+	char dev[IF_NAMESIZE];	/* "" for packets from any device */
+};
+
+const char *family_name(int family);
+/* "IPv4" or "IPv6", for messages. */
+const char *family_label(int family);
+size_t address_length(int family);
+
+/* The family of the address in word, stored in addr; AF_UNSPEC if none. */
+int parse_address(const char *word, unsigned char *addr);
+
+/*
+ * Collect "keyword [value]" pairs, in any order, each at most once, among
+ * the allowed ones. values[k] is left NULL for keywords not given, and
+ * points at the keyword itself for those that take no value. Returns 0, or
+ * -1 with err saying which word is wrong.
+ */
+int words_keywords(int argc, char *argv[], unsigned int allowed,
+		   const char *values[KW_COUNT], char err[WORDS_ERROR_SIZE]);
+
+/* A DSCP given by number or class name; -1 with err if not mappable. */
+int words_dscp(const char *word, unsigned int *dscp,
+	       char err[WORDS_ERROR_SIZE]);
+
+/*
+ * "dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [down]", the
+ * keywords limited to allowed. Returns 0, or -1 with err naming the word.
+ */
+int words_mapping(int argc, char *argv[], unsigned int allowed,
+		  struct mapping_spec *spec, char err[WORDS_ERROR_SIZE]);
+
+/* "dscp 10 vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [down]" */
+void spec_describe(const struct mapping_spec *spec, FILE *out);
+
+/*
+ * Split line into blank-separated words, in place, up to a "#" that starts
+ * a word (the rest of the line is a comment). Returns the number of words
+ * stored in words (at most max), or -1 if there are more than max.
+ */
+int words_split(char *line, char *words[], int max);
+
+#endif
