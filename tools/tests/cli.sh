@@ -134,7 +134,7 @@ HELP=$OUT
 commands=$(awk '/^Commands:/ { c = 1; next } /^$/ { c = 0 }
 		c && /^  [a-z]/ { print $1 }' <<< "$HELP")
 check_eq "help lists the commands of the contract" \
-	"add-mapping replace-mapping del-mapping show flush stats monitor help version" \
+	"add-mapping replace-mapping del-mapping set-mapping show flush apply save import-iptables check stats monitor help version" \
 	"$(tr '\n' ' ' <<< "$commands" | sed 's/ $//')"
 
 ctl help add-mapping
@@ -236,9 +236,24 @@ expect_usage "\"99\"" show dscp 99
 expect_usage "\"CS0\"" show dscp CS0
 expect_usage "\"dscp\"" show dscp
 expect_usage "\"all\"" show all
-for cmd in flush stats monitor version; do
+for cmd in flush stats monitor version save check; do
 	expect_usage "\"extra\"" $cmd extra
 done
+expect_usage dscp set-mapping
+expect_usage "\"down\" or \"up\"" set-mapping dscp 10
+expect_usage "\"down\" or \"up\"" set-mapping dscp 10 down up
+expect_usage "\"up\" given twice" set-mapping dscp 10 up up
+expect_usage "\"sideways\"" set-mapping dscp 10 sideways
+expect_usage "\"99\"" set-mapping dscp 99 down
+expect_usage "\"down\"" add-mapping dscp 10 vip $V4 down
+expect_usage "\"--prom\"" stats --prom
+expect_usage "--prometheus" -j stats --prometheus
+expect_usage "-4 and -6" -4 save
+expect_usage "-j does not apply" -j save
+expect_usage "-4 and -6" -6 apply -f /dev/null
+expect_usage "\"--force\"" apply --force
+expect_usage "-j does not apply" -j import-iptables
+expect_usage "\"b\"" import-iptables a b
 expect_usage "-4 and -6" -4 stats
 expect_usage "\"frob\"" help frob
 expect_usage "\"two\"" help show two
@@ -254,10 +269,31 @@ else
 		    "replace-mapping dscp af41 vip $V4" "del-mapping dscp 10" \
 		    "-4 del-mapping dscp 10" "show" "-j show" "-6 show dscp 10" \
 		    "flush" "-6 flush" "stats" "-j stats" "monitor" \
-		    "-j monitor"; do
+		    "-j monitor" "set-mapping dscp 10 down" \
+		    "-6 set-mapping dscp af41 up" "save" \
+		    "apply -f /dev/null" "stats --prometheus"; do
 		# shellcheck disable=SC2086 # split on purpose
 		expect_failure "$NOT_LOADED" $args
 	done
+
+	ctl check
+	if [ "$RC" = 1 ] && [ -z "$ERR" ] &&
+	   [ "$(head -n 1 <<< "$OUT")" = "FAIL module l3dsr: the l3dsr module is not loaded (modprobe l3dsr)" ]; then
+		pass "check without the module: a FAIL line, exit 1"
+	else
+		fail "check without the module: a FAIL line, exit 1" \
+			"exit $RC" "stdout: $OUT" "stderr: $ERR"
+	fi
+	ctl -j check
+	if [ "$RC" = 1 ] && jq -e '.ok == false and .fail_count >= 1 and
+	   .checks[0] == {level: "fail", check: "module", subject: "l3dsr",
+	   message: "the l3dsr module is not loaded (modprobe l3dsr)"}' \
+	   >/dev/null 2>&1 <<< "$OUT"; then
+		pass "check -j without the module: ok false, the module's FAIL"
+	else
+		fail "check -j without the module: ok false, the module's FAIL" \
+			"exit $RC" "stdout: $OUT"
+	fi
 
 	expect_failure "l3dsrctl: cannot open network namespace \"l3dsrctl-absent-$$\": No such file or directory" \
 		-n "l3dsrctl-absent-$$" show
@@ -283,7 +319,8 @@ for word in $commands -j -n -4 -6 \
 	    $(grep -oE '\<[A-Z]+[0-9]*=[0-9]+\>' <<< "$HELP" | sed 's/=.*//') \
 	    rewritten rewritten_fragments skipped_scope skipped_not_host \
 	    skipped_malformed skipped_routing_header dropped_unwritable \
-	    family dscp vip rip dev clear_dscp packets bytes event mapping \
+	    skipped_down family dscp vip rip dev clear_dscp down packets \
+	    bytes event mapping \
 	    "add-mapping dscp 10 vip 211.115.115.100"; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
 done
@@ -319,7 +356,7 @@ check_eq "completion: DSCP class names in lower case" "cs1 cs2 cs3 cs4 cs5 cs6 c
 	"$(complete_line "show dscp cs")"
 check_eq "completion: nothing after a complete del-mapping" "" \
 	"$(complete_line "del-mapping dscp 10 ")"
-check_eq "completion: help completes commands" "show stats" \
+check_eq "completion: help completes commands" "set-mapping show save stats" \
 	"$(complete_line "help s")"
 check_eq "completion: options" "--json" "$(complete_line "--js")"
 devices=" $(complete_line "add-mapping dev ") "

@@ -1,16 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host-side tests of the parts of l3dsrctl that need no kernel: DSCP names
- * and numbers, and the JSON writer's output and escaping.
+ * and numbers, the JSON writer's output and escaping, the words of a
+ * mapping, configuration files and the Prometheus exposition.
+ *
+ * usage: tests/unit [PROM_FILE]: PROM_FILE receives a sample exposition
+ * for an outside checker (promtool).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "l3dsr.h"
+#include "config.h"
 #include "dscp.h"
 #include "json.h"
+#include "stats.h"
+#include "words.h"
 
 static int failures, checks;
 
@@ -225,12 +238,240 @@ static void test_json_structure(void)
 	free(text);
 }
 
-int main(void)
+static void test_split(void)
+{
+	char line[] = "  dscp\t10  vip 1.2.3.4 # a comment\n";
+	char hash[] = "dev eth#0 #x";
+	char many[] = "a b c d";
+	char *words[8];
+	int count;
+
+	count = words_split(line, words, 8);
+	CHECK(count == 4, "split into %d words, expected 4", count);
+	CHECK(count == 4 && !strcmp(words[0], "dscp") &&
+	      !strcmp(words[1], "10") && !strcmp(words[2], "vip") &&
+	      !strcmp(words[3], "1.2.3.4"), "words are not dscp 10 vip ADDR");
+	count = words_split(hash, words, 8);
+	CHECK(count == 2 && !strcmp(words[1], "eth#0"),
+	      "a # inside a word is part of it");
+	CHECK(words_split(many, words, 3) == -1, "too many words not refused");
+}
+
+/* words_mapping on a line of text; err gets the message if it fails. */
+static int parse_text(const char *text, struct mapping_spec *spec,
+		      char err[WORDS_ERROR_SIZE])
+{
+	char copy[256], *words[32];
+	int count;
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	count = words_split(copy, words, 32);
+	err[0] = '\0';
+	return words_mapping(count, words, KW_CONFIG_LINE, spec, err);
+}
+
+static void test_mapping_words(void)
+{
+	static const struct {
+		const char *text;
+		const char *named;	/* what the error must quote */
+	} bad[] = {
+		{ "dscp 10", "\"vip ADDR\"" },
+		{ "vip 1.2.3.4", "dscp DSCP" },
+		{ "dscp 0 vip 1.2.3.4", "\"0\"" },
+		{ "dscp 64 vip 1.2.3.4", "\"64\"" },
+		{ "dscp AF14 vip 1.2.3.4", "\"AF14\"" },
+		{ "dscp 10 vip 1.2.3", "\"1.2.3\"" },
+		{ "dscp 10 vip 1.2.3.4/32", "\"1.2.3.4/32\"" },
+		{ "dscp 10 vip 1.2.3.4 rip ::1", "::1" },
+		{ "dscp 10 vip 1.2.3.4 dev", "\"dev\"" },
+		{ "dscp 10 vip 1.2.3.4 dev 0123456789abcdef", "0123456789abcdef" },
+		{ "dscp 10 vip 1.2.3.4 down down", "\"down\" given twice" },
+		{ "dscp 10 vip 1.2.3.4 up", "\"up\"" },
+		{ "dscp 10 vip 1.2.3.4 frob", "\"frob\"" },
+	};
+	char err[WORDS_ERROR_SIZE], addr[INET6_ADDRSTRLEN];
+	struct mapping_spec spec;
+	size_t i;
+
+	CHECK(parse_text("down clear-dscp dev eth0 rip 2001:db8::2 vip 2001:db8::1 dscp ef",
+			 &spec, err) == 0, "a full line refused: %s", err);
+	CHECK(spec.m.family == AF_INET6 && spec.m.dscp == 46 &&
+	      spec.m.has_rip && !strcmp(spec.dev, "eth0") &&
+	      spec.m.flags == (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP),
+	      "a full line parsed wrong");
+	CHECK(!strcmp(inet_ntop(AF_INET6, spec.m.rip, addr, sizeof(addr)),
+		      "2001:db8::2"), "rip parsed as %s", addr);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(parse_text(bad[i].text, &spec, err) < 0,
+		      "\"%s\" accepted", bad[i].text);
+		CHECK(strstr(err, bad[i].named),
+		      "\"%s\": the message \"%s\" does not name %s",
+		      bad[i].text, err, bad[i].named);
+	}
+}
+
+/* Read text as a config file named name into c; the errors in *errors. */
+static void read_config(struct config *c, const char *name, const char *text,
+			char **errors, size_t *errors_size, FILE **sink)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+
+	if (!*sink) {
+		*sink = open_memstream(errors, errors_size);
+		config_init(c, "x: ", *sink);
+	}
+	config_read_stream(c, in, name);
+	fclose(in);
+}
+
+static void test_config(void)
+{
+	char *errors = NULL;
+	size_t errors_size;
+	FILE *sink = NULL;
+	struct config c;
+
+	read_config(&c, "a.conf",
+		    "# comment\n\n"
+		    "dscp 10 vip 211.115.115.100\n"
+		    "add-mapping dscp 12 vip 2001:db8::1 down # note\n"
+		    "  \t\n"
+		    "dscp 12 vip 211.115.115.101 clear-dscp\n",
+		    &errors, &errors_size, &sink);
+	read_config(&c, "b.conf",
+		    "dscp 11 vip 1.2.3.4\n"
+		    "dscp 10 vip 1.2.3.5\n"
+		    "dscp 13 vip 1.2.3\n"
+		    "replace-mapping dscp 14 vip 1.2.3.4\n"
+		    "dscp 12 vip 2001:db8::2\n",
+		    &errors, &errors_size, &sink);
+	fclose(sink);
+
+	CHECK(c.count == 4, "%zu entries kept, expected 4", c.count);
+	CHECK(c.error_count == 4, "%u errors, expected 4", c.error_count);
+	CHECK(!strcmp(errors,
+		      "x: b.conf:2: DSCP 10 (inet) is mapped twice: also at a.conf:3\n"
+		      "x: b.conf:3: invalid vip \"1.2.3\": not an IPv4 or IPv6 address\n"
+		      "x: b.conf:4: unknown keyword \"replace-mapping\"\n"
+		      "x: b.conf:5: DSCP 12 (inet6) is mapped twice: also at a.conf:4\n"),
+	      "errors were:\n%s", errors);
+	config_sort(&c);
+	CHECK(c.count == 4 && c.entries[0].spec.m.dscp == 10 &&
+	      c.entries[1].spec.m.dscp == 11 &&
+	      c.entries[2].spec.m.dscp == 12 &&
+	      c.entries[2].spec.m.family == AF_INET &&
+	      c.entries[3].spec.m.family == AF_INET6,
+	      "entries are not ordered inet first, then by DSCP");
+	CHECK(c.count == 4 && c.entries[3].line == 4 &&
+	      !strcmp(c.entries[3].file, "a.conf") &&
+	      c.entries[3].spec.m.flags == L3DSR_F_DOWN,
+	      "the inet6 entry lost its origin or its down flag");
+	config_free(&c);
+	free(errors);
+}
+
+static void test_default_paths(void)
+{
+	char dir[] = "/tmp/l3dsr-unit-XXXXXX", path[128], sub[128];
+	char err[WORDS_ERROR_SIZE];
+	char **paths;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/l3dsr.conf", dir);
+	snprintf(sub, sizeof(sub), "%s/l3dsr.d", dir);
+
+	paths = config_default_paths(path, sub, err);
+	CHECK(!paths && strstr(err, "no configuration"),
+	      "no files: not refused (%s)", err);
+
+	mkdir(sub, 0700);
+	snprintf(path, sizeof(path), "%s/l3dsr.d/20-b.conf", dir);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/l3dsr.d/10-a.conf", dir);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/l3dsr.d/30-c.conf.dpkg-old", dir);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/l3dsr.d/.hidden.conf", dir);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/l3dsr.conf", dir);
+	f = fopen(path, "w");
+	fclose(f);
+
+	paths = config_default_paths(path, sub, err);
+	CHECK(paths && paths[0] && paths[1] && paths[2] && !paths[3] &&
+	      !strcmp(paths[0], path) && strstr(paths[1], "/10-a.conf") &&
+	      strstr(paths[2], "/20-b.conf"),
+	      "default files wrong or out of order");
+	config_free_paths(paths);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0, "cannot remove %s", dir);
+}
+
+static void sample_exposition(FILE *out)
+{
+	struct mapping items[2] = {
+		{ .family = AF_INET, .dscp = 10, .packets = 5, .bytes = 460 },
+		{ .family = AF_INET6, .dscp = 46, .flags = L3DSR_F_DOWN,
+		  .packets = 18446744073709551615ULL },
+	};
+	struct mapping_list list = { .items = items, .count = 2 };
+	struct stats stats = { { 0 }, true };
+
+	inet_pton(AF_INET, "211.115.115.100", items[0].vip);
+	inet_pton(AF_INET6, "2001:db8::1", items[1].vip);
+	stats.values[L3DSR_STAT_REWRITTEN] = 7;
+	stats.values[L3DSR_STAT_SKIPPED_DOWN] = 3;
+	prometheus_write(out, &stats, &list, "web\"1\\");
+}
+
+static void test_prometheus(const char *file)
+{
+	char *text;
+	size_t size;
+	FILE *out = open_memstream(&text, &size);
+
+	sample_exposition(out);
+	fclose(out);
+	CHECK(strstr(text, "# TYPE l3dsr_rewritten_total counter\n"
+			   "l3dsr_rewritten_total{netns=\"web\\\"1\\\\\"} 7\n"),
+	      "the rewritten counter is not as expected:\n%s", text);
+	CHECK(strstr(text, "l3dsr_skipped_down_total{netns=\"web\\\"1\\\\\"} 3\n"),
+	      "skipped_down is missing");
+	CHECK(strstr(text, "l3dsr_mapping_packets_total{netns=\"web\\\"1\\\\\",family=\"inet6\",dscp=\"46\",vip=\"2001:db8::1\"} 18446744073709551615\n"),
+	      "the inet6 mapping's packets are missing");
+	CHECK(strstr(text, "l3dsr_mapping_down{netns=\"web\\\"1\\\\\",family=\"inet\",dscp=\"10\",vip=\"211.115.115.100\"} 0\n"),
+	      "the inet mapping's down gauge is missing");
+	free(text);
+
+	if (file) {
+		out = fopen(file, "w");
+		if (!out) {
+			CHECK(0, "cannot write %s", file);
+			return;
+		}
+		sample_exposition(out);
+		fclose(out);
+	}
+}
+
+int main(int argc, char *argv[])
 {
 	test_class_names();
 	test_numbers();
 	test_json_strings();
 	test_json_structure();
+	test_split();
+	test_mapping_words();
+	test_config();
+	test_default_paths();
+	test_prometheus(argc > 1 ? argv[1] : NULL);
 	printf("unit: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
