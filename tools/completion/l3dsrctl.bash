@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# bash completion for l3dsrctl. Command names, their keywords and the DSCP
-# class names are read from `l3dsrctl help`, so they never drift from the
-# tool; devices and namespaces come from `ip`.
+# bash completion for l3dsrctl. Command names, their keywords and options
+# and the DSCP class names are read from `l3dsrctl help`, so they never
+# drift from the tool; devices and namespaces come from `ip`, files from
+# compgen.
 
 # The words of the line up to the cursor, split on blanks only: IPv6
 # addresses hold colons, which bash would otherwise split words at.
@@ -27,14 +28,16 @@ _l3dsrctl_commands()
 		     in_list && /^  [a-z]/ { print $1 }'
 }
 
-# The keywords of a command: the lower-case words of its usage line.
+# The keywords and options of a command: the lower-case words of its usage
+# line, alternatives ("down|up") kept together as one line.
 _l3dsrctl_keywords()
 {
 	local word
 
 	for word in $("$1" help "$2" 2>/dev/null |
-		      sed -n "1s/^usage: [^ ]* $2//p" | tr -d '[]'); do
-		[[ $word =~ ^[a-z][a-z-]*$ ]] && printf '%s\n' "$word"
+		      sed -n "1s/^usage: [^ ]* $2//p" | tr -d '[].'); do
+		[[ $word =~ ^-{0,2}[a-z][a-z-]*(\|[a-z][a-z-]*)*$ ]] &&
+			printf '%s\n' "$word"
 	done
 }
 
@@ -137,12 +140,28 @@ _l3dsrctl()
 	vip | rip)
 		return 0
 		;;
+	-f | --file)
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+		;;
 	esac
 
-	# The keywords not given yet.
-	local keywords=
+	if [[ $cmd == import-iptables ]]; then
+		[[ ${#used[@]} -eq 0 ]] &&
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+	fi
+
+	# The keywords not given yet; of alternatives, none once one is; -f as
+	# often as wanted.
+	local keywords='' alternative taken
 	for word in $(_l3dsrctl_keywords "$tool" "$cmd"); do
-		[[ " ${used[*]} " == *" $word "* ]] || keywords+="$word "
+		taken=
+		for alternative in ${word//|/ }; do
+			[[ " ${used[*]} " == *" $alternative "* ]] && taken=1
+		done
+		[[ -n $taken && $word != -f ]] && continue
+		keywords+="${word//|/ } "
 	done
 	_l3dsrctl_reply "$keywords" "$cur"
 	return 0
