@@ -36,7 +36,7 @@ struct l3dsr_l4 {
 	bool zero_means_none;		/* UDP: a 0 checksum is "none" */
 };
 
-static bool l3dsr_l4_lookup(u8 protocol, struct l3dsr_l4 *l4)
+static bool l3dsr_l4_lookup(u8 protocol, bool ipv6, struct l3dsr_l4 *l4)
 {
 	switch (protocol) {
 	case IPPROTO_TCP:
@@ -55,12 +55,60 @@ static bool l3dsr_l4_lookup(u8 protocol, struct l3dsr_l4 *l4)
 		l4->zero_means_none = false;
 		return true;
 	case IPPROTO_ICMPV6:
+		/* ICMP for IPv4 has no pseudo-header: nothing to adjust */
+		if (!ipv6)
+			return false;
 		l4->csum_offset = offsetof(struct icmp6hdr, icmp6_cksum);
 		l4->min_len = sizeof(struct icmp6hdr);
 		l4->zero_means_none = false;
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Checksums are adjusted incrementally (RFC 1624) by @diff, the one's
+ * complement sum of the new address minus the old one. A checksum field
+ * holds the complement of the sum, except under CHECKSUM_PARTIAL, where
+ * the transport field holds the uncomplemented pseudo-header sum that the
+ * device or the stack completes later.
+ */
+static __always_inline void l3dsr_csum_adjust(__sum16 *check, __wsum diff)
+{
+	*check = csum_fold(csum_add(diff, ~csum_unfold(*check)));
+}
+
+/*
+ * Adjust the transport checksum for the new destination. Returns false
+ * when it was left alone: a UDP datagram sent without a checksum (0) keeps
+ * none; a computed 0 is sent as all ones, which means the same.
+ */
+static __always_inline bool l3dsr_l4_adjust(struct sk_buff *skb,
+					    __sum16 *check,
+					    bool zero_means_none, __wsum diff)
+{
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		*check = ~csum_fold(csum_add(diff, csum_unfold(*check)));
+		return true;
+	}
+	if (zero_means_none && !*check)
+		return false;
+	l3dsr_csum_adjust(check, diff);
+	if (zero_means_none && !*check)
+		*check = CSUM_MANGLED_0;
+	return true;
+}
+
+/*
+ * Only the headers are made private and linear, never the payload; the
+ * common case, a private skb with its headers linear, costs two tests.
+ */
+static __always_inline bool l3dsr_make_writable(struct sk_buff *skb,
+						unsigned int len)
+{
+	if (likely(len <= skb_headlen(skb) && !skb_cloned(skb)))
+		return true;
+	return !skb_ensure_writable(skb, len);
 }
 
 /*
@@ -122,7 +170,7 @@ static unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 	bool has_l4 = false;
 	enum l3dsr_stat skip;
 	struct iphdr *wiph;
-	__be32 old;
+	__wsum diff;
 
 	skip = l3dsr_precheck(m, skb, state, &iph->daddr, sizeof(iph->daddr));
 	if (skip != __L3DSR_STAT_LAST)
@@ -130,8 +178,7 @@ static unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 
 	fragment = ip_is_fragment(iph);
 	later_fragment = iph->frag_off & htons(IP_OFFSET);
-	if (!later_fragment && l3dsr_l4_lookup(iph->protocol, &l4) &&
-	    iph->protocol != IPPROTO_ICMPV6) {
+	if (!later_fragment && l3dsr_l4_lookup(iph->protocol, false, &l4)) {
 		if (skb->len < thoff + l4.min_len) {
 			skip = L3DSR_STAT_SKIPPED_MALFORMED;
 			goto skipped;
@@ -140,33 +187,31 @@ static unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 		write_len = thoff + l4.min_len;
 	}
 
-	/* Only the headers are made private and linear, never the payload. */
-	if (skb_ensure_writable(skb, write_len)) {
+	if (unlikely(!l3dsr_make_writable(skb, write_len))) {
 		l3dsr_count(ln, L3DSR_STAT_DROPPED_UNWRITABLE);
 		return NF_DROP;
 	}
 
-	if (has_l4 && l4.zero_means_none &&
+	if (has_l4 && iph->protocol == IPPROTO_UDP &&
 	    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
 		skip = L3DSR_STAT_SKIPPED_MALFORMED;
 		goto skipped;
 	}
 
 	wiph = ip_hdr(skb);
-	old = wiph->daddr;
-	if (has_l4) {
-		__sum16 *check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
-
-		if (!(l4.zero_means_none && !*check &&
-		      skb->ip_summed != CHECKSUM_PARTIAL)) {
-			inet_proto_csum_replace4(check, skb, old, m->vip.ip,
-						 true);
-			if (l4.zero_means_none && !*check &&
-			    skb->ip_summed != CHECKSUM_PARTIAL)
-				*check = CSUM_MANGLED_0;
-		}
-	}
-	csum_replace4(&wiph->check, old, m->vip.ip);
+	diff = csum_sub((__force __wsum)m->vip.ip, (__force __wsum)wiph->daddr);
+	/*
+	 * With CHECKSUM_COMPLETE, skb->csum covers the IP header too, but the
+	 * header's own checksum keeps its sum constant: only the transport
+	 * field's change shows.
+	 */
+	if (has_l4 &&
+	    l3dsr_l4_adjust(skb, (__sum16 *)(skb->data + thoff +
+					     l4.csum_offset),
+			    l4.zero_means_none, diff) &&
+	    skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_sub(skb->csum, diff);
+	l3dsr_csum_adjust(&wiph->check, diff);
 	wiph->daddr = m->vip.ip;
 	if (m->flags & L3DSR_F_CLEAR_DSCP)
 		ipv4_change_dsfield(wiph, INET_ECN_MASK, 0);
@@ -275,29 +320,17 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 	}
 }
 
-/*
- * Rewrite a checksum covering an IPv6 pseudo-header for a new destination.
- * CHECKSUM_PARTIAL keeps the uncomplemented pseudo-header sum in the field.
- * For CHECKSUM_COMPLETE, skb->csum needs no change: it also covers the IPv6
- * header, whose sum moves by exactly the opposite of the field's.
- */
-static void l3dsr_csum_replace16(__sum16 *check, const struct sk_buff *skb,
-				 const struct in6_addr *from,
-				 const struct in6_addr *to)
+static __always_inline __wsum l3dsr_diff16(const struct in6_addr *from,
+					   const struct in6_addr *to)
 {
-	__be32 diff[] = {
-		~from->s6_addr32[0], ~from->s6_addr32[1],
-		~from->s6_addr32[2], ~from->s6_addr32[3],
-		to->s6_addr32[0], to->s6_addr32[1],
-		to->s6_addr32[2], to->s6_addr32[3],
-	};
+	__wsum diff = 0;
+	int i;
 
-	if (skb->ip_summed == CHECKSUM_PARTIAL)
-		*check = ~csum_fold(csum_partial(diff, sizeof(diff),
-						 csum_unfold(*check)));
-	else
-		*check = csum_fold(csum_partial(diff, sizeof(diff),
-						~csum_unfold(*check)));
+	for (i = 0; i < 4; i++)
+		diff = csum_add(diff,
+				csum_sub((__force __wsum)to->s6_addr32[i],
+					 (__force __wsum)from->s6_addr32[i]));
+	return diff;
 }
 
 static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
@@ -308,8 +341,8 @@ static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 	unsigned int write_len = sizeof(struct ipv6hdr);
 	bool fragment, later_fragment;
 	struct ipv6hdr *ip6h;
-	struct in6_addr old;
 	unsigned int thoff;
+	__wsum diff;
 	enum l3dsr_stat skip;
 	struct l3dsr_l4 l4;
 	bool has_l4 = false;
@@ -325,8 +358,7 @@ static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 				&later_fragment, &skip))
 		goto skipped;
 
-	if (!later_fragment && nexthdr != IPPROTO_NONE &&
-	    l3dsr_l4_lookup(nexthdr, &l4)) {
+	if (!later_fragment && l3dsr_l4_lookup(nexthdr, true, &l4)) {
 		if (skb->len < thoff + l4.min_len) {
 			skip = L3DSR_STAT_SKIPPED_MALFORMED;
 			goto skipped;
@@ -335,7 +367,7 @@ static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 		write_len = thoff + l4.min_len;
 	}
 
-	if (skb_ensure_writable(skb, write_len)) {
+	if (unlikely(!l3dsr_make_writable(skb, write_len))) {
 		l3dsr_count(ln, L3DSR_STAT_DROPPED_UNWRITABLE);
 		return NF_DROP;
 	}
@@ -347,27 +379,18 @@ static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 	}
 
 	ip6h = ipv6_hdr(skb);
-	old = ip6h->daddr;
-	if (has_l4) {
-		__sum16 *check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
-
-		if (l4.zero_means_none && !*check &&
-		    skb->ip_summed != CHECKSUM_PARTIAL)
-			has_l4 = false;
-		else
-			l3dsr_csum_replace16(check, skb, &old, &m->vip.in6);
-	}
-	if (!has_l4 && skb->ip_summed == CHECKSUM_COMPLETE) {
-		/* no transport checksum absorbs the header's change */
-		__be32 diff[] = {
-			~old.s6_addr32[0], ~old.s6_addr32[1],
-			~old.s6_addr32[2], ~old.s6_addr32[3],
-			m->vip.in6.s6_addr32[0], m->vip.in6.s6_addr32[1],
-			m->vip.in6.s6_addr32[2], m->vip.in6.s6_addr32[3],
-		};
-
-		skb->csum = csum_partial(diff, sizeof(diff), skb->csum);
-	}
+	diff = l3dsr_diff16(&ip6h->daddr, &m->vip.in6);
+	/*
+	 * With CHECKSUM_COMPLETE, skb->csum covers the IPv6 header, which has
+	 * no checksum of its own: when the transport field absorbs the change
+	 * the two cancel out; when it does not, skb->csum must follow.
+	 */
+	if (!(has_l4 &&
+	      l3dsr_l4_adjust(skb, (__sum16 *)(skb->data + thoff +
+					       l4.csum_offset),
+			      l4.zero_means_none, diff)) &&
+	    skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_add(skb->csum, diff);
 	ip6h->daddr = m->vip.in6;
 
 	if (m->flags & L3DSR_F_CLEAR_DSCP) {
