@@ -14,6 +14,10 @@
  *	close.
  *   l3dsr_peer udp-echo ADDR PORT
  *	Answer every datagram on ADDR:PORT with the same payload, forever.
+ *   l3dsr_peer [-w SECONDS] [-n COUNT] [-r MS] udp-recv ADDR PORT
+ *	Count datagrams arriving on ADDR:PORT until COUNT have come or none
+ *	came for MS milliseconds (default 2000). Prints "datagrams N";
+ *	succeeds only if N is COUNT.
  *   l3dsr_peer [-w SECONDS] [-t TOS] [-n COUNT] [-s SIZE] [-r MS]
  *		udp-send ADDR PORT
  *	Send exactly COUNT datagrams of SIZE bytes one at a time, each waiting
@@ -24,7 +28,9 @@
  *	back intact.
  *
  * -t sets the whole traffic class byte (IP_TOS / IPV6_TCLASS): DSCP 10 is
- * 0x28. -w bounds the whole run (default 30 s, plus the longest udp-send
+ * 0x28. -x hop|dst|both (IPv6, tcp-send and udp-send) puts a Hop-by-Hop
+ * and/or a Destination Options header of 16 bytes before the
+ * transport header of every packet sent. -w bounds the whole run (default 30 s, plus the longest udp-send
  * could wait for its replies). Exit 0 on success, 1 on
  * failure, 2 on a usage error.
  */
@@ -42,6 +48,10 @@
 #define MAX_DATAGRAM	65507
 #define COPY_CHUNK	65536
 
+/* Which IPv6 extension headers -x asks for. */
+#define EXT_HOP		(1 << 0)
+#define EXT_DST		(1 << 1)
+
 static const char *progname = "l3dsr_peer";
 
 struct endpoint {
@@ -53,8 +63,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: %s [-w SECONDS] [-t TOS] [-n COUNT] [-s SIZE] [-r MS]"
-		" MODE ADDR PORT\n"
-		"modes: tcp-recv tcp-send udp-echo udp-send\n", progname);
+		" [-x hop|dst|both] MODE ADDR PORT\n"
+		"modes: tcp-recv tcp-send udp-echo udp-send udp-recv\n",
+		progname);
 	exit(2);
 }
 
@@ -125,7 +136,29 @@ static const char *format_address(const struct sockaddr_storage *ss,
 	return buf;
 }
 
-static int open_socket(const struct endpoint *ep, int type, int tos)
+/*
+ * An options header of 16 bytes holding one option of the type RFC 4727
+ * sets aside for experiments, whose top bits tell a node that does not know
+ * it to skip it (PadN of more than 7 bytes is refused by Linux). Longer than
+ * the 8 bytes a header has at least, so a walker that does not read the
+ * length field lands in the wrong place.
+ */
+static void set_ext_headers(int fd, int ext)
+{
+	static const unsigned char opts[16] = {
+		0, 1,		/* next header (the kernel's), (1 + 1) * 8 bytes */
+		0x1e, 12,	/* experiment, skip if unknown; 12 bytes of data */
+	};
+
+	if ((ext & EXT_HOP) &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_HOPOPTS, opts, sizeof(opts)))
+		die("IPV6_HOPOPTS");
+	if ((ext & EXT_DST) &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_DSTOPTS, opts, sizeof(opts)))
+		die("IPV6_DSTOPTS");
+}
+
+static int open_socket(const struct endpoint *ep, int type, int tos, int ext)
 {
 	int one = 1;
 	int fd;
@@ -135,6 +168,14 @@ static int open_socket(const struct endpoint *ep, int type, int tos)
 		die("socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		die("SO_REUSEADDR");
+	if (ext) {
+		if (ep->ss.ss_family != AF_INET6) {
+			fprintf(stderr, "%s: -x needs an IPv6 address\n",
+				progname);
+			exit(2);
+		}
+		set_ext_headers(fd, ext);
+	}
 	if (tos < 0)
 		return fd;
 	if (ep->ss.ss_family == AF_INET) {
@@ -192,7 +233,7 @@ static int tcp_recv(const struct endpoint *ep)
 	socklen_t peer_len = sizeof(peer);
 	int listener, conn;
 
-	listener = open_socket(ep, SOCK_STREAM, -1);
+	listener = open_socket(ep, SOCK_STREAM, -1, 0);
 	if (bind(listener, (const struct sockaddr *)&ep->ss, ep->len))
 		die("bind");
 	if (listen(listener, 1))
@@ -211,12 +252,12 @@ static int tcp_recv(const struct endpoint *ep)
 	return 0;
 }
 
-static int tcp_send(const struct endpoint *ep, int tos)
+static int tcp_send(const struct endpoint *ep, int tos, int ext)
 {
 	char drain[256];
 	int fd;
 
-	fd = open_socket(ep, SOCK_STREAM, tos);
+	fd = open_socket(ep, SOCK_STREAM, tos, ext);
 	if (connect(fd, (const struct sockaddr *)&ep->ss, ep->len))
 		die("connect");
 	copy_stream(STDIN_FILENO, fd, "send");
@@ -237,7 +278,7 @@ static void __attribute__((noreturn)) udp_echo(const struct endpoint *ep)
 	ssize_t n;
 	int fd;
 
-	fd = open_socket(ep, SOCK_DGRAM, -1);
+	fd = open_socket(ep, SOCK_DGRAM, -1, 0);
 	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->len))
 		die("bind");
 	for (;;) {
@@ -255,15 +296,43 @@ static void __attribute__((noreturn)) udp_echo(const struct endpoint *ep)
 	}
 }
 
-static int udp_send(const struct endpoint *ep, int tos, unsigned long count,
-		    size_t size, int reply_wait_ms)
+static int udp_recv(const struct endpoint *ep, unsigned long count,
+		    int idle_ms)
+{
+	static char buf[MAX_DATAGRAM];
+	unsigned long got = 0;
+	int fd;
+
+	fd = open_socket(ep, SOCK_DGRAM, -1, 0);
+	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->len))
+		die("bind");
+	while (got < count) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int ready = poll(&pfd, 1, idle_ms);
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0)
+			die("poll");
+		if (!ready)
+			break;
+		if (recv(fd, buf, sizeof(buf), 0) < 0)
+			die("recv");
+		got++;
+	}
+	printf("datagrams %lu\n", got);
+	return got == count ? 0 : 1;
+}
+
+static int udp_send(const struct endpoint *ep, int tos, int ext,
+		    unsigned long count, size_t size, int reply_wait_ms)
 {
 	static char request[MAX_DATAGRAM], reply[MAX_DATAGRAM];
 	unsigned long replies = 0, i;
 	size_t j;
 	int fd;
 
-	fd = open_socket(ep, SOCK_DGRAM, tos);
+	fd = open_socket(ep, SOCK_DGRAM, tos, ext);
 	if (connect(fd, (const struct sockaddr *)&ep->ss, ep->len))
 		die("connect");
 	for (i = 0; i < count; i++) {
@@ -293,9 +362,10 @@ int main(int argc, char **argv)
 	const char *mode;
 	int reply_wait_ms = 2000;
 	int tos = -1;
+	int ext = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "w:t:n:s:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "w:t:n:s:r:x:")) != -1) {
 		switch (opt) {
 		case 'w':
 			deadline = parse_number(optarg, "deadline", 3600);
@@ -312,6 +382,16 @@ int main(int argc, char **argv)
 		case 'r':
 			reply_wait_ms = parse_number(optarg, "reply wait",
 						     60000);
+			break;
+		case 'x':
+			if (!strcmp(optarg, "hop"))
+				ext = EXT_HOP;
+			else if (!strcmp(optarg, "dst"))
+				ext = EXT_DST;
+			else if (!strcmp(optarg, "both"))
+				ext = EXT_HOP | EXT_DST;
+			else
+				usage();
 			break;
 		default:
 			usage();
@@ -331,11 +411,13 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "tcp-recv"))
 		return tcp_recv(&ep);
 	if (!strcmp(mode, "tcp-send"))
-		return tcp_send(&ep, tos);
+		return tcp_send(&ep, tos, ext);
 	if (!strcmp(mode, "udp-echo"))
 		udp_echo(&ep);
 	if (!strcmp(mode, "udp-send"))
-		return udp_send(&ep, tos, count, size, reply_wait_ms);
+		return udp_send(&ep, tos, ext, count, size, reply_wait_ms);
+	if (!strcmp(mode, "udp-recv"))
+		return udp_recv(&ep, count, reply_wait_ms);
 	fprintf(stderr, "%s: unknown mode \"%s\"\n", progname, mode);
 	return 2;
 }
