@@ -27,6 +27,7 @@ readonly KSFT_SKIP=4
 SELFTESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SELFTESTS_DIR
 readonly PEER="$SELFTESTS_DIR/l3dsr_peer"
+readonly WIRE="$SELFTESTS_DIR/l3dsr_wire"
 L3DSRCTL=${L3DSRCTL:-l3dsrctl}
 VERBOSE=${VERBOSE:-0}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
@@ -612,4 +613,121 @@ server_rules()
 	}
 	EOF
 	defer "nft delete table inet l3dsr_server"
+}
+
+# ------------------------------------------- stack counters and offloads
+
+# mib NS NAME: one of the namespace's SNMP counters as nstat names them
+# (IpInHdrErrors, Udp6InErrors, ...), absolute; 0 when the kernel has none.
+mib()
+{
+	in_ns "$1" nstat -saz "$2" 2>/dev/null |
+		awk -v name="$2" '$1 == name { value = $2 }
+				  END { print value + 0 }'
+}
+
+# csum_errors NS: every *InCsumErrors counter of the namespace, as
+# "Name=value" words, the nonzero ones only ("" when all are 0).
+csum_errors()
+{
+	in_ns "$1" nstat -saz 2>/dev/null |
+		awk '$1 ~ /InCsumErrors$/ && $2 != 0 { printf "%s=%s ", $1, $2 }'
+}
+
+# stats_snapshot: every l3dsr counter of the server (the initial namespace)
+# as "name=value" words, in the tool's order, for stats_delta.
+stats_snapshot()
+{
+	run "$L3DSRCTL" -j stats |
+		jq -r 'to_entries | map("\(.key)=\(.value)") | join(" ")'
+}
+
+# stats_delta BEFORE AFTER: the counters that moved between two snapshots,
+# "name=+N" words in the snapshots' order, or "none".
+stats_delta()
+{
+	local -A before=()
+	local word name out=
+
+	for word in $1; do
+		before[${word%%=*}]=${word#*=}
+	done
+	for word in $2; do
+		name=${word%%=*}
+		if [ "${before[$name]:-}" != "${word#*=}" ]; then
+			out+="$name=+$(delta "${word#*=}" "${before[$name]:-}") "
+		fi
+	done
+	out=${out% }
+	echo "${out:-none}"
+}
+
+# offload NS DEV FEATURE on|off: through ethtool -K; says so when the
+# device refuses, since a test would then measure something else.
+offload()
+{
+	if ! in_ns "$1" ethtool -K "$2" "$3" "$4" >/dev/null 2>&1; then
+		note "ethtool -K $2 $3 $4 failed in '${1:-init}'"
+		return 1
+	fi
+}
+
+# ------------------------------------------------------ the wire topology
+#
+#  +------------------------+            +------------------------------+
+#  | wire (crafts frames)   |            | server = the initial ns      |
+#  |  eth0 198.18.0.2/24    +------------+ wNNN 198.18.0.1/24           |
+#  |  2001:db8:18::2/64     |            |  2001:db8:18::1/64           |
+#  +------------------------+            | lo: VIP4, VIP6               |
+#                                        +------------------------------+
+#
+# For frames whose every byte a test chooses: l3dsr_wire writes them on the
+# wire's eth0 to WIRE_MAC, the server's end.
+
+readonly WIRE_SERVER4=198.18.0.1
+readonly WIRE_PEER4=198.18.0.2
+readonly WIRE_SERVER6=2001:db8:18::1
+readonly WIRE_PEER6=2001:db8:18::2
+NS_WIRE=
+WIRE_IF=w$$
+WIRE_MAC=
+
+# wire_setup: build it.
+wire_setup()
+{
+	ns_new NS_WIRE wire || return 1
+	run ip link add "$WIRE_IF" type veth peer name eth0 netns "$NS_WIRE" ||
+		return 1
+	defer "ip link del '$WIRE_IF'"
+	run ip addr add $WIRE_SERVER4/24 dev "$WIRE_IF" &&
+	run ip addr add $WIRE_SERVER6/64 dev "$WIRE_IF" nodad &&
+	run ip -n "$NS_WIRE" addr add $WIRE_PEER4/24 dev eth0 &&
+	run ip -n "$NS_WIRE" addr add $WIRE_PEER6/64 dev eth0 nodad &&
+	run ip link set "$WIRE_IF" up &&
+	run ip -n "$NS_WIRE" link set eth0 up || return 1
+	WIRE_MAC=$(cat "/sys/class/net/$WIRE_IF/address")
+}
+
+# vips_on_lo: the VIPs on the server's lo, for tests without topo_setup.
+vips_on_lo()
+{
+	run ip addr add $VIP4/32 dev lo &&
+	defer "ip addr del $VIP4/32 dev lo" &&
+	run ip addr add $VIP6/128 dev lo nodad &&
+	defer "ip addr del $VIP6/128 dev lo"
+}
+
+# wire_send SHAPE inet|inet6 COUNT PORT [DST]: COUNT crafted frames of that
+# shape, DSCP 10, from the wire to DST (default the server's address on the
+# wire).
+wire_send()
+{
+	local shape=$1 src=$WIRE_PEER4 dst=${5:-$WIRE_SERVER4}
+
+	if [ "$2" = inet6 ]; then
+		src=$WIRE_PEER6
+		dst=${5:-$WIRE_SERVER6}
+	fi
+	in_ns "$NS_WIRE" "$WIRE" -t "$DSCP_TOS" -n "$3" send eth0 "$WIRE_MAC" \
+		"$shape" "$src" "$dst" "$4"
 }

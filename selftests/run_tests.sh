@@ -11,7 +11,9 @@
 #
 # A script that skips (exit 4) without printing results adds one SKIP line;
 # one that fails or times out without a failed assertion adds a "not ok"
-# line for itself. Exits 0 when nothing failed, 1 otherwise.
+# line for itself. After each script, one more line says whether the kernel
+# logged a WARN, BUG, "hw csum failure" or any other splat while it ran.
+# Exits 0 when nothing failed, 1 otherwise.
 
 set -u
 
@@ -20,6 +22,8 @@ cd "$(dirname "$0")" || exit 1
 # every l3dsr_*.sh here is a test, so a new one needs no edit of this file
 readonly TESTS=(l3dsr_*.sh)
 readonly KSFT_SKIP=4
+# Kernel log lines that fail a test: the kernel found itself in trouble.
+readonly KLOG_TROUBLE='WARNING:|BUG:|hw csum failure|Call Trace|Oops|general protection fault|kernel BUG|refcount_t|list_add corruption|KASAN|UBSAN|Kernel panic|rcu.*detected stall'
 
 # The per-script limit, from the kselftest settings file.
 timeout_secs=300
@@ -103,6 +107,54 @@ run_one()
 	fi
 }
 
+# The kernel log's records from after a time stamp (seconds since boot, as
+# dmesg prints them), so a ring that wrapped does not hide new lines.
+klog_since()
+{
+	dmesg | awk -v mark="$1" '{
+		stamp = $0
+		sub(/^[^[]*\[ */, "", stamp)
+		sub(/\].*/, "", stamp)
+		if (stamp + 0 > mark + 0)
+			print
+	}'
+}
+
+# klog_mark: the time stamp of the last record, or "unreadable".
+klog_mark()
+{
+	local last
+
+	if ! last=$(dmesg 2>/dev/null | tail -n 1) || [ -z "$last" ]; then
+		echo unreadable
+		return
+	fi
+	last=${last#*[}
+	last=${last%%]*}
+	echo "${last// /}"
+}
+
+# klog_check NAME MARK: one result for what the kernel logged since MARK.
+klog_check()
+{
+	local name=$1 mark=$2 trouble
+
+	if [ "$mark" = unreadable ]; then
+		skipped=$((skipped + 1))
+		emit ok "$name: kernel log clean # SKIP dmesg unreadable"
+		return
+	fi
+	trouble=$(klog_since "$mark" | grep -E "$KLOG_TROUBLE")
+	if [ -z "$trouble" ]; then
+		emit ok "$name: kernel log clean"
+		return
+	fi
+	failed=$((failed + 1))
+	emit "not ok" "$name: kernel log clean"
+	# shellcheck disable=SC2001 # one prefix per line
+	sed 's/^/# /' <<< "$trouble"
+}
+
 echo "TAP version 13"
 tests=("$@")
 [ ${#tests[@]} -eq 0 ] && tests=("${TESTS[@]}")
@@ -112,7 +164,9 @@ for script in "${tests[@]}"; do
 		emit "not ok" "${script%.sh}: no such executable test"
 		continue
 	fi
+	mark=$(klog_mark)
 	run_one "$script"
+	klog_check "${script%.sh}" "$mark"
 done
 echo "1..$number"
 echo "# totals: pass $((number - failed - skipped)) fail $failed skip $skipped"
