@@ -22,7 +22,7 @@
 #   git does not ignore. PACKAGING_REV=REV tests a git revision instead,
 #   PACKAGING_TREE=DIR a directory (an unpacked release tarball).
 #   VERBOSE=1 prints the output of every step, not only of failed ones.
-# shellcheck disable=SC2317 # functions run through a trap or run_step
+# shellcheck disable=SC2317 # functions run through a trap or check
 
 set -u
 set -o pipefail
@@ -36,7 +36,7 @@ readonly VM_SH=$REPO/selftests/vm/vm.sh
 readonly VERBOSE=${VERBOSE:-0}
 readonly PACKAGES=(l3dsr-dkms l3dsr-tools)
 # What the test needs on the host, by Debian package.
-readonly NEEDED='dkms debhelper dh-dkms lintian rpm build-essential libmnl-dev pkg-config groff-base iproute2 git kmod'
+readonly NEEDED='dkms debhelper dh-dkms dpkg-dev lintian rpm rpm2cpio cpio build-essential libmnl-dev pkg-config groff-base iproute2 git kmod'
 # Places the test writes to outside its own directory; compared before and
 # after.
 readonly WATCHED=(/usr/src /var/lib/dkms /lib/modules)
@@ -107,6 +107,17 @@ msg() { printf '# %s\n' "$*"; }
 
 # ------------------------------------------------------------ helpers
 
+# timed NAME COMMAND...: run a phase, say how long it took.
+timed() {
+	local name=$1 start=$SECONDS status
+
+	shift
+	"$@"
+	status=$?
+	msg "$name: $((SECONDS - start)) s"
+	return "$status"
+}
+
 apt_get() {
 	apt-get -o DPkg::Lock::Timeout=$APT_LOCK_WAIT -y -q "$@"
 }
@@ -147,9 +158,11 @@ resolve_kernels() {
 
 # What lies in the watched places (names and types; depmod rewrites the
 # content of modules.* files, which is theirs to do), and which packages
-# are installed.
+# are installed. The module signing key dkms makes on its first build is
+# dkms's own, kept for the life of the machine like dkms itself.
 snapshot() {
-	find "${WATCHED[@]}" -printf '%y %p\n' 2>/dev/null | sort
+	find "${WATCHED[@]}" -printf '%y %p\n' 2>/dev/null |
+		grep -Ev '^f /var/lib/dkms/mok\.(key|pub)$' | sort
 	dpkg-query -W -f='pkg ${Package}:${Architecture} ${db:Status-Abbrev}\n' | sort
 }
 
@@ -164,6 +177,11 @@ export_tree() {
 	fi
 	if [ -n "${PACKAGING_REV:-}" ]; then
 		git -C "$REPO" archive "$PACKAGING_REV" | tar -C "$dest" -xf -
+		return
+	fi
+	if ! git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		# a release tarball: no build products to leave out
+		cp -a "$REPO/." "$dest/"
 		return
 	fi
 	(
@@ -486,9 +504,9 @@ SRC=$WORK/src
 export_tree "$SRC" || bail "cannot copy the tree under test"
 
 test_versions
-test_dkms_source
-test_debs && test_install
-test_rpm
+timed "DKMS from the source tree" test_dkms_source
+timed "Debian packages" test_debs && timed "install and purge" test_install
+timed "RPM packages" test_rpm
 
 restore_module_trees
 check "the machine is as it was found (${WATCHED[*]}, packages)" \
