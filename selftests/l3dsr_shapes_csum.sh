@@ -1,0 +1,188 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Checksum states: every way a request's checksum can reach l3dsr on a
+# server must come out right after the rewrite.
+#
+#   sender's offload  tx on:  the router's veth hands the server packets
+#                             whose checksum is still to be done
+#                             (CHECKSUM_PARTIAL), TCP in 64 KB GSO packets
+#                     tx off: checksums computed in software on the way
+#                             out; the server's stack verifies every one
+#                             (CHECKSUM_NONE)
+#   server's GRO      on:     small segments merged again on the server's
+#                             ingress, their checksum state rebuilt by GRO
+#   conntrack         loaded in the server's namespace, or not
+#
+# For each combination and each family: a bulk TCP transfer whose SHA-256
+# must match at both ends, UDP request/reply and ICMP / ICMPv6 echo to the
+# VIP, all through the balancer of l3dsr_e2e.sh (drawn there):
+#
+#   client -> router -> lb (DSCP 10, dst = RIP) -> router -> server (l3dsr)
+#          <-----------------------------------------------  (from the VIP)
+#
+# after which the server's checksum error counters (*InCsumErrors) must all
+# be 0. One transfer per family is BULK_BYTES (16 MB); the other
+# combinations send MATRIX_BYTES, since TCG is slow.
+
+# Functions here are often run through check(), out of shellcheck's sight.
+# shellcheck disable=SC2317
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+readonly BULK_PORT=9100
+readonly ECHO_PORT=9200
+readonly BULK_BYTES=${BULK_BYTES:-16777216}
+readonly MATRIX_BYTES=${MATRIX_BYTES:-1048576}
+readonly UDP_COUNT=10
+readonly PING_COUNT=3
+
+require_l3dsr
+require_cmds ethtool nstat ping sha256sum
+tap_begin
+
+scratch_dir TMP || skip_all "cannot create a scratch directory"
+if ! topo_setup; then
+	fail "topology set up"
+	tap_end
+fi
+pass "topology set up"
+
+run "$L3DSRCTL" flush
+defer "$L3DSRCTL flush"
+check "mappings DSCP $DSCP for both families" bash -c \
+	"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 &&
+	 $L3DSRCTL add-mapping dscp $DSCP vip $VIP6"
+
+head -c "$BULK_BYTES" /dev/urandom >"$TMP/bulk"
+background echo4_pid "$PEER" udp-echo "$VIP4" "$ECHO_PORT"
+background echo6_pid "$PEER" udp-echo "$VIP6" "$ECHO_PORT"
+wait_listener "" udp "$ECHO_PORT" || fail "UDP echo listening"
+
+# Whatever the run did to the devices and tables is undone at exit.
+defer "nft delete table inet l3dsr_ct"
+defer "ethtool -K '$SERVER_IF' gro off"
+defer "ip netns exec '$NS_ROUTER' ethtool -K r-server tx on"
+defer "ip netns exec '$NS_CLIENT' ethtool -K eth0 tx on"
+
+# conntrack on|off: a ct rule is what makes a namespace track connections
+# (and defragment); deleting the table lets it go again.
+conntrack_state()
+{
+	if [ "$1" = on ]; then
+		run nft -f - <<-EOF
+		table inet l3dsr_ct {
+			chain prerouting {
+				type filter hook prerouting priority filter;
+				ct state new counter
+			}
+		}
+		EOF
+	else
+		run nft delete table inet l3dsr_ct 2>/dev/null
+		return 0
+	fi
+}
+
+# tx on|off on every veth that sends the requests: the client's and the
+# router's towards the server.
+tx_state()
+{
+	offload "$NS_CLIENT" eth0 tx "$1" &&
+	offload "$NS_ROUTER" r-server tx "$1"
+}
+
+# bulk BYTES: send the first BYTES of the random file to the VIP; the
+# receiver hashes what it got.
+bulk()
+{
+	local bytes=$1 want got info pid
+
+	want=$(head -c "$bytes" "$TMP/bulk" | sha256sum | cut -d' ' -f1)
+	rm -f "$TMP/recv.sum" "$TMP/recv.info"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	background pid bash -c '"$1" -w 200 tcp-recv "$2" "$3" \
+		2>"$4.info" | sha256sum | cut -d" " -f1 >"$4.sum"' _ \
+		"$PEER" "$VIP" "$BULK_PORT" "$TMP/recv"
+	wait_listener "" tcp "$BULK_PORT"
+	# A broken path must fail in seconds, a slow TCG guest not at all.
+	check "$LABEL: TCP $bytes bytes sent to the VIP" \
+		in_ns "$NS_CLIENT" "$PEER" -w "$((30 + bytes / 131072))" \
+		tcp-send "$VIP" "$BULK_PORT" < <(head -c "$bytes" "$TMP/bulk")
+	wait "$pid"
+	got=$(cat "$TMP/recv.sum" 2>/dev/null)
+	info=$(cat "$TMP/recv.info" 2>/dev/null)
+	check_eq "$LABEL: TCP received intact (sha256 at both ends)" \
+		"$want" "$got"
+	check_eq "$LABEL: TCP socket on the VIP" "local $VIP peer $CLIENT" \
+		"$info"
+}
+
+ping_vip()
+{
+	local family_flag=-4
+
+	[ "$FAMILY" = inet6 ] && family_flag=-6
+	in_ns "$NS_CLIENT" ping "$family_flag" -q -c "$PING_COUNT" -i 0.2 \
+		-W 3 "$VIP"
+}
+
+# run_combo BYTES: one pass of TCP, UDP and ICMP in the current states.
+run_combo()
+{
+	local bytes=$1 rewritten_before packets bytes_b
+
+	rewritten_before=$(l3dsr_stat rewritten)
+	packets=$(mapping_field "$FAMILY" "$DSCP" packets)
+	bytes_b=$(mapping_field "$FAMILY" "$DSCP" bytes)
+
+	bulk "$bytes"
+	check "$LABEL: UDP request/reply x$UDP_COUNT" \
+		in_ns "$NS_CLIENT" "$PEER" -n "$UDP_COUNT" -s 200 udp-send \
+		"$VIP" "$ECHO_PORT"
+	check "$LABEL: ICMP echo x$PING_COUNT" ping_vip
+
+	check_eq "$LABEL: the server's *InCsumErrors are all 0" "" \
+		"$(csum_errors "")"
+	check_gt "$LABEL: l3dsr rewrote the requests" 0 \
+		"$(delta "$(l3dsr_stat rewritten)" "$rewritten_before")"
+	# What the rewrite saw: above the link MTU means GSO/GRO packets.
+	packets=$(delta "$(mapping_field "$FAMILY" "$DSCP" packets)" "$packets")
+	bytes_b=$(delta "$(mapping_field "$FAMILY" "$DSCP" bytes)" "$bytes_b")
+	[[ "$packets" =~ ^[1-9][0-9]*$ ]] && [[ "$bytes_b" =~ ^[0-9]+$ ]] &&
+		note "$LABEL: $packets packets rewritten, $((bytes_b / packets)) bytes on average"
+}
+
+# matrix: every combination for one family; the first sends BULK_BYTES.
+# Once one fails, the others would mostly wait out their deadlines: the
+# family stops there.
+matrix()
+{
+	local ct gro tx bytes=$BULK_BYTES failed_before=$tap_failed
+
+	for ct in off on; do
+		conntrack_state "$ct" || fail "$FAMILY: conntrack $ct"
+		for gro in off on; do
+			offload "" "$SERVER_IF" gro "$gro" ||
+				fail "$FAMILY: GRO $gro on the server's ingress"
+			for tx in off on; do
+				tx_state "$tx" || fail "$FAMILY: tx $tx"
+				LABEL="$FAMILY tx $tx gro $gro conntrack $ct"
+				run_combo "$bytes"
+				bytes=$MATRIX_BYTES
+				if [ "$tap_failed" != "$failed_before" ]; then
+					note "$FAMILY: the other combinations skipped after this failure"
+					return
+				fi
+			done
+		done
+	done
+}
+
+for FAMILY in inet inet6; do
+	family_vars "$FAMILY"
+	matrix
+	conntrack_state off
+done
+
+tap_end
