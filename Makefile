@@ -8,9 +8,7 @@ KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 DESTDIR ?=
 PREFIX ?= /usr
 VERSION := $(shell cat VERSION)
-DKMS_SRC := $(DESTDIR)/usr/src/l3dsr-$(VERSION)
-# what the DKMS source tree holds: enough to build the module, nothing else
-DKMS_FILES := Kbuild Makefile VERSION dkms.conf kmod
+DKMS_SRC := /usr/src/l3dsr-$(VERSION)
 
 # Debian packages the build, the VM harness and the tests need.
 DEPS := make gcc libc6-dev pkg-config libmnl-dev jq sparse
@@ -28,18 +26,27 @@ install: all
 	depmod -a $(KERNELRELEASE)
 	$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
-dkms-install:
-	@grep -q '^PACKAGE_VERSION="$(VERSION)"$$' dkms.conf || \
-		{ echo "dkms.conf does not say version $(VERSION)" >&2; exit 1; }
-	rm -rf $(DKMS_SRC)
-	mkdir -p $(DKMS_SRC)
-	cp -r $(DKMS_FILES) $(DKMS_SRC)/
+# Lays out the DKMS tree with packaging/dkms-source.sh (dkms.conf stamped
+# with VERSION), registers it, builds and installs it for KERNELRELEASE
+# (several kernels may be given, separated by spaces). The same version
+# installed this way before is replaced; one installed by a package is not
+# touched.
+dkms-install: dkms-uninstall
+	packaging/dkms-source.sh $(DKMS_SRC)
 	dkms add l3dsr/$(VERSION)
-	dkms build l3dsr/$(VERSION) -k $(KERNELRELEASE)
-	dkms install l3dsr/$(VERSION) -k $(KERNELRELEASE)
+	for kver in $(KERNELRELEASE); do \
+		dkms install l3dsr/$(VERSION) -k $$kver || exit 1; \
+	done
 
 dkms-uninstall:
-	-dkms remove l3dsr/$(VERSION) --all
+	@if dpkg-query -S $(DKMS_SRC) >/dev/null 2>&1 || \
+	    rpm -qf $(DKMS_SRC) >/dev/null 2>&1; then \
+		echo "$(DKMS_SRC) belongs to a package: remove l3dsr-dkms instead" >&2; \
+		exit 1; \
+	fi
+	if dkms status -m l3dsr -v $(VERSION) | grep -q .; then \
+		dkms remove l3dsr/$(VERSION) --all; \
+	fi
 	rm -rf $(DKMS_SRC)
 
 # Install what is missing; a machine that has everything does no apt work.
