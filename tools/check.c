@@ -448,12 +448,36 @@ static void check_sysctls(struct report *r, const struct wire_devices *w)
 	}
 }
 
-/* The output of a program, or NULL if it cannot be run. */
+/* The path of program on $PATH, in path, or false if there is none. */
+static bool find_program(const char *program, char *path, size_t size)
+{
+	const char *dirs = getenv("PATH"), *end;
+
+	if (!dirs)
+		dirs = "/usr/sbin:/usr/bin:/sbin:/bin";
+	for (; *dirs; dirs = *end ? end + 1 : end) {
+		end = strchrnul(dirs, ':');
+		if (end == dirs)
+			continue;
+		snprintf(path, size, "%.*s/%s", (int)(end - dirs), dirs,
+			 program);
+		if (access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The output of a program, or NULL if it cannot be run. Looked up first, so
+ * that no child is forked for a program this host does not have.
+ */
 static FILE *run_program(const char *program, pid_t *pid)
 {
+	char path[4096];
 	int fds[2];
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (!find_program(program, path, sizeof(path)) ||
+	    pipe2(fds, O_CLOEXEC) < 0)
 		return NULL;
 	*pid = fork();
 	if (*pid < 0) {
@@ -470,7 +494,7 @@ static FILE *run_program(const char *program, pid_t *pid)
 			dup2(null, STDIN_FILENO);
 			dup2(null, STDERR_FILENO);
 		}
-		execvp(program, argv);
+		execv(path, argv);
 		_exit(127);
 	}
 	close(fds[1]);
