@@ -268,7 +268,8 @@ static unsigned int scan_listeners(const char *file, const char *proto,
 		    !is_any_or(addr, family, m->vip, m->family))
 			continue;
 		found++;
-		if (used < size && !strstr(ports, "..."))
+		/* The first ones name the sockets; the count says the rest. */
+		if (used < size)
 			used += snprintf(ports + used, size - used, "%s%s/%u",
 					 used ? " " : "", proto, port);
 	}

@@ -30,8 +30,11 @@ static int tokenize(char *line, char *tokens[], int max)
 {
 	char *read = line, *write;
 	int count = 0;
+	char end;
 
 	for (;;) {
+		bool quoted = false;
+
 		while (isspace((unsigned char)*read))
 			read++;
 		if (!*read)
@@ -40,26 +43,22 @@ static int tokenize(char *line, char *tokens[], int max)
 			return -1;
 		write = read;
 		tokens[count++] = write;
-		if (*read == '"') {
-			read++;
-			while (*read && *read != '"') {
-				if (*read == '\\' && read[1])
-					read++;
-				*write++ = *read++;
-			}
-			if (*read)
+		while (*read && (quoted || !isspace((unsigned char)*read))) {
+			if (*read == '"') {
+				quoted = !quoted;
 				read++;
-		} else {
-			while (*read && !isspace((unsigned char)*read))
-				*write++ = *read++;
+				continue;
+			}
+			if (quoted && *read == '\\' && read[1])
+				read++;
+			*write++ = *read++;
 		}
-		/* write never passes read, so the terminator is safe. */
-		if (*read) {
-			*write = '\0';
-			read++;
-		} else {
-			*write = '\0';
-		}
+		/* write never passes read: the blank is saved, then cut. */
+		end = *read;
+		*write = '\0';
+		if (!end)
+			return count;
+		read++;
 	}
 }
 
