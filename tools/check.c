@@ -386,10 +386,12 @@ static void collect_wire_devices(const struct mapping_list *list,
 
 		if (m->family != AF_INET)
 			continue;
-		if (m->ifindex && if_indextoname(m->ifindex, name))
+		if (m->ifindex && if_indextoname(m->ifindex, name)) {
 			add_device(w, name);
-		else if (m->has_rip &&
-			 (a = find_address(local, AF_INET, m->rip)))
+			continue;
+		}
+		a = m->has_rip ? find_address(local, AF_INET, m->rip) : NULL;
+		if (a)
 			add_device(w, a->dev);
 		else
 			any_scope = true;

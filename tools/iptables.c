@@ -289,6 +289,7 @@ static void convert(struct rule_parts *p, struct daddr_rule *rule)
 	}
 	if (p->dst) {
 		int family = parse_host(p->dst, m->rip, why, sizeof(why));
+
 		if (family == AF_UNSPEC) {
 			cannot(p, "-d %s", why);
 			return;
