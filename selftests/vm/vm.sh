@@ -140,12 +140,21 @@ read_list() {
 	fi
 }
 
+# The words of a blank-separated list, one a line; nothing for an empty one.
+words() {
+	local -a list=()
+
+	read -r -a list <<<"$1"
+	[ ${#list[@]} -eq 0 ] || printf '%s\n' "${list[@]}"
+}
+
 guest_programs() {
 	read_list "$REPO/selftests/guest-programs" "$DEFAULT_PROGRAMS"
 }
 
 guest_modules() {
 	read_list "$REPO/selftests/guest-modules" "$DEFAULT_MODULES"
+	words "${L3DSR_VM_EXTRA_GUEST_MODULES:-}"
 }
 
 host_which() {
@@ -277,6 +286,64 @@ build_module() {
 	msg "built l3dsr.ko for $kver in $(elapsed "$t0" "$(date +%s.%N)" 1) s"
 }
 
+# Directories named in L3DSR_VM_EXTRA_KBUILD, one a line.
+extra_kbuild_dirs() {
+	words "${L3DSR_VM_EXTRA_KBUILD:-}"
+}
+
+# Where the modules of one extra Kbuild directory are built for KVER.
+extra_build_dir() {
+	printf '%s\n' "$CACHE/extra-$1/$(basename "$2")"
+}
+
+# Out-of-tree modules other than l3dsr that a run wants in its guest (the
+# benchmark's empty hook): each directory holds a Kbuild and its sources and
+# is built like l3dsr.ko, once per kernel and whenever it changed.
+build_extra_modules() {
+	local kver=$1 src bdir fingerprint name
+	local kdir=/usr/src/linux-headers-$kver
+	declare -A seen=()
+
+	while read -r src; do
+		[ -f "$src/Kbuild" ] ||
+			die "L3DSR_VM_EXTRA_KBUILD: no Kbuild in '$src'"
+		src=$(cd "$src" && pwd) || die "cannot enter $src"
+		name=$(basename "$src")
+		[ -z "${seen[$name]:-}" ] ||
+			die "L3DSR_VM_EXTRA_KBUILD: two directories are named $name"
+		seen[$name]=1
+		bdir=$(extra_build_dir "$kver" "$src")
+		fingerprint=$({
+			dpkg-query -W -f='${Version}\n' "linux-headers-$kver" 2>/dev/null
+			(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z |
+				xargs -0 sha256sum)
+		} | sha256sum | cut -d ' ' -f 1)
+		if [ "$(cat "$bdir/.fingerprint" 2>/dev/null)" = "$fingerprint" ]; then
+			continue
+		fi
+		rm -rf "$bdir"
+		mkdir -p "$bdir" || die "cannot create $bdir"
+		cp -a "$src/." "$bdir/" || die "cannot copy $src"
+		make -s -C "$kdir" M="$bdir" L3DSR_WERROR=y modules 2>&1 |
+			grep -v '^Skipping BTF generation' >&2
+		[ "${PIPESTATUS[0]}" = 0 ] ||
+			die "the modules in $src do not build for $kver"
+		compgen -G "$bdir/*.ko" >/dev/null ||
+			die "the build of $src for $kver produced no module"
+		printf '%s\n' "$fingerprint" >"$bdir/.fingerprint"
+		msg "built $(cd "$bdir" && echo *.ko) for $kver"
+	done < <(extra_kbuild_dirs)
+}
+
+# The .ko files built from L3DSR_VM_EXTRA_KBUILD for KVER.
+extra_module_files() {
+	local kver=$1 src
+
+	while read -r src; do
+		find "$(extra_build_dir "$kver" "$src")" -maxdepth 1 -name '*.ko'
+	done < <(extra_kbuild_dirs)
+}
+
 # The tool and the helpers are host binaries shared by every kernel: build
 # them once, one run at a time.
 build_host_programs() {
@@ -389,9 +456,13 @@ stage_modules() {
 	local root=$1 kver=$2 ko=$3 path rel f
 	local img=$CACHE/$kver/root
 	local moddir=$img/lib/modules/$kver
-	local names=()
+	local names=() extra=()
 
-	mapfile -t names < <(guest_modules; module_wants "$ko" | grep -v '^$')
+	mapfile -t extra < <(extra_module_files "$kver")
+	mapfile -t names < <(guest_modules
+		for path in "$ko" "${extra[@]}"; do
+			module_wants "$path"
+		done | grep -v '^$')
 	mkdir -p "$root/lib/modules/$kver/extra" || die "cannot create the guest module tree"
 	while read -r path; do
 		rel=${path#"$img"/}
@@ -406,6 +477,11 @@ stage_modules() {
 	# Debug info would only make the initramfs bigger; symbols stay.
 	strip --strip-debug -o "$root/lib/modules/$kver/extra/l3dsr.ko" "$ko" ||
 		die "cannot copy $ko"
+	for path in "${extra[@]}"; do
+		f=$root/lib/modules/$kver/extra/$(basename "$path")
+		[ -e "$f" ] && die "two guest modules are named $(basename "$path")"
+		strip --strip-debug -o "$f" "$path" || die "cannot copy $path"
+	done
 	depmod -b "$root" "$kver" || die "depmod failed on the guest module tree"
 }
 
@@ -580,6 +656,7 @@ run() {
 	fi
 
 	build_module "$kver"
+	build_extra_modules "$kver"
 	build_host_programs
 
 	local nonce t0 t1
