@@ -1,0 +1,602 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of `make bench` (selftests/bench/README): measures what each
+# way of turning a RIP back into a VIP costs per received packet, and checks
+# that every measured packet was handled as the variant says.
+#
+#   guest.sh [--count N] [--warmup N] [--rounds N] [--variants "V ..."]
+#
+# Runs as root in the initial network namespace of a VM that boots with
+# `-icount shift=0,sleep=off -smp 1`, so guest time counts instructions.
+#
+#       pktgen (netif_receive: as if bench0 had received the packet)
+#         |
+#         v
+#     [bench0]  RIP 192.0.2.2, 2001:db8:1::2    peer bench1 (carrier only)
+#         |
+#     PREROUTING -310  empty hook / l3dsr        (the variant under test)
+#     PREROUTING -300  nft raw-priority rules    (the nft variants)
+#     PREROUTING  300  terminator: count by destination (RIP or VIP), drop
+#
+# Output, one line per measurement and nothing else that starts with
+# "bench-":
+#   bench-config KEY=VALUE...
+#   bench-variant NAME DESCRIPTION
+#   bench-result ROUND VARIANT FAMILY SIZE ok ELAPSED_US IDLE_US PACKETS
+#   bench-result ROUND VARIANT FAMILY SIZE fail REASON...
+# ELAPSED_US is pktgen's time for PACKETS packets, IDLE_US the part of it its
+# thread was scheduled out. Commentary lines start with "#".
+
+set -u
+set -o pipefail
+
+readonly PROG=guest.sh
+readonly DEV=bench0 PEER=bench1 MTU=9100
+readonly SRC4=198.51.100.1 RIP4=192.0.2.2
+readonly SRC6=2001:db8:2::1 RIP6=2001:db8:1::2
+# The packets carry DSCP 10; pktgen takes the whole TOS / traffic class byte
+# in hex, DSCP in its upper six bits.
+readonly DSCP=10 TOS_HEX=28
+readonly VIP4=203.0.113.$DSCP VIP6=2001:db8:ffff::$DSCP
+readonly LARGE_SIZE=9000 LARGE_FRAGS=4
+readonly PG=/proc/net/pktgen
+readonly END_TABLE=l3dsr_bench_end NFT_TABLE=l3dsr_bench
+readonly STATS=(rewritten rewritten_fragments skipped_scope skipped_not_host
+	skipped_malformed skipped_routing_header dropped_unwritable)
+
+COUNT=100000
+WARMUP=1000
+ROUNDS=3
+VARIANTS=(none none_vip empty_hook l3dsr_empty l3dsr_miss l3dsr_hit_1
+	l3dsr_hit_63 l3dsr_rip l3dsr_dev nft_1 nft_63 nft_map)
+CASES=("ipv4 64" "ipv4 $LARGE_SIZE" "ipv6 64" "ipv6 $LARGE_SIZE")
+
+declare -A DESCRIPTION=(
+	[none]="no rule (baseline)"
+	[none_vip]="no rule, packets sent to the VIP itself (terminator calibration)"
+	[empty_hook]="empty hook at -310 returning NF_ACCEPT"
+	[l3dsr_empty]="l3dsr loaded, no mappings"
+	[l3dsr_miss]="l3dsr, DSCP unmapped, the 62 other DSCPs mapped"
+	[l3dsr_hit_1]="l3dsr hit, 1 mapping"
+	[l3dsr_hit_63]="l3dsr hit, 63 mappings"
+	[l3dsr_rip]="l3dsr hit, 1 mapping scoped to the RIP"
+	[l3dsr_dev]="l3dsr hit, 1 mapping scoped to the device"
+	[nft_1]="nft, 1 rule 'dscp 10 daddr set VIP notrack' at raw priority"
+	[nft_63]="nft, 63 such rules, match in the last"
+	[nft_map]="nft, 1 rule with a 63-entry dscp map"
+)
+
+msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { msg "$*"; exit 1; }
+
+usage() {
+	echo "usage: $PROG [--count N] [--warmup N] [--rounds N] [--variants \"V ...\"]" >&2
+	exit 2
+}
+
+vip4_of() { printf '203.0.113.%d\n' "$1"; }
+vip6_of() { printf '2001:db8:ffff::%d\n' "$1"; }
+
+# DSCP values other than the one the packets carry, then that one: a rule
+# list built in this order matches in its last rule.
+dscps_target_last() {
+	local d
+
+	for d in $(seq 1 63); do
+		[ "$d" = "$DSCP" ] || echo "$d"
+	done
+	echo "$DSCP"
+}
+
+# --- the fixed part: device, addresses, terminator --------------------------
+
+setup_host() {
+	local m
+
+	for m in pktgen nf_tables nft_ct veth; do
+		modprobe "$m" || die "cannot load $m"
+	done
+	# The peer only gives $DEV its carrier. Without IPv6 it sends no
+	# solicitations or reports, which $DEV would receive amid the
+	# measured packets.
+	if ! { ip link add "$DEV" mtu "$MTU" type veth peer name "$PEER" \
+			mtu "$MTU" &&
+		echo 1 >"/proc/sys/net/ipv6/conf/$PEER/disable_ipv6" &&
+		ip link set "$DEV" up && ip link set "$PEER" up &&
+		ip addr add "$RIP4/24" dev "$DEV" &&
+		ip addr add "$RIP6/64" dev "$DEV" nodad &&
+		ip addr add "$VIP4/32" dev lo &&
+		ip addr add "$VIP6/128" dev lo; }; then
+		die "cannot set up $DEV and the addresses"
+	fi
+	MAC=$(cat "/sys/class/net/$DEV/address") || die "no MAC on $DEV"
+
+	# Every variant ends here. One rule per family whose cost does not
+	# depend on the outcome: the destination picks the counter out of a
+	# two-entry map, rewritten (VIP) or not (RIP), and the packet is
+	# dropped. Anything else lands in "stray".
+	nft -f - <<EOF || die "cannot load the terminator"
+table ip $END_TABLE {
+	counter rip {}
+	counter vip {}
+	counter stray {}
+	chain prerouting {
+		type filter hook prerouting priority 300; policy drop;
+		counter name ip daddr map { $RIP4 : "rip", $VIP4 : "vip" } drop
+		counter name "stray" drop
+	}
+}
+table ip6 $END_TABLE {
+	counter rip {}
+	counter vip {}
+	counter stray {}
+	chain prerouting {
+		type filter hook prerouting priority 300; policy drop;
+		counter name ip6 daddr map { $RIP6 : "rip", $VIP6 : "vip" } drop
+		counter name "stray" drop
+	}
+}
+EOF
+}
+
+# --- variants ---------------------------------------------------------------
+
+l3dsr_load() {
+	modprobe l3dsr || { echo "modprobe l3dsr failed"; return 1; }
+}
+
+# l3dsr_apply LINE...: the module's table becomes exactly these mappings, in
+# the words of `l3dsrctl add-mapping`, given once for both families (the
+# VIPs of DSCP d being vip4_of d and vip6_of d). One l3dsrctl for all.
+l3dsr_apply() {
+	local conf=/tmp/l3dsr-bench.conf line d
+
+	l3dsr_load || return 1
+	for line in "$@"; do
+		d=${line%% *}
+		line=${line#* }
+		printf 'dscp %d vip %s %s\n' "$d" "$(vip4_of "$d")" "${line//@RIP@/$RIP4}"
+		printf 'dscp %d vip %s %s\n' "$d" "$(vip6_of "$d")" "${line//@RIP@/$RIP6}"
+	done >"$conf"
+	l3dsrctl apply -f "$conf" >/dev/null ||
+		{ echo "l3dsrctl apply refused: $(tr '\n' ';' <"$conf")"; return 1; }
+}
+
+# Lines for l3dsr_apply: "DSCP [OPTIONS]" for each DSCP 1..63 but the
+# packets' one.
+other_dscps() {
+	local d
+
+	for d in $(seq 1 63); do
+		[ "$d" = "$DSCP" ] || echo "$d "
+	done
+}
+
+nft_rules() {
+	local family=$1 l3=$2 vip_of=$3 d
+
+	for d in $(dscps_target_last); do
+		printf '\t\t%s dscp %d %s daddr set %s notrack\n' \
+			"$l3" "$d" "$l3" "$($vip_of "$d")"
+	done
+}
+
+nft_map() {
+	local l3=$1 vip_of=$2 d sep=''
+
+	printf '\t\t%s daddr set %s dscp map {' "$l3" "$l3"
+	for d in $(seq 1 63); do
+		printf '%s %d : %s' "$sep" "$d" "$($vip_of "$d")"
+		sep=,
+	done
+	printf ' } notrack\n'
+}
+
+# nft_load FAMILY_BODY_FUNCTION: one table per family at raw priority, as an
+# operator would write it.
+nft_load() {
+	local body=$1
+
+	nft -f - <<EOF || { echo "nft refused the $body ruleset"; return 1; }
+table ip $NFT_TABLE {
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+$($body ip ip vip4_of)
+	}
+}
+table ip6 $NFT_TABLE {
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+$($body ip6 ip6 vip6_of)
+	}
+}
+EOF
+}
+
+nft_one_rule() {
+	printf '\t\t%s dscp %d %s daddr set %s notrack\n' \
+		"$2" "$DSCP" "$2" "$($3 "$DSCP")"
+}
+
+nft_63_rules() { nft_rules "$@"; }
+nft_map_rule() { nft_map "$2" "$3"; }
+
+# Prints why it failed on stdout; nothing when it worked.
+setup_variant() {
+	local -a others
+
+	case $1 in
+	none | none_vip) ;;
+	empty_hook)
+		modprobe l3dsr_empty_hook || echo "modprobe l3dsr_empty_hook failed"
+		;;
+	l3dsr_empty) l3dsr_load ;;
+	l3dsr_miss)
+		mapfile -t others < <(other_dscps)
+		l3dsr_apply "${others[@]}"
+		;;
+	l3dsr_hit_1) l3dsr_apply "$DSCP " ;;
+	l3dsr_hit_63)
+		mapfile -t others < <(other_dscps)
+		l3dsr_apply "${others[@]}" "$DSCP "
+		;;
+	l3dsr_rip) l3dsr_apply "$DSCP rip @RIP@" ;;
+	l3dsr_dev) l3dsr_apply "$DSCP dev $DEV" ;;
+	nft_1) nft_load nft_one_rule ;;
+	nft_63) nft_load nft_63_rules ;;
+	nft_map) nft_load nft_map_rule ;;
+	*) echo "unknown variant $1" ;;
+	esac
+}
+
+# Back to the baseline: no hook but the terminator's. Prints what it could
+# not undo.
+teardown_variants() {
+	local f
+
+	if [ -d /sys/module/l3dsr_empty_hook ]; then
+		rmmod l3dsr_empty_hook || echo "rmmod l3dsr_empty_hook failed"
+	fi
+	if [ -d /sys/module/l3dsr ]; then
+		l3dsrctl flush >/dev/null || echo "l3dsrctl flush failed"
+		rmmod l3dsr || echo "rmmod l3dsr failed"
+	fi
+	for f in ip ip6; do
+		if nft list table "$f" "$NFT_TABLE" >/dev/null 2>&1; then
+			nft delete table "$f" "$NFT_TABLE" ||
+				echo "nft delete table $f $NFT_TABLE failed"
+		fi
+	done
+}
+
+# Where a variant's packets must end: "vip" when every packet was rewritten
+# (or sent there), "rip" when none was.
+expected_fate() {
+	case $1 in
+	none | empty_hook | l3dsr_empty | l3dsr_miss) echo rip ;;
+	*) echo vip ;;
+	esac
+}
+
+is_l3dsr() { [ "${1#l3dsr_}" != "$1" ]; }
+
+# --- counters ---------------------------------------------------------------
+
+# snapshot PHASE FAMILY VARIANT: records as COUNTERS[PHASE:NAME] the
+# terminator's counters of FAMILY and, for l3dsr variants, the module's
+# namespace counters (l3dsrctl -j stats and sysfs) and the counters of the
+# packets' mapping (l3dsrctl -j show). On failure, returns 1 with the reason
+# in SNAPSHOT_ERROR. Parsed by the shell itself: under TCG a jq start costs
+# more than the packets.
+snapshot() {
+	local phase=$1 family=$2 variant=$3 nf=ip af=inet
+	local out line name obj value packets bytes all=0
+	local re_num='"([a-z_]+)":([0-9]+)'
+
+	[ "$family" = ipv6 ] && nf=ip6 && af=inet6
+	SNAPSHOT_ERROR=
+	if ! out=$(nft list counters table "$nf" "$END_TABLE"); then
+		SNAPSHOT_ERROR="nft list counters failed"
+		return 1
+	fi
+	# counter NAME {
+	#         packets N bytes N
+	while read -r line; do
+		case $line in
+		"counter "*) name=${line#counter }; name=${name% \{} ;;
+		"packets "*)
+			read -r _ packets _ bytes <<<"$line"
+			COUNTERS[$phase:end_${name}_packets]=$packets
+			COUNTERS[$phase:end_${name}_bytes]=$bytes
+			;;
+		esac
+	done <<<"$out"
+
+	is_l3dsr "$variant" || return 0
+	# {"rewritten":0,"rewritten_fragments":0,...}
+	if ! out=$(l3dsrctl -j stats); then
+		SNAPSHOT_ERROR="l3dsrctl -j stats failed"
+		return 1
+	fi
+	while [[ $out =~ $re_num ]]; do
+		COUNTERS[$phase:stat_${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+		out=${out#*"${BASH_REMATCH[0]}"}
+	done
+	if ! read -r value </sys/kernel/l3dsr/stats/rewritten; then
+		SNAPSHOT_ERROR="cannot read /sys/kernel/l3dsr/stats/rewritten"
+		return 1
+	fi
+	COUNTERS[$phase:sysfs_rewritten]=$value
+	# [{"family":"inet","dscp":10,...,"packets":0,"bytes":0}, ...]: flat
+	# objects, one per mapping.
+	if ! out=$(l3dsrctl -j show); then
+		SNAPSHOT_ERROR="l3dsrctl -j show failed"
+		return 1
+	fi
+	COUNTERS[$phase:map_packets]=0
+	COUNTERS[$phase:map_bytes]=0
+	while [[ $out =~ \{[^{}]*\} ]]; do
+		obj=${BASH_REMATCH[0]}
+		out=${out#*"$obj"}
+		[[ $obj =~ \"packets\":([0-9]+) ]] || continue
+		value=${BASH_REMATCH[1]}
+		all=$((all + value))
+		if [[ $obj =~ \"family\":\ *\"$af\" ]] &&
+			[[ $obj =~ \"dscp\":\ *${DSCP}[^0-9] ]]; then
+			COUNTERS[$phase:map_packets]=$value
+			[[ $obj =~ \"bytes\":([0-9]+) ]] &&
+				COUNTERS[$phase:map_bytes]=${BASH_REMATCH[1]}
+		fi
+	done
+	COUNTERS[$phase:all_map_packets]=$all
+}
+
+# delta NAME: sets DELTA to how much counter NAME went up between the two
+# snapshots; returns 1 if either lacks it.
+delta() {
+	local before=${COUNTERS[before:$1]:-} after=${COUNTERS[after:$1]:-}
+
+	[ -n "$before" ] && [ -n "$after" ] || return 1
+	DELTA=$((after - before))
+}
+
+# check_counters VARIANT N: compares the snapshots "before" and "after" with
+# what VARIANT must have done to N packets; every disagreement goes into
+# CHECK_ERRORS.
+check_counters() {
+	local variant=$1 n=$2 fate other s k
+	local -A want=()
+
+	CHECK_ERRORS=()
+	fate=$(expected_fate "$variant")
+	other=rip
+	[ "$fate" = rip ] && other=vip
+	want[end_${fate}_packets]=$n
+	want[end_${other}_packets]=0
+	want[end_stray_packets]=0
+	if is_l3dsr "$variant"; then
+		for s in "${STATS[@]}"; do
+			want[stat_$s]=0
+		done
+		if [ "$fate" = vip ]; then
+			want[stat_rewritten]=$n
+			want[sysfs_rewritten]=$n
+			want[map_packets]=$n
+			# Both count the bytes from the IP header on.
+			if delta end_vip_bytes; then
+				want[map_bytes]=$DELTA
+			fi
+		else
+			want[sysfs_rewritten]=0
+			want[all_map_packets]=0
+		fi
+	fi
+	for k in "${!want[@]}"; do
+		if ! delta "$k"; then
+			CHECK_ERRORS+=("counter $k missing")
+		elif [ "$DELTA" != "${want[$k]}" ]; then
+			CHECK_ERRORS+=("$k went up by $DELTA, expected ${want[$k]}")
+		fi
+	done
+}
+
+# --- pktgen -----------------------------------------------------------------
+#
+# Under TCG every fork and exec costs tens of milliseconds of wall time, so
+# this part keeps to shell builtins and reports through globals.
+
+PG_ERROR=
+PG_RESULT=
+
+# The "Result:" line of a pktgen file, into PG_RESULT.
+pg_result() {
+	local line
+
+	PG_RESULT=
+	while IFS= read -r line; do
+		case $line in
+		Result:*) PG_RESULT=$line ;;
+		esac
+	done <"$1"
+}
+
+pg_write() {
+	local file=$1 cmd=$2
+
+	if ! echo "$cmd" 2>/dev/null >"$file"; then
+		PG_ERROR="pktgen refused '$cmd'"
+		return 1
+	fi
+	[ "$file" = "$PG/$DEV" ] || return 0
+	pg_result "$file"
+	case $PG_RESULT in
+	"Result: OK"*) return 0 ;;
+	esac
+	PG_ERROR="pktgen: '$cmd': $PG_RESULT"
+	return 1
+}
+
+# pktgen_setup FAMILY SIZE DST: one pktgen device on $DEV sending packets of
+# SIZE bytes to DST.
+pktgen_setup() {
+	local family=$1 size=$2 dst=$3 frags=0 cmd
+	local -a cmds
+
+	[ "$size" = "$LARGE_SIZE" ] && frags=$LARGE_FRAGS
+	pg_write "$PG/kpktgend_0" rem_device_all || return 1
+	pg_write "$PG/kpktgend_0" "add_device $DEV" || return 1
+	# A fresh skb per packet, handed over to the stack (!SHARED): the
+	# stack owns it, as it owns a received packet, so a writer does not
+	# pay for un-sharing it. UDP with a checksum, as a real one carries.
+	cmds=("clone_skb 0" "burst 1" "delay 0"
+		"xmit_mode netif_receive" "flag !SHARED" "flag UDPCSUM"
+		"flag NO_TIMESTAMP" "pkt_size $size" "frags $frags"
+		"dst_mac $MAC" "udp_src_min 40000" "udp_src_max 40000"
+		"udp_dst_min 9" "udp_dst_max 9")
+	if [ "$family" = ipv4 ]; then
+		cmds+=("src_min $SRC4" "src_max $SRC4" "dst $dst" "tos $TOS_HEX")
+	else
+		cmds+=("src6 $SRC6" "dst6 $dst" "traffic_class $TOS_HEX")
+	fi
+	for cmd in "${cmds[@]}"; do
+		pg_write "$PG/$DEV" "$cmd" || return 1
+	done
+}
+
+# pktgen_send COUNT: sets PG_ELAPSED_US, PG_IDLE_US and PG_PACKETS.
+pktgen_send() {
+	local re='^Result: OK: ([0-9]+)\(c[0-9]+\+d([0-9]+)\) usec, ([0-9]+) '
+
+	pg_write "$PG/$DEV" "count $1" || return 1
+	pg_write "$PG/pgctrl" start || return 1
+	pg_result "$PG/$DEV"
+	if ! [[ $PG_RESULT =~ $re ]]; then
+		PG_ERROR="pktgen: $PG_RESULT"
+		return 1
+	fi
+	PG_ELAPSED_US=${BASH_REMATCH[1]}
+	PG_IDLE_US=${BASH_REMATCH[2]}
+	PG_PACKETS=${BASH_REMATCH[3]}
+}
+
+# --- the run ----------------------------------------------------------------
+
+declare -A COUNTERS=()
+SNAPSHOT_ERROR=
+CHECK_ERRORS=()
+DELTA=
+
+# report_failure ROUND VARIANT FAMILY SIZE REASON...
+report_failure() {
+	echo "bench-result $1 $2 $3 $4 fail ${*:5}"
+	echo "# round $1: $2 $3 $4: FAILED: ${*:5}"
+}
+
+# measure ROUND VARIANT FAMILY SIZE: one result line.
+measure() {
+	local round=$1 variant=$2 family=$3 size=$4 dst why tenths
+	local -a fail=(report_failure "$@")
+
+	if [ "$family" = ipv4 ]; then dst=$RIP4; else dst=$RIP6; fi
+	if [ "$variant" = none_vip ]; then
+		if [ "$family" = ipv4 ]; then dst=$VIP4; else dst=$VIP6; fi
+	fi
+	if ! pktgen_setup "$family" "$size" "$dst"; then
+		"${fail[@]}" "$PG_ERROR"
+		return
+	fi
+	# Unmeasured: the first packets of a path allocate what later ones
+	# reuse.
+	if ! pktgen_send "$WARMUP"; then
+		"${fail[@]}" "warm-up: $PG_ERROR"
+		return
+	fi
+	COUNTERS=()
+	if ! snapshot before "$family" "$variant"; then
+		"${fail[@]}" "$SNAPSHOT_ERROR"
+		return
+	fi
+	if ! pktgen_send "$COUNT"; then
+		"${fail[@]}" "$PG_ERROR"
+		return
+	fi
+	if ! snapshot after "$family" "$variant"; then
+		"${fail[@]}" "$SNAPSHOT_ERROR"
+		return
+	fi
+	if [ "$PG_PACKETS" != "$COUNT" ]; then
+		"${fail[@]}" "pktgen sent $PG_PACKETS packets of $COUNT"
+		return
+	fi
+	check_counters "$variant" "$COUNT"
+	if [ ${#CHECK_ERRORS[@]} -gt 0 ]; then
+		why=$(printf '%s; ' "${CHECK_ERRORS[@]}")
+		"${fail[@]}" "${why%; }"
+		return
+	fi
+	echo "bench-result $round $variant $family $size ok $PG_ELAPSED_US $PG_IDLE_US $PG_PACKETS"
+	tenths=$((PG_ELAPSED_US * 10000 / PG_PACKETS))
+	printf '# round %d: %-12s %s %5s: %6d.%d ns/packet\n' "$round" \
+		"$variant" "$family" "$size" $((tenths / 10)) $((tenths % 10))
+}
+
+run_variant() {
+	local round=$1 variant=$2 why c
+
+	why=$(setup_variant "$variant")
+	if [ -n "$why" ]; then
+		for c in "${CASES[@]}"; do
+			# shellcheck disable=SC2086 # "FAMILY SIZE"
+			echo "bench-result $round $variant $c fail setup: $why"
+		done
+		echo "# round $round: $variant: setup FAILED: $why"
+	else
+		for c in "${CASES[@]}"; do
+			# shellcheck disable=SC2086 # "FAMILY SIZE"
+			measure "$round" "$variant" $c
+		done
+	fi
+	why=$(teardown_variants)
+	[ -z "$why" ] || die "cannot return to the baseline after $variant: $why"
+}
+
+main() {
+	local round variant v
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--count) [ $# -ge 2 ] || usage; COUNT=$2; shift 2 ;;
+		--warmup) [ $# -ge 2 ] || usage; WARMUP=$2; shift 2 ;;
+		--rounds) [ $# -ge 2 ] || usage; ROUNDS=$2; shift 2 ;;
+		--variants)
+			[ $# -ge 2 ] || usage
+			read -r -a VARIANTS <<<"$2"
+			shift 2
+			;;
+		*) usage ;;
+		esac
+	done
+	for v in "$COUNT" "$WARMUP" "$ROUNDS"; do
+		[[ $v =~ ^[1-9][0-9]*$ ]] || die "'$v' is not a positive number"
+	done
+	for v in "${VARIANTS[@]}"; do
+		[ -n "${DESCRIPTION[$v]:-}" ] || die "unknown variant '$v'"
+	done
+
+	setup_host
+	echo "bench-config kernel=$(uname -r) count=$COUNT warmup=$WARMUP rounds=$ROUNDS dscp=$DSCP large_size=$LARGE_SIZE large_frags=$LARGE_FRAGS"
+	for v in "${VARIANTS[@]}"; do
+		echo "bench-variant $v ${DESCRIPTION[$v]}"
+	done
+	# Rounds go over every variant in turn, so whatever drifts during the
+	# run is spread over all of them alike.
+	for round in $(seq 1 "$ROUNDS"); do
+		for variant in "${VARIANTS[@]}"; do
+			run_variant "$round" "$variant"
+		done
+	done
+	echo "bench-done"
+}
+
+main "$@"
