@@ -2,11 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run the selftests (./run_tests.sh) in a VM per kernel series, all series at
-# once, and count the TAP results of them all.
+# once, and count the TAP results of them all. When 6.12 is among the series,
+# the benchmark's smoke run (selftests/bench/bench.sh --smoke) goes with them,
+# one TAP line per benchmark variant, so the benchmark cannot rot unseen.
 #
-#   check.sh [SERIES...]        default: 6.1 6.12
+#   check.sh [--no-bench] [SERIES...]        default: 6.1 6.12
 #
-# Each output line is prefixed with its series. The last line reads
+# L3DSR_CHECK_BENCH=0 is --no-bench.
+#
+# Each output line is prefixed with its series ("bench" for the smoke run).
+# The last line reads
 # "N passed, N failed" (", N skipped" when any were). A run that fails
 # without saying which test failed (the VM timed out, the kernel log shows a
 # splat, the TAP stream stopped early) counts as at least one failure. Exit 0
@@ -19,9 +24,12 @@ readonly PROG=check.sh
 SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SELF_DIR
 readonly VM=$SELF_DIR/vm.sh
+readonly BENCH=$SELF_DIR/../bench/bench.sh
+# The kernel the benchmark boots.
+readonly BENCH_SERIES=6.12
 
 usage() {
-	echo "usage: $PROG [SERIES...]   (SERIES: 6.1 or 6.12; default both)" >&2
+	echo "usage: $PROG [--no-bench] [SERIES...]   (SERIES: 6.1 or 6.12; default both)" >&2
 	exit 2
 }
 
@@ -41,23 +49,24 @@ cleanup() {
 	rm -rf "$WORK"
 }
 
-# Run one series; its raw output goes to $WORK/SERIES.log, its exit status to
-# $WORK/SERIES.rc, and prefixed lines to our stdout as they come.
-run_series() {
-	local series=$1 out out_pid vm_pid rc
+# run_job NAME CMD...: its raw output goes to $WORK/NAME.log, its exit status
+# to $WORK/NAME.rc, and prefixed lines to our stdout as they come.
+run_job() {
+	local name=$1 out out_pid vm_pid rc
+	shift
 
-	exec {out}> >(tee "$WORK/$series.log" | sed -u "s/^/[$series] /")
+	exec {out}> >(tee "$WORK/$name.log" | sed -u "s/^/[$name] /")
 	out_pid=$!
-	"$VM" run "$series" -- ./run_tests.sh >&"$out" 2>&1 &
+	"$@" >&"$out" 2>&1 &
 	vm_pid=$!
-	echo "$vm_pid" >"$WORK/$series.pid"
+	echo "$vm_pid" >"$WORK/$name.pid"
 	exec {out}>&-
 	wait "$vm_pid"
 	rc=$?
-	rm -f "$WORK/$series.pid"
+	rm -f "$WORK/$name.pid"
 	# All its output is in the log before anyone counts it.
 	wait "$out_pid"
-	echo "$rc" >"$WORK/$series.rc"
+	echo "$rc" >"$WORK/$name.rc"
 }
 
 # From one series' log: "passed failed skipped planned reported has_plan".
@@ -86,11 +95,12 @@ count_tap() {
 }
 
 main() {
-	local series all=() pid
+	local series all=() pid bench=${L3DSR_CHECK_BENCH:-1}
 	local total_passed=0 total_failed=0 total_skipped=0
 
 	case ${1:-} in
 	-h | --help) usage ;;
+	--no-bench) bench=0; shift ;;
 	esac
 	[ $# -eq 0 ] && set -- 6.1 6.12
 	for series in "$@"; do
@@ -110,16 +120,23 @@ main() {
 	trap 'exit 143' TERM
 
 	for series in "${all[@]}"; do
-		run_series "$series" &
+		run_job "$series" "$VM" run "$series" -- ./run_tests.sh &
 		PIDS+=($!)
 	done
+	# It waits for the suite on the same kernel (vm.sh takes turns).
+	local runs=("${all[@]}")
+	if [ "$bench" != 0 ] && [[ " ${all[*]} " == *" $BENCH_SERIES "* ]]; then
+		run_job bench "$BENCH" --smoke --tap &
+		PIDS+=($!)
+		runs+=(bench)
+	fi
 	for pid in "${PIDS[@]}"; do
 		wait "$pid"
 	done
 	PIDS=()
 
-	local passed failed skipped planned reported has_plan rc why
-	for series in "${all[@]}"; do
+	local passed failed skipped planned reported has_plan rc why label
+	for series in "${runs[@]}"; do
 		rc=$(cat "$WORK/$series.rc" 2>/dev/null || echo 1)
 		read -r passed failed skipped planned reported has_plan \
 			< <(count_tap "$WORK/$series.log")
@@ -130,7 +147,7 @@ main() {
 			why+=("$((planned - reported)) of $planned planned tests never reported")
 			failed=$((failed + planned - reported))
 		fi
-		[ "$rc" != 0 ] && why+=("vm.sh exited $rc")
+		[ "$rc" != 0 ] && why+=("exit status $rc")
 		if [ ${#why[@]} -gt 0 ] && [ "$failed" = 0 ]; then
 			# Something went wrong that no TAP line names.
 			failed=1
@@ -142,7 +159,12 @@ main() {
 			joined=$(printf '%s; ' "${why[@]}")
 			summary+=" (${joined%; })"
 		fi
-		echo "[$series] $("$VM" kver "$series" 2>/dev/null || echo "$series"): $summary"
+		if [ "$series" = bench ]; then
+			label="benchmark smoke on $BENCH_SERIES"
+		else
+			label=$("$VM" kver "$series" 2>/dev/null || echo "$series")
+		fi
+		echo "[$series] $label: $summary"
 		total_passed=$((total_passed + passed))
 		total_failed=$((total_failed + failed))
 		total_skipped=$((total_skipped + skipped))
