@@ -68,13 +68,13 @@ for FAMILY in inet inet6; do
 	check "$FAMILY: TCP to the VIP while capturing" \
 		in_ns "$NS_CLIENT" "$PEER" -w 60 tcp-send "$VIP" "$BULK_PORT" \
 		<"$TMP/bulk" >/dev/null
-	wait "$pid"
+	finish_receiver "$pid" $?
 	lb_after=$(nft_counter "$NS_LB" inet l3dsr_lb "to_vip$AF" packets)
 	rewritten=$(delta "$(l3dsr_stat rewritten)" "$rewritten_before")
 
 	kill -USR1 "$capture_pid"
 	wait "$capture_pid"
-	read -r _ to_rip _ to_vip < <(tail -n 1 "$TMP/capture")
+	read -r _ to_rip _ to_vip _ < <(tail -n 1 "$TMP/capture")
 	note "$FAMILY: the lb sent $(delta "$lb_after" "$lb_before") requests," \
 		"l3dsr rewrote $rewritten, the capture read $to_rip to the RIP" \
 		"and $to_vip to the VIP"

@@ -102,7 +102,7 @@ for FAMILY in inet inet6; do
 	check "$FAMILY: TCP through the firewall to the VIP's service port" \
 		in_ns "$NS_CLIENT" "$PEER" -w 120 tcp-send "$VIP" \
 		"$SERVICE_PORT" <"$TMP/bulk"
-	wait "$pid"
+	finish_receiver "$pid" $?
 	check_eq "$FAMILY: received intact (sha256)" "$TCP_SUM" \
 		"$(cat "$TMP/recv.sum" 2>/dev/null)"
 	check_eq "$FAMILY: the server's socket is on the VIP" \

@@ -22,7 +22,17 @@
 #          <-----------------------------------------------  (from the VIP)
 #
 # after which the server's checksum error counters (*InCsumErrors) must all
-# be 0. One transfer per family is BULK_BYTES (16 MB); the other
+# be 0.
+#
+# A checksum still to be done (CHECKSUM_PARTIAL) is never verified by the
+# server itself, so a wrong one would pass unseen. The server therefore
+# copies (nft dup) every request l3dsr rewrote to an observer on the wire
+# of lib.sh's wire topology, through a veth with tx off, where the kernel
+# completes the checksum from what l3dsr left; l3dsr_wire capture verifies
+# each copy's transport checksum there:
+#
+#   server --dup, tx off--> wire (l3dsr_wire capture: checksum right?)
+# One transfer per family is BULK_BYTES (16 MB); the other
 # combinations send MATRIX_BYTES, since TCG is slow.
 
 # Functions here are often run through check(), out of shellcheck's sight.
@@ -36,13 +46,14 @@ readonly BULK_BYTES=${BULK_BYTES:-16777216}
 readonly MATRIX_BYTES=${MATRIX_BYTES:-1048576}
 readonly UDP_COUNT=10
 readonly PING_COUNT=3
+OBSERVER_PID=
 
 require_l3dsr
 require_cmds ethtool nstat ping sha256sum
 tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
-if ! topo_setup; then
+if ! topo_setup || ! wire_setup || ! offload "" "$WIRE_IF" tx off; then
 	fail "topology set up"
 	tap_end
 fi
@@ -53,6 +64,23 @@ defer "$L3DSRCTL flush"
 check "mappings DSCP $DSCP for both families" bash -c \
 	"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 &&
 	 $L3DSRCTL add-mapping dscp $DSCP vip $VIP6"
+
+run nft -f - <<EOF || fail "copies of the rewritten requests to the observer"
+table ip l3dsr_observe {
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		ip daddr $VIP4 dup to $WIRE_PEER4 device "$WIRE_IF"
+	}
+}
+table ip6 l3dsr_observe {
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		ip6 daddr $VIP6 dup to $WIRE_PEER6 device "$WIRE_IF"
+	}
+}
+EOF
+defer "nft delete table ip l3dsr_observe"
+defer "nft delete table ip6 l3dsr_observe"
 
 head -c "$BULK_BYTES" /dev/urandom >"$TMP/bulk"
 background echo4_pid "$PEER" udp-echo "$VIP4" "$ECHO_PORT"
@@ -109,7 +137,7 @@ bulk()
 	check "$LABEL: TCP $bytes bytes sent to the VIP" \
 		in_ns "$NS_CLIENT" "$PEER" -w "$((30 + bytes / 131072))" \
 		tcp-send "$VIP" "$BULK_PORT" < <(head -c "$bytes" "$TMP/bulk")
-	wait "$pid"
+	finish_receiver "$pid" $?
 	got=$(cat "$TMP/recv.sum" 2>/dev/null)
 	info=$(cat "$TMP/recv.info" 2>/dev/null)
 	check_eq "$LABEL: TCP received intact (sha256 at both ends)" \
@@ -127,6 +155,39 @@ ping_vip()
 		-W 3 "$VIP"
 }
 
+observer_ready()
+{
+	grep -q '^ready$' "$TMP/observer"
+}
+
+observer_start()
+{
+	rm -f "$TMP/observer"
+	trace "ip netns exec $NS_WIRE $WIRE capture eth0 $VIP $RIP &"
+	# Not through a function: the signal must reach the program itself
+	# (ip netns exec becomes it), not a subshell around it.
+	ip netns exec "$NS_WIRE" "$WIRE" capture eth0 "$VIP" "$RIP" \
+		>"$TMP/observer" 2>&1 &
+	OBSERVER_PID=$!
+	track_pid "$OBSERVER_PID"
+	wait_until 100 observer_ready || note "the observer did not start"
+}
+
+# observer_check: stop the observer; it must have seen copies, all with a
+# right checksum.
+observer_check()
+{
+	local to_vip bad
+
+	kill -USR1 "$OBSERVER_PID" 2>/dev/null
+	wait "$OBSERVER_PID"
+	read -r _ to_vip _ _ _ bad < <(tail -n 1 "$TMP/observer")
+	note "$LABEL: the observer verified ${to_vip:-no} copies, ${bad:-?} bad"
+	check_gt "$LABEL: the observer got copies of the rewritten requests" \
+		0 "${to_vip:-none}"
+	check_eq "$LABEL: their transport checksums are right" 0 "${bad:-none}"
+}
+
 # run_combo BYTES: one pass of TCP, UDP and ICMP in the current states.
 run_combo()
 {
@@ -136,11 +197,13 @@ run_combo()
 	packets=$(mapping_field "$FAMILY" "$DSCP" packets)
 	bytes_b=$(mapping_field "$FAMILY" "$DSCP" bytes)
 
+	observer_start
 	bulk "$bytes"
 	check "$LABEL: UDP request/reply x$UDP_COUNT" \
 		in_ns "$NS_CLIENT" "$PEER" -n "$UDP_COUNT" -s 200 udp-send \
 		"$VIP" "$ECHO_PORT"
 	check "$LABEL: ICMP echo x$PING_COUNT" ping_vip
+	observer_check
 
 	check_eq "$LABEL: the server's *InCsumErrors are all 0" "" \
 		"$(csum_errors "")"

@@ -119,7 +119,7 @@ for ext in hop dst; do
 	wait_listener "" tcp "$BULK_PORT"
 	check "$label: $TCP_BYTES bytes sent" in_ns "$NS_CLIENT" "$PEER" \
 		-w 60 -x "$ext" tcp-send "$VIP6" "$BULK_PORT" <"$TMP/bulk"
-	wait "$pid"
+	finish_receiver "$pid" $?
 	check_eq "$label: received intact (sha256)" "$TCP_SUM" \
 		"$(cat "$TMP/recv.sum" 2>/dev/null)"
 	check "$label: the header reached the server" \

@@ -17,8 +17,9 @@
  *   l3dsr_wire capture DEV ADDR_A ADDR_B
  *	Open an AF_PACKET socket on DEV, say "ready" on stdout, and let
  *	frames queue up unread until SIGUSR1; then read them all and print
- *	"ADDR_A N ADDR_B M": how many incoming TCP and UDP packets were
- *	addressed to each. The frames are read only after the stack has handled its own
+ *	"ADDR_A N ADDR_B M bad K": how many incoming TCP and UDP packets were
+ *	addressed to each, and how many of those had a wrong transport
+ *	checksum. The frames are read only after the stack has handled its own
  *	copy, so a hook that wrote into data it shares with the capture
  *	shows up here as the address it wrote.
  *
@@ -454,10 +455,57 @@ static bool is_destination(const uint8_t *pkt, size_t len, uint16_t proto,
 	return false;
 }
 
+/*
+ * Whether the TCP or UDP checksum of a whole, unfragmented packet is right
+ * (is_destination has checked the protocol). A packet cut short by the
+ * capture or a fragment cannot be judged and counts as right.
+ */
+static bool transport_checksum_ok(const uint8_t *pkt, size_t len,
+				  uint16_t proto)
+{
+	struct address src, dst;
+	size_t hlen, total;
+	uint8_t l4proto;
+	const uint8_t *l4;
+
+	if (proto == ETHERTYPE_IP) {
+		const struct iphdr *iph = (const struct iphdr *)pkt;
+
+		hlen = iph->ihl * 4;
+		total = ntohs(iph->tot_len);
+		if (total > len || hlen < sizeof(*iph) || total < hlen ||
+		    (iph->frag_off & htons(IP_MF | IP_OFFMASK)))
+			return true;
+		src.family = dst.family = AF_INET;
+		memcpy(&src.v4, &iph->saddr, 4);
+		memcpy(&dst.v4, &iph->daddr, 4);
+		l4proto = iph->protocol;
+	} else {
+		const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkt;
+
+		hlen = sizeof(*ip6);
+		total = hlen + ntohs(ip6->ip6_plen);
+		if (total > len)
+			return true;
+		src.family = dst.family = AF_INET6;
+		src.v6 = ip6->ip6_src;
+		dst.v6 = ip6->ip6_dst;
+		l4proto = ip6->ip6_nxt;
+	}
+	l4 = pkt + hlen;
+	/* An IPv4 UDP checksum of 0 means none was computed. */
+	if (l4proto == IPPROTO_UDP && proto == ETHERTYPE_IP &&
+	    total - hlen >= sizeof(struct udphdr) &&
+	    !((const struct udphdr *)l4)->check)
+		return true;
+	/* Summed with its own checksum, a right packet folds to 0. */
+	return l4_checksum(&src, &dst, l4proto, l4, total - hlen) == 0;
+}
+
 static int capture(int argc, char **argv)
 {
 	static uint8_t pkt[65536];
-	unsigned long count_a = 0, count_b = 0;
+	unsigned long count_a = 0, count_b = 0, bad = 0;
 	struct address a, b;
 	struct sockaddr_ll sll;
 	int rcvbuf = CAPTURE_RCVBUF;
@@ -501,6 +549,8 @@ static int capture(int argc, char **argv)
 		die("O_NONBLOCK");
 	for (;;) {
 		socklen_t slen = sizeof(sll);
+		bool to_a, to_b;
+		uint16_t proto;
 		ssize_t n = recvfrom(fd, pkt, sizeof(pkt), 0,
 				     (struct sockaddr *)&sll, &slen);
 
@@ -513,12 +563,16 @@ static int capture(int argc, char **argv)
 		}
 		if (sll.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (is_destination(pkt, n, ntohs(sll.sll_protocol), &a))
-			count_a++;
-		if (is_destination(pkt, n, ntohs(sll.sll_protocol), &b))
-			count_b++;
+		proto = ntohs(sll.sll_protocol);
+		to_a = is_destination(pkt, n, proto, &a);
+		to_b = is_destination(pkt, n, proto, &b);
+		count_a += to_a;
+		count_b += to_b;
+		if ((to_a || to_b) && !transport_checksum_ok(pkt, n, proto))
+			bad++;
 	}
-	printf("%s %lu %s %lu\n", argv[1], count_a, argv[2], count_b);
+	printf("%s %lu %s %lu bad %lu\n", argv[1], count_a, argv[2], count_b,
+	       bad);
 	return 0;
 }
 

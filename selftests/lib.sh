@@ -296,6 +296,18 @@ stop_background()
 	return 0
 }
 
+# finish_receiver PID SENDER_STATUS: wait for a receiver whose sender
+# succeeded (status 0); end one whose sender failed now, rather than let it
+# wait out its deadline.
+finish_receiver()
+{
+	if [ "$2" = 0 ]; then
+		wait "$1"
+	else
+		stop_background "$1"
+	fi
+}
+
 # scratch_dir VAR: a private temporary directory removed at exit.
 scratch_dir()
 {
