@@ -7,8 +7,8 @@
 #   bench.sh [--smoke] [--tap] [--rounds N] [--count N] [--output FILE]
 #
 # Prints progress, then a table; writes the same as JSON (out/bench.json, or
-# out/bench-smoke.json for --smoke) and the guest's raw lines beside it
-# (.log). --smoke: few packets, one round, every check, no targets; with
+# out/bench-smoke.json for --smoke), as Markdown (.md) and the guest's raw
+# lines (.log) beside it. --smoke: few packets, one round, every check, no targets; with
 # --tap it also prints one TAP line per variant, for check.sh.
 #
 # Exit status: 0 when every variant passed its self-checks (whether or not
@@ -160,6 +160,9 @@ main() {
 		die "cannot make the report from $log"
 	fi
 	mv "$output.tmp" "$output" || die "cannot write $output"
+	# The same table in Markdown, for the READMEs.
+	jq -r -f "$SELF_DIR/markdown.jq" "$output" >"${output%.json}.md" ||
+		die "cannot write ${output%.json}.md"
 
 	local failed
 	failed=$(jq '[.results[] | select(.status != "ok")] | length' "$output")
@@ -171,7 +174,7 @@ main() {
 		print_table "$output"
 		echo
 	fi
-	msg "report: $output (raw guest output: $log)"
+	msg "report: $output (Markdown: ${output%.json}.md, raw guest output: $log)"
 	if [ "$(jq '.results | length' "$output")" = 0 ]; then
 		msg "no results: see $log"
 		return 1

@@ -173,54 +173,52 @@ other_dscps() {
 	done
 }
 
-nft_rules() {
-	local family=$1 l3=$2 vip_of=$3 d
+# The nft variants' rules for one family, as an operator would write them:
+# nft_* L3 VIP_OF, L3 being ip or ip6.
+nft_one_rule() {
+	printf '\t\t%s dscp %d %s daddr set %s notrack\n' \
+		"$1" "$DSCP" "$1" "$($2 "$DSCP")"
+}
+
+nft_63_rules() {
+	local d
 
 	for d in $(dscps_target_last); do
 		printf '\t\t%s dscp %d %s daddr set %s notrack\n' \
-			"$l3" "$d" "$l3" "$($vip_of "$d")"
+			"$1" "$d" "$1" "$($2 "$d")"
 	done
 }
 
-nft_map() {
-	local l3=$1 vip_of=$2 d sep=''
+nft_map_rule() {
+	local d sep=''
 
-	printf '\t\t%s daddr set %s dscp map {' "$l3" "$l3"
+	printf '\t\t%s daddr set %s dscp map {' "$1" "$1"
 	for d in $(seq 1 63); do
-		printf '%s %d : %s' "$sep" "$d" "$($vip_of "$d")"
+		printf '%s %d : %s' "$sep" "$d" "$($2 "$d")"
 		sep=,
 	done
 	printf ' } notrack\n'
 }
 
-# nft_load FAMILY_BODY_FUNCTION: one table per family at raw priority, as an
-# operator would write it.
+# nft_load RULES_FUNCTION: a table per family with a chain at raw priority.
 nft_load() {
-	local body=$1
+	local rules=$1
 
-	nft -f - <<EOF || { echo "nft refused the $body ruleset"; return 1; }
+	nft -f - <<EOF || { echo "nft refused the $rules ruleset"; return 1; }
 table ip $NFT_TABLE {
 	chain prerouting {
 		type filter hook prerouting priority raw; policy accept;
-$($body ip ip vip4_of)
+$($rules ip vip4_of)
 	}
 }
 table ip6 $NFT_TABLE {
 	chain prerouting {
 		type filter hook prerouting priority raw; policy accept;
-$($body ip6 ip6 vip6_of)
+$($rules ip6 vip6_of)
 	}
 }
 EOF
 }
-
-nft_one_rule() {
-	printf '\t\t%s dscp %d %s daddr set %s notrack\n' \
-		"$2" "$DSCP" "$2" "$($3 "$DSCP")"
-}
-
-nft_63_rules() { nft_rules "$@"; }
-nft_map_rule() { nft_map "$2" "$3"; }
 
 # Prints why it failed on stdout; nothing when it worked.
 setup_variant() {
