@@ -34,7 +34,7 @@ TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 
 readonly STAT_NAMES=(rewritten rewritten_fragments skipped_scope
 	skipped_not_host skipped_malformed skipped_routing_header
-	dropped_unwritable)
+	dropped_unwritable skipped_down)
 
 # ---------------------------------------------------------------- TAP output
 
