@@ -95,12 +95,12 @@ for FAMILY in inet inet6; do
 
 	rm -f "$TMP/recv.sum" "$TMP/recv.info"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	background pid bash -c '"$1" -w 120 tcp-recv "$2" "$3" 2>"$4.info" |
+	background pid bash -c '"$1" -w 60 tcp-recv "$2" "$3" 2>"$4.info" |
 		sha256sum | cut -d" " -f1 >"$4.sum"' _ "$PEER" "$VIP" \
 		"$SERVICE_PORT" "$TMP/recv"
 	wait_listener "" tcp "$SERVICE_PORT"
 	check "$FAMILY: TCP through the firewall to the VIP's service port" \
-		in_ns "$NS_CLIENT" "$PEER" -w 120 tcp-send "$VIP" \
+		in_ns "$NS_CLIENT" "$PEER" -w 60 tcp-send "$VIP" \
 		"$SERVICE_PORT" <"$TMP/bulk"
 	finish_receiver "$pid" $?
 	check_eq "$FAMILY: received intact (sha256)" "$TCP_SUM" \
