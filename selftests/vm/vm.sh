@@ -652,7 +652,16 @@ run() {
 	exec 8>"$dir/.run.lock"
 	if ! flock -n 8; then
 		msg "another run on $kver is in progress; waiting for it"
-		flock 8 || die "cannot lock $dir/.run.lock"
+		# Waited for in the background, so that being told to stop
+		# stops the wait too, rather than leaving a flock behind that
+		# holds our output open.
+		local lock_pid
+		flock 8 &
+		lock_pid=$!
+		trap 'kill "$lock_pid" 2>/dev/null; exit 130' INT
+		trap 'kill "$lock_pid" 2>/dev/null; exit 143' TERM
+		wait "$lock_pid" || die "cannot lock $dir/.run.lock"
+		trap - INT TERM
 	fi
 
 	build_module "$kver"
