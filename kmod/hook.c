@@ -128,6 +128,15 @@ static bool l3dsr_udp_len_ok(const struct sk_buff *skb, unsigned int thoff,
 	return ulen >= sizeof(*uh) && ulen <= skb->len - thoff;
 }
 
+/* The usual datagram, whose UDP length is exactly what follows the IP header. */
+static __always_inline bool l3dsr_udp_len_exact(const struct sk_buff *skb,
+						unsigned int thoff)
+{
+	const struct udphdr *uh = (const void *)(skb->data + thoff);
+
+	return ntohs(uh->len) == skb->len - thoff;
+}
+
 static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
 				const struct nf_hook_state *state,
 				const void *daddr, unsigned int alen)
@@ -157,20 +166,50 @@ static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
 	return __L3DSR_STAT_LAST;
 }
 
-static unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
-				       struct l3dsr_mapping *m,
-				       struct sk_buff *skb,
-				       const struct nf_hook_state *state)
+/*
+ * Point the packet at the VIP: @check is the transport checksum covering the
+ * destination, if @has_check (a constant on the fast path, so the test
+ * costs nothing there). With
+ * CHECKSUM_COMPLETE, skb->csum covers the IP header too, but the header's
+ * own checksum keeps its sum constant: only the transport field's change
+ * shows.
+ */
+static __always_inline void l3dsr_ipv4_apply(struct l3dsr_net *ln,
+					     struct l3dsr_mapping *m,
+					     struct sk_buff *skb,
+					     bool has_check, __sum16 *check,
+					     bool zero_means_none)
+{
+	struct iphdr *iph = ip_hdr(skb);
+	__wsum diff;
+
+	diff = csum_sub((__force __wsum)m->vip.ip, (__force __wsum)iph->daddr);
+	if (has_check && l3dsr_l4_adjust(skb, check, zero_means_none, diff) &&
+	    skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_sub(skb->csum, diff);
+	l3dsr_csum_adjust(&iph->check, diff);
+	iph->daddr = m->vip.ip;
+	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
+		ipv4_change_dsfield(iph, INET_ECN_MASK, 0);
+
+	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
+	l3dsr_count_mapping(m, skb->len);
+}
+
+/* Every shape of IPv4 packet, and every kind of mapping. */
+static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_net *ln,
+						    struct l3dsr_mapping *m,
+						    struct sk_buff *skb,
+						    const struct nf_hook_state *state)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int thoff = ip_hdrlen(skb);
 	unsigned int write_len = thoff;
 	bool later_fragment, fragment;
+	__sum16 *check = NULL;
 	struct l3dsr_l4 l4;
 	bool has_l4 = false;
 	enum l3dsr_stat skip;
-	struct iphdr *wiph;
-	__wsum diff;
 
 	skip = l3dsr_precheck(m, skb, state, &iph->daddr, sizeof(iph->daddr));
 	if (skip != __L3DSR_STAT_LAST)
@@ -192,34 +231,19 @@ static unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 		return NF_DROP;
 	}
 
-	if (has_l4 && iph->protocol == IPPROTO_UDP &&
-	    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
-		skip = L3DSR_STAT_SKIPPED_MALFORMED;
-		goto skipped;
+	if (has_l4) {
+		if (ip_hdr(skb)->protocol == IPPROTO_UDP &&
+		    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
+			skip = L3DSR_STAT_SKIPPED_MALFORMED;
+			goto skipped;
+		}
+		check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
 	}
 
-	wiph = ip_hdr(skb);
-	diff = csum_sub((__force __wsum)m->vip.ip, (__force __wsum)wiph->daddr);
-	/*
-	 * With CHECKSUM_COMPLETE, skb->csum covers the IP header too, but the
-	 * header's own checksum keeps its sum constant: only the transport
-	 * field's change shows.
-	 */
-	if (has_l4 &&
-	    l3dsr_l4_adjust(skb, (__sum16 *)(skb->data + thoff +
-					     l4.csum_offset),
-			    l4.zero_means_none, diff) &&
-	    skb->ip_summed == CHECKSUM_COMPLETE)
-		skb->csum = csum_sub(skb->csum, diff);
-	l3dsr_csum_adjust(&wiph->check, diff);
-	wiph->daddr = m->vip.ip;
-	if (m->flags & L3DSR_F_CLEAR_DSCP)
-		ipv4_change_dsfield(wiph, INET_ECN_MASK, 0);
-
+	l3dsr_ipv4_apply(ln, m, skb, has_l4, check,
+			 has_l4 && l4.zero_means_none);
 	if (later_fragment)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
-	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
-	l3dsr_count_mapping(m, skb->len);
 	return NF_ACCEPT;
 
 skipped:
@@ -227,6 +251,45 @@ skipped:
 	return NF_ACCEPT;
 }
 
+/*
+ * The common case in as few instructions as it takes: a mapping that is up
+ * and not scoped, a packet for this host, an unfragmented TCP segment or UDP
+ * datagram whose headers are private and linear. Anything else, including
+ * anything that would need a closer look, takes the general path.
+ */
+static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
+						struct l3dsr_mapping *m,
+						struct sk_buff *skb,
+						const struct nf_hook_state *state)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int thoff, csum_offset;
+	bool udp;
+
+	if (unlikely(m->slow_checks || skb->pkt_type != PACKET_HOST ||
+		     ip_is_fragment(iph)))
+		goto any;
+	udp = iph->protocol == IPPROTO_UDP;
+	if (unlikely(!udp && iph->protocol != IPPROTO_TCP))
+		goto any;
+	thoff = ip_hdrlen(skb);
+	if (unlikely(thoff + (udp ? sizeof(struct udphdr) :
+				     sizeof(struct tcphdr)) > skb_headlen(skb) ||
+		     skb_cloned(skb)))
+		goto any;
+	if (udp && unlikely(!l3dsr_udp_len_exact(skb, thoff)))
+		goto any;
+
+	csum_offset = udp ? offsetof(struct udphdr, check) :
+			    offsetof(struct tcphdr, check);
+	l3dsr_ipv4_apply(ln, m, skb, true,
+			 (__sum16 *)(skb->data + thoff + csum_offset), udp);
+	return NF_ACCEPT;
+any:
+	return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
+}
+
+/* A miss, the fate of all unmarked traffic, costs a load and a test. */
 static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
@@ -333,24 +396,61 @@ static __always_inline __wsum l3dsr_diff16(const struct in6_addr *from,
 	return diff;
 }
 
-static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
-				       struct l3dsr_mapping *m,
-				       struct sk_buff *skb,
-				       const struct nf_hook_state *state)
+/*
+ * Point the packet at the VIP; @check as for IPv4. With CHECKSUM_COMPLETE,
+ * skb->csum covers the IPv6 header, which has no checksum of its own: when
+ * the transport field absorbs the change the two cancel out; when it does
+ * not, skb->csum must follow.
+ */
+static __always_inline void l3dsr_ipv6_apply(struct l3dsr_net *ln,
+					     struct l3dsr_mapping *m,
+					     struct sk_buff *skb,
+					     bool has_check, __sum16 *check,
+					     bool zero_means_none)
+{
+	struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	__wsum diff;
+
+	diff = l3dsr_diff16(&ip6h->daddr, &m->vip.in6);
+	if (!(has_check &&
+	      l3dsr_l4_adjust(skb, check, zero_means_none, diff)) &&
+	    skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_add(skb->csum, diff);
+	ip6h->daddr = m->vip.in6;
+
+	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP)) {
+		__be32 *first_word = (__be32 *)ip6h;
+		__be32 before = *first_word, after;
+
+		ipv6_change_dsfield(ip6h, INET_ECN_MASK, 0);
+		after = *first_word;
+		if (skb->ip_summed == CHECKSUM_COMPLETE)
+			skb->csum = csum_add(csum_sub(skb->csum,
+						      (__force __wsum)before),
+					     (__force __wsum)after);
+	}
+
+	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
+	l3dsr_count_mapping(m, skb->len);
+}
+
+/* Every shape of IPv6 packet, and every kind of mapping. */
+static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
+						    struct l3dsr_mapping *m,
+						    struct sk_buff *skb,
+						    const struct nf_hook_state *state)
 {
 	unsigned int write_len = sizeof(struct ipv6hdr);
 	bool fragment, later_fragment;
-	struct ipv6hdr *ip6h;
-	unsigned int thoff;
-	__wsum diff;
+	__sum16 *check = NULL;
 	enum l3dsr_stat skip;
 	struct l3dsr_l4 l4;
 	bool has_l4 = false;
+	unsigned int thoff;
 	u8 nexthdr;
 
-	ip6h = ipv6_hdr(skb);
-	skip = l3dsr_precheck(m, skb, state, &ip6h->daddr,
-			      sizeof(ip6h->daddr));
+	skip = l3dsr_precheck(m, skb, state, &ipv6_hdr(skb)->daddr,
+			      sizeof(struct in6_addr));
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
@@ -372,48 +472,56 @@ static unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 		return NF_DROP;
 	}
 
-	if (has_l4 && nexthdr == IPPROTO_UDP &&
-	    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
-		skip = L3DSR_STAT_SKIPPED_MALFORMED;
-		goto skipped;
+	if (has_l4) {
+		if (nexthdr == IPPROTO_UDP &&
+		    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
+			skip = L3DSR_STAT_SKIPPED_MALFORMED;
+			goto skipped;
+		}
+		check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
 	}
 
-	ip6h = ipv6_hdr(skb);
-	diff = l3dsr_diff16(&ip6h->daddr, &m->vip.in6);
-	/*
-	 * With CHECKSUM_COMPLETE, skb->csum covers the IPv6 header, which has
-	 * no checksum of its own: when the transport field absorbs the change
-	 * the two cancel out; when it does not, skb->csum must follow.
-	 */
-	if (!(has_l4 &&
-	      l3dsr_l4_adjust(skb, (__sum16 *)(skb->data + thoff +
-					       l4.csum_offset),
-			      l4.zero_means_none, diff)) &&
-	    skb->ip_summed == CHECKSUM_COMPLETE)
-		skb->csum = csum_add(skb->csum, diff);
-	ip6h->daddr = m->vip.in6;
-
-	if (m->flags & L3DSR_F_CLEAR_DSCP) {
-		__be32 *first_word = (__be32 *)ip6h;
-		__be32 before = *first_word, after;
-
-		ipv6_change_dsfield(ip6h, INET_ECN_MASK, 0);
-		after = *first_word;
-		if (skb->ip_summed == CHECKSUM_COMPLETE)
-			skb->csum = csum_add(csum_sub(skb->csum,
-						      (__force __wsum)before),
-					     (__force __wsum)after);
-	}
-
+	l3dsr_ipv6_apply(ln, m, skb, has_l4, check,
+			 has_l4 && l4.zero_means_none);
 	if (later_fragment)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
-	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
-	l3dsr_count_mapping(m, skb->len);
 	return NF_ACCEPT;
 
 skipped:
 	l3dsr_count(ln, skip);
 	return NF_ACCEPT;
+}
+
+/* The common case, as for IPv4: TCP or UDP right after the IPv6 header. */
+static noinline unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
+						struct l3dsr_mapping *m,
+						struct sk_buff *skb,
+						const struct nf_hook_state *state)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	unsigned int thoff = sizeof(*ip6h);
+	unsigned int csum_offset;
+	bool udp;
+
+	if (unlikely(m->slow_checks || skb->pkt_type != PACKET_HOST))
+		goto any;
+	udp = ip6h->nexthdr == IPPROTO_UDP;
+	if (unlikely(!udp && ip6h->nexthdr != IPPROTO_TCP))
+		goto any;
+	if (unlikely(thoff + (udp ? sizeof(struct udphdr) :
+				     sizeof(struct tcphdr)) > skb_headlen(skb) ||
+		     skb_cloned(skb)))
+		goto any;
+	if (udp && unlikely(!l3dsr_udp_len_exact(skb, thoff)))
+		goto any;
+
+	csum_offset = udp ? offsetof(struct udphdr, check) :
+			    offsetof(struct tcphdr, check);
+	l3dsr_ipv6_apply(ln, m, skb, true,
+			 (__sum16 *)(skb->data + thoff + csum_offset), udp);
+	return NF_ACCEPT;
+any:
+	return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
 }
 
 static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,

@@ -45,6 +45,8 @@ struct l3dsr_mapping {
 	u8 match;
 	u8 family;
 	u8 dscp;
+	/* down or scoped: the packet path must look closer */
+	bool slow_checks;
 	u32 flags;
 	struct l3dsr_mapping_stats __percpu *stats;
 	/* false once a replacement has taken the counters over */

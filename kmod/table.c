@@ -105,6 +105,7 @@ void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 
 	lockdep_assert_held(&l3dsr_config_lock);
 
+	m->slow_checks = m->match || (m->flags & L3DSR_F_DOWN);
 	ln->generation++;
 	if (old) {
 		m->stats = old->stats;
