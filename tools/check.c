@@ -43,11 +43,11 @@ struct report {
 	bool out_of_memory;
 };
 
-static void add(struct report *r, enum level level, const char *check,
+static void add(struct report *r, enum level severity, const char *check,
 		const char *subject, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-static void add(struct report *r, enum level level, const char *check,
+static void add(struct report *r, enum level severity, const char *check,
 		const char *subject, const char *fmt, ...)
 {
 	struct finding *f;
@@ -66,13 +66,13 @@ static void add(struct report *r, enum level level, const char *check,
 		r->capacity = capacity;
 	}
 	f = &r->items[r->count++];
-	f->level = level;
+	f->level = severity;
 	f->check = check;
 	snprintf(f->subject, sizeof(f->subject), "%s", subject);
 	va_start(ap, fmt);
 	vsnprintf(f->message, sizeof(f->message), fmt, ap);
 	va_end(ap);
-	r->levels[level]++;
+	r->levels[severity]++;
 }
 
 /* ------------------------------------------------ local addresses */

@@ -6,9 +6,12 @@
 # the benchmark's smoke run (selftests/bench/bench.sh --smoke) goes with them,
 # one TAP line per benchmark variant, so the benchmark cannot rot unseen.
 #
-#   check.sh [--no-bench] [SERIES...]        default: 6.1 6.12
+#   check.sh [--no-bench] [--no-host] [SERIES...]   default: 6.1 6.12
 #
-# L3DSR_CHECK_BENCH=0 is --no-bench.
+# First, one after another, the checks that need no VM: the sources
+# (selftests/host/style.sh), the packages (selftests/host/packaging.sh) and
+# the tool's own tests (make -C tools check). L3DSR_CHECK_BENCH=0 is
+# --no-bench, L3DSR_CHECK_HOST=0 is --no-host.
 #
 # Each output line is prefixed with its series ("bench" for the smoke run).
 # The last line reads
@@ -25,11 +28,15 @@ SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SELF_DIR
 readonly VM=$SELF_DIR/vm.sh
 readonly BENCH=$SELF_DIR/../bench/bench.sh
+readonly REPO_DIR=$SELF_DIR/../..
+# Checks that need no VM, run one after another before the VMs start, so
+# they do not compete with them for the cores.
+readonly HOST_JOBS=(style packaging tools)
 # The kernel the benchmark boots.
 readonly BENCH_SERIES=6.12
 
 usage() {
-	echo "usage: $PROG [--no-bench] [SERIES...]   (SERIES: 6.1 or 6.12; default both)" >&2
+	echo "usage: $PROG [--no-bench] [--no-host] [SERIES...]   (SERIES: 6.1 or 6.12; default both)" >&2
 	exit 2
 }
 
@@ -96,12 +103,17 @@ count_tap() {
 
 main() {
 	local series all=() pid bench=${L3DSR_CHECK_BENCH:-1}
+	local host=${L3DSR_CHECK_HOST:-1}
 	local total_passed=0 total_failed=0 total_skipped=0
 
-	case ${1:-} in
-	-h | --help) usage ;;
-	--no-bench) bench=0; shift ;;
-	esac
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h | --help) usage ;;
+		--no-bench) bench=0; shift ;;
+		--no-host) host=0; shift ;;
+		*) break ;;
+		esac
+	done
 	[ $# -eq 0 ] && set -- 6.1 6.12
 	for series in "$@"; do
 		case $series in
@@ -119,12 +131,20 @@ main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
+	local runs=()
+	if [ "$host" != 0 ]; then
+		run_job style "$REPO_DIR/selftests/host/style.sh"
+		run_job packaging "$REPO_DIR/selftests/host/packaging.sh"
+		run_job tools make -s -C "$REPO_DIR/tools" check
+		runs+=("${HOST_JOBS[@]}")
+	fi
+
 	for series in "${all[@]}"; do
 		run_job "$series" "$VM" run "$series" -- ./run_tests.sh &
 		PIDS+=($!)
 	done
 	# It waits for the suite on the same kernel (vm.sh takes turns).
-	local runs=("${all[@]}")
+	runs+=("${all[@]}")
 	if [ "$bench" != 0 ] && [[ " ${all[*]} " == *" $BENCH_SERIES "* ]]; then
 		run_job bench "$BENCH" --smoke --tap &
 		PIDS+=($!)
@@ -161,6 +181,8 @@ main() {
 		fi
 		if [ "$series" = bench ]; then
 			label="benchmark smoke on $BENCH_SERIES"
+		elif [[ " ${HOST_JOBS[*]} " == *" $series "* ]]; then
+			label="host checks: $series"
 		else
 			label=$("$VM" kver "$series" 2>/dev/null || echo "$series")
 		fi
