@@ -163,10 +163,10 @@ struct shape {
 	int ihl;		/* IPv4 IHL in words; 0: 5, or 6 with options */
 	bool ip_options;	/* IPv4: a Router Alert option */
 	int len_extra;		/* added to the IP total/payload length */
-	int rthdr_left;		/* IPv6 routing header type 0: segments left,
-				 * -1 for none */
-	bool dstopts_short;	/* IPv6: a Destination Options header longer
-				 * than the packet */
+	/* IPv6 routing header type 0: segments left, -1 for none */
+	int rthdr_left;
+	/* IPv6: a Destination Options header longer than the packet */
+	bool dstopts_short;
 };
 
 static const struct shape shape_table[] = {
