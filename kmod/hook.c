@@ -148,6 +148,15 @@ static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
 	return true;
 }
 
+/* Whether a mapping that is down or scoped applies to this packet. */
+static bool l3dsr_applies(const struct l3dsr_mapping *m,
+			  const struct nf_hook_state *state,
+			  const void *daddr, unsigned int alen)
+{
+	return !(m->flags & L3DSR_F_DOWN) &&
+	       l3dsr_scope_matches(m, state, daddr, alen);
+}
+
 /*
  * Checks shared by both families before anything is written. Returns the
  * stat to count if the packet is to be left alone, or __L3DSR_STAT_LAST.
@@ -252,10 +261,10 @@ skipped:
 }
 
 /*
- * The common case in as few instructions as it takes: a mapping that is up
- * and not scoped, a packet for this host, an unfragmented TCP segment or UDP
+ * The common case in as few instructions as it takes: a mapping that
+ * applies, a packet for this host, an unfragmented TCP segment or UDP
  * datagram whose headers are private and linear. Anything else, including
- * anything that would need a closer look, takes the general path.
+ * anything to be skipped and counted, takes the general path.
  */
 static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 						struct l3dsr_mapping *m,
@@ -266,8 +275,10 @@ static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 	unsigned int thoff, csum_offset;
 	bool udp;
 
-	if (unlikely(m->slow_checks || skb->pkt_type != PACKET_HOST ||
-		     ip_is_fragment(iph)))
+	if (unlikely(m->slow_checks) &&
+	    !l3dsr_applies(m, state, &iph->daddr, sizeof(iph->daddr)))
+		goto any;
+	if (unlikely(skb->pkt_type != PACKET_HOST || ip_is_fragment(iph)))
 		goto any;
 	udp = iph->protocol == IPPROTO_UDP;
 	if (unlikely(!udp && iph->protocol != IPPROTO_TCP))
@@ -503,7 +514,10 @@ static noinline unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 	unsigned int csum_offset;
 	bool udp;
 
-	if (unlikely(m->slow_checks || skb->pkt_type != PACKET_HOST))
+	if (unlikely(m->slow_checks) &&
+	    !l3dsr_applies(m, state, &ip6h->daddr, sizeof(ip6h->daddr)))
+		goto any;
+	if (unlikely(skb->pkt_type != PACKET_HOST))
 		goto any;
 	udp = ip6h->nexthdr == IPPROTO_UDP;
 	if (unlikely(!udp && ip6h->nexthdr != IPPROTO_TCP))
