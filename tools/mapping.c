@@ -345,14 +345,44 @@ int cmd_replace_mapping(const struct ctl *ctl, int argc, char *argv[])
 }
 
 /*
+ * The families whose table maps @dscp: the one -4/-6 named, or every family
+ * holding it, looked up before anything changes so that a DSCP mapped
+ * nowhere fails untouched.
+ */
+static int families_holding(const struct ctl *ctl, struct l3dsr_nl *nl,
+			    unsigned int dscp, int families[2], int *count)
+{
+	static const int all_families[] = { AF_INET, AF_INET6 };
+	struct mapping existing;
+	struct nl_status st;
+	int i;
+
+	*count = 0;
+	if (ctl->family != AF_UNSPEC) {
+		families[(*count)++] = ctl->family;
+		return EXIT_OK;
+	}
+	for (i = 0; i < 2; i++) {
+		if (get_mapping(nl, all_families[i], dscp, &existing,
+				&st) == 0) {
+			families[(*count)++] = all_families[i];
+		} else if (st.error != ENOENT) {
+			nl_report(nl, &st);
+			return EXIT_FAILED;
+		}
+	}
+	if (!*count)
+		return fail(ctl, "no mapping for DSCP %u", dscp);
+	return EXIT_OK;
+}
+
+/*
  * Without -4/-6 every family holding the DSCP loses it. They are all looked
  * up first, so that a DSCP mapped nowhere fails without touching anything.
  */
 int cmd_del_mapping(const struct ctl *ctl, int argc, char *argv[])
 {
-	static const int all_families[] = { AF_INET, AF_INET6 };
 	int families[2], count = 0, i, status;
-	struct mapping existing;
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	unsigned int dscp;
@@ -364,24 +394,9 @@ int cmd_del_mapping(const struct ctl *ctl, int argc, char *argv[])
 	if (status)
 		return status;
 
-	if (ctl->family != AF_UNSPEC) {
-		families[count++] = ctl->family;
-	} else {
-		for (i = 0; i < 2; i++) {
-			if (get_mapping(&nl, all_families[i], dscp, &existing,
-					&st) == 0) {
-				families[count++] = all_families[i];
-			} else if (st.error != ENOENT) {
-				nl_report(&nl, &st);
-				status = EXIT_FAILED;
-				goto out;
-			}
-		}
-		if (!count) {
-			status = fail(ctl, "no mapping for DSCP %u", dscp);
-			goto out;
-		}
-	}
+	status = families_holding(ctl, &nl, dscp, families, &count);
+	if (status)
+		goto out;
 
 	for (i = 0; i < count; i++) {
 		if (delete_mapping(&nl, families[i], dscp, &st) == 0)
@@ -423,10 +438,8 @@ static int set_flags(struct l3dsr_nl *nl, int family, unsigned int dscp,
  */
 int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[])
 {
-	static const int all_families[] = { AF_INET, AF_INET6 };
 	const char *values[KW_COUNT] = { NULL };
 	int families[2], count = 0, i, status;
-	struct mapping existing;
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	unsigned int dscp;
@@ -444,24 +457,9 @@ int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[])
 	if (status)
 		return status;
 
-	if (ctl->family != AF_UNSPEC) {
-		families[count++] = ctl->family;
-	} else {
-		for (i = 0; i < 2; i++) {
-			if (get_mapping(&nl, all_families[i], dscp, &existing,
-					&st) == 0) {
-				families[count++] = all_families[i];
-			} else if (st.error != ENOENT) {
-				nl_report(&nl, &st);
-				status = EXIT_FAILED;
-				goto out;
-			}
-		}
-	}
-	if (!count) {
-		status = fail(ctl, "no mapping for DSCP %u", dscp);
+	status = families_holding(ctl, &nl, dscp, families, &count);
+	if (status)
 		goto out;
-	}
 
 	for (i = 0; i < count; i++) {
 		if (set_flags(&nl, families[i], dscp, flags, L3DSR_F_DOWN,
