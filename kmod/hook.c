@@ -266,18 +266,14 @@ skipped:
  * datagram whose headers are private and linear. Anything else, including
  * anything to be skipped and counted, takes the general path.
  */
-static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
-						struct l3dsr_mapping *m,
-						struct sk_buff *skb,
-						const struct nf_hook_state *state)
+static __always_inline unsigned int
+l3dsr_ipv4_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+			struct sk_buff *skb, const struct nf_hook_state *state)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int thoff, csum_offset;
 	bool udp;
 
-	if (unlikely(m->slow_checks) &&
-	    !l3dsr_applies(m, state, &iph->daddr, sizeof(iph->daddr)))
-		goto any;
 	if (unlikely(skb->pkt_type != PACKET_HOST || ip_is_fragment(iph)))
 		goto any;
 	udp = iph->protocol == IPPROTO_UDP;
@@ -298,6 +294,32 @@ static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
 	return NF_ACCEPT;
 any:
 	return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
+}
+
+/* A mapping that is down or scoped: it may not apply to this packet. */
+static noinline unsigned int l3dsr_ipv4_rewrite_checked(struct l3dsr_net *ln,
+							struct l3dsr_mapping *m,
+							struct sk_buff *skb,
+							const struct nf_hook_state *state)
+{
+	if (!l3dsr_applies(m, state, &ip_hdr(skb)->daddr,
+			   sizeof(__be32)))
+		return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
+	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
+}
+
+/*
+ * Kept apart from the checked variant so that the common case, an unscoped
+ * mapping that is up, saves no registers for a call it does not make.
+ */
+static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
+						struct l3dsr_mapping *m,
+						struct sk_buff *skb,
+						const struct nf_hook_state *state)
+{
+	if (unlikely(m->slow_checks))
+		return l3dsr_ipv4_rewrite_checked(ln, m, skb, state);
+	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
 }
 
 /* A miss, the fate of all unmarked traffic, costs a load and a test. */
@@ -504,19 +526,15 @@ skipped:
 }
 
 /* The common case, as for IPv4: TCP or UDP right after the IPv6 header. */
-static noinline unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
-						struct l3dsr_mapping *m,
-						struct sk_buff *skb,
-						const struct nf_hook_state *state)
+static __always_inline unsigned int
+l3dsr_ipv6_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+			struct sk_buff *skb, const struct nf_hook_state *state)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	unsigned int thoff = sizeof(*ip6h);
 	unsigned int csum_offset;
 	bool udp;
 
-	if (unlikely(m->slow_checks) &&
-	    !l3dsr_applies(m, state, &ip6h->daddr, sizeof(ip6h->daddr)))
-		goto any;
 	if (unlikely(skb->pkt_type != PACKET_HOST))
 		goto any;
 	udp = ip6h->nexthdr == IPPROTO_UDP;
@@ -536,6 +554,32 @@ static noinline unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
 	return NF_ACCEPT;
 any:
 	return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
+}
+
+/* A mapping that is down or scoped: it may not apply to this packet. */
+static noinline unsigned int l3dsr_ipv6_rewrite_checked(struct l3dsr_net *ln,
+							struct l3dsr_mapping *m,
+							struct sk_buff *skb,
+							const struct nf_hook_state *state)
+{
+	if (!l3dsr_applies(m, state, &ipv6_hdr(skb)->daddr,
+			   sizeof(struct in6_addr)))
+		return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
+	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
+}
+
+/*
+ * Kept apart from the checked variant so that the common case, an unscoped
+ * mapping that is up, saves no registers for a call it does not make.
+ */
+static noinline unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
+						struct l3dsr_mapping *m,
+						struct sk_buff *skb,
+						const struct nf_hook_state *state)
+{
+	if (unlikely(m->slow_checks))
+		return l3dsr_ipv6_rewrite_checked(ln, m, skb, state);
+	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
 }
 
 static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
