@@ -176,6 +176,45 @@ static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
 }
 
 /*
+ * The part both families share once the network headers are read: find the
+ * transport checksum that covers the destination and make the headers up to
+ * it writable (only the IP header, @iphlen bytes, when there is none).
+ * Returns __L3DSR_STAT_LAST to go on, with *check NULL when there is no
+ * checksum to adjust; L3DSR_STAT_DROPPED_UNWRITABLE when the packet is to be
+ * dropped; or the stat to count for a packet left alone.
+ */
+static __always_inline enum l3dsr_stat
+l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
+		 unsigned int iphlen, unsigned int thoff, bool fragment,
+		 bool later_fragment, __sum16 **check, bool *zero_means_none)
+{
+	unsigned int write_len = iphlen;
+	struct l3dsr_l4 l4;
+	bool has_l4 = false;
+
+	*check = NULL;
+	*zero_means_none = false;
+	if (!later_fragment && l3dsr_l4_lookup(protocol, ipv6, &l4)) {
+		if (skb->len < thoff + l4.min_len)
+			return L3DSR_STAT_SKIPPED_MALFORMED;
+		has_l4 = true;
+		write_len = thoff + l4.min_len;
+	}
+
+	if (unlikely(!l3dsr_make_writable(skb, write_len)))
+		return L3DSR_STAT_DROPPED_UNWRITABLE;
+
+	if (has_l4) {
+		if (protocol == IPPROTO_UDP &&
+		    !l3dsr_udp_len_ok(skb, thoff, fragment))
+			return L3DSR_STAT_SKIPPED_MALFORMED;
+		*check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
+		*zero_means_none = l4.zero_means_none;
+	}
+	return __L3DSR_STAT_LAST;
+}
+
+/*
  * Point the packet at the VIP: @check is the transport checksum covering the
  * destination, if @has_check (a constant on the fast path, so the test
  * costs nothing there). With
@@ -213,44 +252,26 @@ static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_net *ln,
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int thoff = ip_hdrlen(skb);
-	unsigned int write_len = thoff;
-	bool later_fragment, fragment;
-	__sum16 *check = NULL;
-	struct l3dsr_l4 l4;
-	bool has_l4 = false;
+	bool zero_means_none, later_fragment;
 	enum l3dsr_stat skip;
+	__sum16 *check;
 
 	skip = l3dsr_precheck(m, skb, state, &iph->daddr, sizeof(iph->daddr));
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
-	fragment = ip_is_fragment(iph);
 	later_fragment = iph->frag_off & htons(IP_OFFSET);
-	if (!later_fragment && l3dsr_l4_lookup(iph->protocol, false, &l4)) {
-		if (skb->len < thoff + l4.min_len) {
-			skip = L3DSR_STAT_SKIPPED_MALFORMED;
-			goto skipped;
-		}
-		has_l4 = true;
-		write_len = thoff + l4.min_len;
-	}
-
-	if (unlikely(!l3dsr_make_writable(skb, write_len))) {
-		l3dsr_count(ln, L3DSR_STAT_DROPPED_UNWRITABLE);
+	skip = l3dsr_find_check(skb, iph->protocol, false, thoff, thoff,
+				ip_is_fragment(iph), later_fragment, &check,
+				&zero_means_none);
+	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
+		l3dsr_count(ln, skip);
 		return NF_DROP;
 	}
+	if (skip != __L3DSR_STAT_LAST)
+		goto skipped;
 
-	if (has_l4) {
-		if (ip_hdr(skb)->protocol == IPPROTO_UDP &&
-		    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
-			skip = L3DSR_STAT_SKIPPED_MALFORMED;
-			goto skipped;
-		}
-		check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
-	}
-
-	l3dsr_ipv4_apply(ln, m, skb, has_l4, check,
-			 has_l4 && l4.zero_means_none);
+	l3dsr_ipv4_apply(ln, m, skb, check, check, zero_means_none);
 	if (later_fragment)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
 	return NF_ACCEPT;
@@ -473,13 +494,10 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
 						    struct sk_buff *skb,
 						    const struct nf_hook_state *state)
 {
-	unsigned int write_len = sizeof(struct ipv6hdr);
-	bool fragment, later_fragment;
-	__sum16 *check = NULL;
+	bool fragment, later_fragment, zero_means_none;
 	enum l3dsr_stat skip;
-	struct l3dsr_l4 l4;
-	bool has_l4 = false;
 	unsigned int thoff;
+	__sum16 *check;
 	u8 nexthdr;
 
 	skip = l3dsr_precheck(m, skb, state, &ipv6_hdr(skb)->daddr,
@@ -491,31 +509,17 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
 				&later_fragment, &skip))
 		goto skipped;
 
-	if (!later_fragment && l3dsr_l4_lookup(nexthdr, true, &l4)) {
-		if (skb->len < thoff + l4.min_len) {
-			skip = L3DSR_STAT_SKIPPED_MALFORMED;
-			goto skipped;
-		}
-		has_l4 = true;
-		write_len = thoff + l4.min_len;
-	}
-
-	if (unlikely(!l3dsr_make_writable(skb, write_len))) {
-		l3dsr_count(ln, L3DSR_STAT_DROPPED_UNWRITABLE);
+	skip = l3dsr_find_check(skb, nexthdr, true, sizeof(struct ipv6hdr),
+				thoff, fragment, later_fragment, &check,
+				&zero_means_none);
+	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
+		l3dsr_count(ln, skip);
 		return NF_DROP;
 	}
+	if (skip != __L3DSR_STAT_LAST)
+		goto skipped;
 
-	if (has_l4) {
-		if (nexthdr == IPPROTO_UDP &&
-		    !l3dsr_udp_len_ok(skb, thoff, fragment)) {
-			skip = L3DSR_STAT_SKIPPED_MALFORMED;
-			goto skipped;
-		}
-		check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
-	}
-
-	l3dsr_ipv6_apply(ln, m, skb, has_l4, check,
-			 has_l4 && l4.zero_means_none);
+	l3dsr_ipv6_apply(ln, m, skb, check, check, zero_means_none);
 	if (later_fragment)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
 	return NF_ACCEPT;
