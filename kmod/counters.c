@@ -21,6 +21,29 @@ const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {
 	[L3DSR_STAT_SKIPPED_DOWN]		= "skipped_down",
 };
 
+/* What the namespace's mappings rewrote, those removed included. */
+static u64 l3dsr_rewritten_sum(struct l3dsr_net *ln)
+{
+	static const u8 families[] = { AF_INET, AF_INET6 };
+	u64 total, packets, bytes;
+	struct l3dsr_mapping *m;
+	unsigned int dscp, fi;
+
+	mutex_lock(&l3dsr_config_lock);
+	total = ln->rewritten_by_removed;
+	for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
+		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
+			m = l3dsr_mapping_get_locked(ln, families[fi], dscp);
+			if (!m)
+				continue;
+			l3dsr_mapping_stats_sum(m, &packets, &bytes);
+			total += packets;
+		}
+	}
+	mutex_unlock(&l3dsr_config_lock);
+	return total;
+}
+
 void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum)
 {
 	int cpu, i;
@@ -40,6 +63,8 @@ void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum)
 		for (i = 0; i < __L3DSR_STAT_LAST; i++)
 			sum[i] += snap[i];
 	}
+	/* the hit path counts on the mapping alone */
+	sum[L3DSR_STAT_REWRITTEN] = l3dsr_rewritten_sum(ln);
 }
 
 void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,

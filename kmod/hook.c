@@ -16,6 +16,7 @@
 #include <linux/ipv6.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/overflow.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -67,35 +68,65 @@ static bool l3dsr_l4_lookup(u8 protocol, bool ipv6, struct l3dsr_l4 *l4)
 }
 
 /*
- * Checksums are adjusted incrementally (RFC 1624) by @diff, the one's
- * complement sum of the new address minus the old one. A checksum field
- * holds the complement of the sum, except under CHECKSUM_PARTIAL, where
- * the transport field holds the uncomplemented pseudo-header sum that the
- * device or the stack completes later.
+ * Checksums are adjusted incrementally (RFC 1624) by @delta, the change of
+ * the one's complement sum that the new address makes, folded to 16 bits.
+ * A checksum field holds the complement of the sum, so it loses @delta;
+ * under CHECKSUM_PARTIAL the transport field holds the uncomplemented
+ * pseudo-header sum that the device or the stack completes later, so it
+ * gains it. One's complement arithmetic carries end-around, and a
+ * subtraction borrows end-around: that is RFC 1624's equation 3.
  */
-static __always_inline void l3dsr_csum_adjust(__sum16 *check, __wsum diff)
+static __always_inline u16 l3dsr_add16(u16 a, u16 b)
 {
-	*check = csum_fold(csum_add(diff, ~csum_unfold(*check)));
+	bool carry;
+	u16 sum;
+
+	carry = check_add_overflow(a, b, &sum);
+	return sum + carry;
+}
+
+static __always_inline u16 l3dsr_sub16(u16 a, u16 b)
+{
+	bool borrow;
+	u16 dif;
+
+	borrow = check_sub_overflow(a, b, &dif);
+	return dif - borrow;
+}
+
+static __always_inline u16 l3dsr_fold16(u32 sum)
+{
+	return l3dsr_add16(sum >> 16, sum);
+}
+
+static __always_inline void l3dsr_csum_adjust(__sum16 *check, u16 delta)
+{
+	*check = (__force __sum16)l3dsr_sub16((__force u16)*check, delta);
 }
 
 /*
  * Adjust the transport checksum for the new destination. Returns false
  * when it was left alone: a UDP datagram sent without a checksum (0) keeps
- * none; a computed 0 is sent as all ones, which means the same.
+ * none. Otherwise a UDP checksum never becomes 0: adding the complement
+ * of @delta instead of subtracting it gives all ones where the
+ * subtraction gives 0, and all ones is how a computed 0 is sent.
  */
-static __always_inline bool l3dsr_l4_adjust(struct sk_buff *skb,
-					    __sum16 *check,
-					    bool zero_means_none, __wsum diff)
+static __always_inline bool l3dsr_l4_adjust(u8 ip_summed, __sum16 *check,
+					    bool zero_means_none, u16 delta)
 {
-	if (skb->ip_summed == CHECKSUM_PARTIAL) {
-		*check = ~csum_fold(csum_add(diff, csum_unfold(*check)));
+	u16 old = (__force u16)*check;
+
+	if (ip_summed == CHECKSUM_PARTIAL) {
+		*check = (__force __sum16)l3dsr_add16(old, delta);
 		return true;
 	}
-	if (zero_means_none && !*check)
-		return false;
-	l3dsr_csum_adjust(check, diff);
-	if (zero_means_none && !*check)
-		*check = CSUM_MANGLED_0;
+	if (zero_means_none) {
+		if (!old)
+			return false;
+		*check = (__force __sum16)l3dsr_add16(old, ~delta);
+		return true;
+	}
+	l3dsr_csum_adjust(check, delta);
 	return true;
 }
 
@@ -109,32 +140,6 @@ static __always_inline bool l3dsr_make_writable(struct sk_buff *skb,
 	if (likely(len <= skb_headlen(skb) && !skb_cloned(skb)))
 		return true;
 	return !skb_ensure_writable(skb, len);
-}
-
-/*
- * A UDP header whose length disagrees with the datagram would be dropped by
- * the stack; leave it as it came so the stack's own counters account for it.
- * Only a whole datagram can be judged: a first fragment carries the length
- * of the reassembled datagram.
- */
-static bool l3dsr_udp_len_ok(const struct sk_buff *skb, unsigned int thoff,
-			     bool fragment)
-{
-	const struct udphdr *uh = (const void *)(skb->data + thoff);
-	unsigned int ulen = ntohs(uh->len);
-
-	if (fragment)
-		return true;
-	return ulen >= sizeof(*uh) && ulen <= skb->len - thoff;
-}
-
-/* The usual datagram, whose UDP length is exactly what follows the IP header. */
-static __always_inline bool l3dsr_udp_len_exact(const struct sk_buff *skb,
-						unsigned int thoff)
-{
-	const struct udphdr *uh = (const void *)(skb->data + thoff);
-
-	return ntohs(uh->len) == skb->len - thoff;
 }
 
 static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
@@ -185,8 +190,8 @@ static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
  */
 static __always_inline enum l3dsr_stat
 l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
-		 unsigned int iphlen, unsigned int thoff, bool fragment,
-		 bool later_fragment, __sum16 **check, bool *zero_means_none)
+		 unsigned int iphlen, unsigned int thoff, bool later_fragment,
+		 __sum16 **check, bool *zero_means_none)
 {
 	unsigned int write_len = iphlen;
 	struct l3dsr_l4 l4;
@@ -205,9 +210,6 @@ l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
 		return L3DSR_STAT_DROPPED_UNWRITABLE;
 
 	if (has_l4) {
-		if (protocol == IPPROTO_UDP &&
-		    !l3dsr_udp_len_ok(skb, thoff, fragment))
-			return L3DSR_STAT_SKIPPED_MALFORMED;
 		*check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
 		*zero_means_none = l4.zero_means_none;
 	}
@@ -222,25 +224,29 @@ l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
  * own checksum keeps its sum constant: only the transport field's change
  * shows.
  */
-static __always_inline void l3dsr_ipv4_apply(struct l3dsr_net *ln,
-					     struct l3dsr_mapping *m,
+static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 					     struct sk_buff *skb,
 					     bool has_check, __sum16 *check,
 					     bool zero_means_none)
 {
 	struct iphdr *iph = ip_hdr(skb);
-	__wsum diff;
+	/*
+	 * Read once: for all the compiler knows, the stores below might
+	 * change them.
+	 */
+	u8 ip_summed = skb->ip_summed;
+	__be32 vip = m->vip.ip;
+	u16 delta;
 
-	diff = csum_sub((__force __wsum)m->vip.ip, (__force __wsum)iph->daddr);
-	if (has_check && l3dsr_l4_adjust(skb, check, zero_means_none, diff) &&
-	    skb->ip_summed == CHECKSUM_COMPLETE)
-		skb->csum = csum_sub(skb->csum, diff);
-	l3dsr_csum_adjust(&iph->check, diff);
-	iph->daddr = m->vip.ip;
-	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
-		ipv4_change_dsfield(iph, INET_ECN_MASK, 0);
+	delta = l3dsr_fold16((__force u32)csum_sub((__force __wsum)vip,
+						   (__force __wsum)iph->daddr));
+	if (has_check &&
+	    l3dsr_l4_adjust(ip_summed, check, zero_means_none, delta) &&
+	    ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_sub(skb->csum, (__force __wsum)(u32)delta);
+	l3dsr_csum_adjust(&iph->check, delta);
+	iph->daddr = vip;
 
-	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
 	l3dsr_count_mapping(m, skb->len);
 }
 
@@ -262,8 +268,7 @@ static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_net *ln,
 
 	later_fragment = iph->frag_off & htons(IP_OFFSET);
 	skip = l3dsr_find_check(skb, iph->protocol, false, thoff, thoff,
-				ip_is_fragment(iph), later_fragment, &check,
-				&zero_means_none);
+				later_fragment, &check, &zero_means_none);
 	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
 		l3dsr_count(ln, skip);
 		return NF_DROP;
@@ -271,7 +276,9 @@ static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_net *ln,
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
-	l3dsr_ipv4_apply(ln, m, skb, check, check, zero_means_none);
+	l3dsr_ipv4_apply(m, skb, check, check, zero_means_none);
+	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
+		ipv4_change_dsfield(ip_hdr(skb), INET_ECN_MASK, 0);
 	if (later_fragment)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
 	return NF_ACCEPT;
@@ -282,78 +289,111 @@ skipped:
 }
 
 /*
+ * Whether the first @len bytes of the packet, its headers, are linear and
+ * private, so they can be written in place. In PREROUTING skb->data is
+ * the network header.
+ */
+static __always_inline bool l3dsr_headers_writable(const struct sk_buff *skb,
+						   unsigned int len)
+{
+	return likely(len <= skb_headlen(skb) && !skb_cloned(skb));
+}
+
+/*
+ * The first byte of an IPv4 header without options: ip_rcv() has already
+ * checked the version, so one compare also tells where the transport
+ * header is.
+ */
+#define L3DSR_IPV4_NO_OPTIONS	0x45
+
+/*
+ * frag_off, ttl and protocol, read as one word: a packet that is neither a
+ * fragment nor anything but @protocol leaves only the protocol under the
+ * mask. The Don't Fragment bit and the TTL do not matter.
+ */
+static __always_inline bool l3dsr_ipv4_whole(const struct iphdr *iph,
+					     u8 protocol)
+{
+	__be32 word;
+
+	memcpy(&word, &iph->frag_off, sizeof(word));
+
+	return (word & htonl((IP_MF | IP_OFFSET) << 16 | 0xff)) ==
+	       htonl(protocol);
+}
+
+/*
  * The common case in as few instructions as it takes: a mapping that
  * applies, a packet for this host, an unfragmented TCP segment or UDP
- * datagram whose headers are private and linear. Anything else, including
- * anything to be skipped and counted, takes the general path.
+ * datagram after an IPv4 header without options, with its headers private
+ * and linear. Anything else, including anything to be skipped and
+ * counted, takes the general path.
  */
 static __always_inline unsigned int
 l3dsr_ipv4_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 			struct sk_buff *skb, const struct nf_hook_state *state)
 {
-	const struct iphdr *iph = ip_hdr(skb);
-	unsigned int thoff, csum_offset;
-	bool udp;
+	struct iphdr *iph = ip_hdr(skb);
+	void *l4 = iph + 1;
 
-	if (unlikely(skb->pkt_type != PACKET_HOST || ip_is_fragment(iph)))
+	if (unlikely(skb->pkt_type != PACKET_HOST ||
+		     *(u8 *)iph != L3DSR_IPV4_NO_OPTIONS))
 		goto any;
-	udp = iph->protocol == IPPROTO_UDP;
-	if (unlikely(!udp && iph->protocol != IPPROTO_TCP))
-		goto any;
-	thoff = ip_hdrlen(skb);
-	if (unlikely(thoff + (udp ? sizeof(struct udphdr) :
-				     sizeof(struct tcphdr)) > skb_headlen(skb) ||
-		     skb_cloned(skb)))
-		goto any;
-	if (udp && unlikely(!l3dsr_udp_len_exact(skb, thoff)))
-		goto any;
+	if (l3dsr_ipv4_whole(iph, IPPROTO_UDP)) {
+		struct udphdr *uh = l4;
 
-	csum_offset = udp ? offsetof(struct udphdr, check) :
-			    offsetof(struct tcphdr, check);
-	l3dsr_ipv4_apply(ln, m, skb, true,
-			 (__sum16 *)(skb->data + thoff + csum_offset), udp);
-	return NF_ACCEPT;
+		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*iph) +
+							  sizeof(*uh))))
+			goto any;
+		l3dsr_ipv4_apply(m, skb, true, &uh->check, true);
+		return NF_ACCEPT;
+	}
+	if (likely(l3dsr_ipv4_whole(iph, IPPROTO_TCP))) {
+		struct tcphdr *th = l4;
+
+		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*iph) +
+							  sizeof(*th))))
+			goto any;
+		l3dsr_ipv4_apply(m, skb, true, &th->check, false);
+		return NF_ACCEPT;
+	}
 any:
 	return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
 }
 
-/* A mapping that is down or scoped: it may not apply to this packet. */
+/*
+ * A mapping that is down, scoped or clears the DSCP: it may not apply to
+ * this packet, and when it does it has more to do.
+ */
 static noinline unsigned int l3dsr_ipv4_rewrite_checked(struct l3dsr_net *ln,
 							struct l3dsr_mapping *m,
 							struct sk_buff *skb,
 							const struct nf_hook_state *state)
 {
-	if (!l3dsr_applies(m, state, &ip_hdr(skb)->daddr,
-			   sizeof(__be32)))
+	if ((m->flags & L3DSR_F_CLEAR_DSCP) ||
+	    !l3dsr_applies(m, state, &ip_hdr(skb)->daddr, sizeof(__be32)))
 		return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
 	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
 }
 
 /*
- * Kept apart from the checked variant so that the common case, an unscoped
- * mapping that is up, saves no registers for a call it does not make.
+ * A miss, the fate of all unmarked traffic, costs a load and a test; a hit
+ * of an unscoped mapping stays in this function.
  */
-static noinline unsigned int l3dsr_ipv4_rewrite(struct l3dsr_net *ln,
-						struct l3dsr_mapping *m,
-						struct sk_buff *skb,
-						const struct nf_hook_state *state)
-{
-	if (unlikely(m->slow_checks))
-		return l3dsr_ipv4_rewrite_checked(ln, m, skb, state);
-	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
-}
-
-/* A miss, the fate of all unmarked traffic, costs a load and a test. */
 static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct l3dsr_net *ln = priv;
+	/* widened first, or the compiler shifts a byte and masks it again */
+	u32 dsfield = ip_hdr(skb)->tos;
 	struct l3dsr_mapping *m;
 
-	m = rcu_dereference(ln->ipv4.slot[ip_hdr(skb)->tos >> 2]);
+	m = rcu_dereference(ln->ipv4.slot[dsfield >> 2]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	return l3dsr_ipv4_rewrite(ln, m, skb, state);
+	if (unlikely(m->slow_checks))
+		return l3dsr_ipv4_rewrite_checked(ln, m, skb, state);
+	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
 }
 
 /*
@@ -363,13 +403,12 @@ static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
  * transport header.
  */
 static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
-			       unsigned int *thoff, bool *fragment,
-			       bool *later_fragment, enum l3dsr_stat *skip)
+			       unsigned int *thoff, bool *later_fragment,
+			       enum l3dsr_stat *skip)
 {
 	unsigned int off = sizeof(struct ipv6hdr);
 	u8 next = ipv6_hdr(skb)->nexthdr;
 
-	*fragment = false;
 	*later_fragment = false;
 	for (;;) {
 		u8 buf[4];
@@ -416,7 +455,6 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 				*skip = L3DSR_STAT_SKIPPED_MALFORMED;
 				return false;
 			}
-			*fragment = true;
 			if (fh->frag_off & htons(IP6_OFFSET)) {
 				*later_fragment = true;
 				*nexthdr = fh->nexthdr;
@@ -437,17 +475,35 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 	}
 }
 
-static __always_inline __wsum l3dsr_diff16(const struct in6_addr *from,
-					   const struct in6_addr *to)
+static __always_inline u64 l3dsr_add64(u64 a, u64 b)
 {
-	__wsum diff = 0;
-	int i;
+	u64 sum = a + b;
 
-	for (i = 0; i < 4; i++)
-		diff = csum_add(diff,
-				csum_sub((__force __wsum)to->s6_addr32[i],
-					 (__force __wsum)from->s6_addr32[i]));
-	return diff;
+	/* this form, unlike check_add_overflow(), becomes add and adc */
+	return sum + (sum < a);
+}
+
+/*
+ * An address summed as two 64-bit words, as good as any other width in
+ * one's complement; memcpy() makes no claim on its alignment.
+ */
+static __always_inline u64 l3dsr_in6_sum(const struct in6_addr *addr)
+{
+	u64 words[2];
+
+	memcpy(words, addr, sizeof(words));
+	return l3dsr_add64(words[0], words[1]);
+}
+
+static __always_inline u16 l3dsr_ipv6_delta(const struct in6_addr *from,
+					    const struct in6_addr *to)
+{
+	u64 sum = l3dsr_add64(l3dsr_in6_sum(to), ~l3dsr_in6_sum(from));
+	u32 lo = sum, hi = sum >> 32;
+	bool carry;
+
+	carry = check_add_overflow(lo, hi, &lo);
+	return l3dsr_fold16(lo + carry);
 }
 
 /*
@@ -456,36 +512,42 @@ static __always_inline __wsum l3dsr_diff16(const struct in6_addr *from,
  * the transport field absorbs the change the two cancel out; when it does
  * not, skb->csum must follow.
  */
-static __always_inline void l3dsr_ipv6_apply(struct l3dsr_net *ln,
-					     struct l3dsr_mapping *m,
+static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
 					     struct sk_buff *skb,
 					     bool has_check, __sum16 *check,
 					     bool zero_means_none)
 {
 	struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	__wsum diff;
+	u8 ip_summed = skb->ip_summed;
+	u16 delta;
 
-	diff = l3dsr_diff16(&ip6h->daddr, &m->vip.in6);
+	delta = l3dsr_ipv6_delta(&ip6h->daddr, &m->vip.in6);
 	if (!(has_check &&
-	      l3dsr_l4_adjust(skb, check, zero_means_none, diff)) &&
-	    skb->ip_summed == CHECKSUM_COMPLETE)
-		skb->csum = csum_add(skb->csum, diff);
-	ip6h->daddr = m->vip.in6;
+	      l3dsr_l4_adjust(ip_summed, check, zero_means_none, delta)) &&
+	    ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_add(skb->csum, (__force __wsum)(u32)delta);
+	/* a struct assignment here costs a stack frame, memcpy() does not */
+	memcpy(&ip6h->daddr, &m->vip.in6, sizeof(ip6h->daddr));
 
-	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP)) {
-		__be32 *first_word = (__be32 *)ip6h;
-		__be32 before = *first_word, after;
-
-		ipv6_change_dsfield(ip6h, INET_ECN_MASK, 0);
-		after = *first_word;
-		if (skb->ip_summed == CHECKSUM_COMPLETE)
-			skb->csum = csum_add(csum_sub(skb->csum,
-						      (__force __wsum)before),
-					     (__force __wsum)after);
-	}
-
-	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
 	l3dsr_count_mapping(m, skb->len);
+}
+
+/*
+ * The IPv6 header has no checksum of its own, but with CHECKSUM_COMPLETE
+ * skb->csum covers it and must follow the change.
+ */
+static void l3dsr_ipv6_clear_dscp(struct sk_buff *skb)
+{
+	struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	__be32 *first_word = (__be32 *)ip6h;
+	__be32 before = *first_word, after;
+
+	ipv6_change_dsfield(ip6h, INET_ECN_MASK, 0);
+	after = *first_word;
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_add(csum_sub(skb->csum,
+					      (__force __wsum)before),
+				     (__force __wsum)after);
 }
 
 /* Every shape of IPv6 packet, and every kind of mapping. */
@@ -494,7 +556,7 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
 						    struct sk_buff *skb,
 						    const struct nf_hook_state *state)
 {
-	bool fragment, later_fragment, zero_means_none;
+	bool later_fragment, zero_means_none;
 	enum l3dsr_stat skip;
 	unsigned int thoff;
 	__sum16 *check;
@@ -505,13 +567,11 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
-	if (!l3dsr_ipv6_find_l4(skb, &nexthdr, &thoff, &fragment,
-				&later_fragment, &skip))
+	if (!l3dsr_ipv6_find_l4(skb, &nexthdr, &thoff, &later_fragment, &skip))
 		goto skipped;
 
 	skip = l3dsr_find_check(skb, nexthdr, true, sizeof(struct ipv6hdr),
-				thoff, fragment, later_fragment, &check,
-				&zero_means_none);
+				thoff, later_fragment, &check, &zero_means_none);
 	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
 		l3dsr_count(ln, skip);
 		return NF_DROP;
@@ -519,7 +579,9 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
-	l3dsr_ipv6_apply(ln, m, skb, check, check, zero_means_none);
+	l3dsr_ipv6_apply(m, skb, check, check, zero_means_none);
+	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
+		l3dsr_ipv6_clear_dscp(skb);
 	if (later_fragment)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
 	return NF_ACCEPT;
@@ -534,55 +596,43 @@ static __always_inline unsigned int
 l3dsr_ipv6_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 			struct sk_buff *skb, const struct nf_hook_state *state)
 {
-	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	unsigned int thoff = sizeof(*ip6h);
-	unsigned int csum_offset;
-	bool udp;
+	struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	void *l4 = ip6h + 1;
 
 	if (unlikely(skb->pkt_type != PACKET_HOST))
 		goto any;
-	udp = ip6h->nexthdr == IPPROTO_UDP;
-	if (unlikely(!udp && ip6h->nexthdr != IPPROTO_TCP))
-		goto any;
-	if (unlikely(thoff + (udp ? sizeof(struct udphdr) :
-				     sizeof(struct tcphdr)) > skb_headlen(skb) ||
-		     skb_cloned(skb)))
-		goto any;
-	if (udp && unlikely(!l3dsr_udp_len_exact(skb, thoff)))
-		goto any;
+	if (ip6h->nexthdr == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
 
-	csum_offset = udp ? offsetof(struct udphdr, check) :
-			    offsetof(struct tcphdr, check);
-	l3dsr_ipv6_apply(ln, m, skb, true,
-			 (__sum16 *)(skb->data + thoff + csum_offset), udp);
-	return NF_ACCEPT;
+		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*ip6h) +
+							  sizeof(*uh))))
+			goto any;
+		l3dsr_ipv6_apply(m, skb, true, &uh->check, true);
+		return NF_ACCEPT;
+	}
+	if (likely(ip6h->nexthdr == IPPROTO_TCP)) {
+		struct tcphdr *th = l4;
+
+		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*ip6h) +
+							  sizeof(*th))))
+			goto any;
+		l3dsr_ipv6_apply(m, skb, true, &th->check, false);
+		return NF_ACCEPT;
+	}
 any:
 	return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
 }
 
-/* A mapping that is down or scoped: it may not apply to this packet. */
+/* As for IPv4: a mapping that may not apply, or has more to do. */
 static noinline unsigned int l3dsr_ipv6_rewrite_checked(struct l3dsr_net *ln,
 							struct l3dsr_mapping *m,
 							struct sk_buff *skb,
 							const struct nf_hook_state *state)
 {
-	if (!l3dsr_applies(m, state, &ipv6_hdr(skb)->daddr,
+	if ((m->flags & L3DSR_F_CLEAR_DSCP) ||
+	    !l3dsr_applies(m, state, &ipv6_hdr(skb)->daddr,
 			   sizeof(struct in6_addr)))
 		return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
-	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
-}
-
-/*
- * Kept apart from the checked variant so that the common case, an unscoped
- * mapping that is up, saves no registers for a call it does not make.
- */
-static noinline unsigned int l3dsr_ipv6_rewrite(struct l3dsr_net *ln,
-						struct l3dsr_mapping *m,
-						struct sk_buff *skb,
-						const struct nf_hook_state *state)
-{
-	if (unlikely(m->slow_checks))
-		return l3dsr_ipv6_rewrite_checked(ln, m, skb, state);
 	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
 }
 
@@ -590,12 +640,16 @@ static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct l3dsr_net *ln = priv;
+	/* version, traffic class and flow label: the DSCP is bits 6 to 11 */
+	u32 first_bits = ntohs(*(const __be16 *)ipv6_hdr(skb));
 	struct l3dsr_mapping *m;
 
-	m = rcu_dereference(ln->ipv6.slot[ipv6_get_dsfield(ipv6_hdr(skb)) >> 2]);
+	m = rcu_dereference(ln->ipv6.slot[(first_bits >> 6) & 0x3f]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	return l3dsr_ipv6_rewrite(ln, m, skb, state);
+	if (unlikely(m->slow_checks))
+		return l3dsr_ipv6_rewrite_checked(ln, m, skb, state);
+	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
 }
 
 static struct nf_hook_ops *l3dsr_hook_ops(struct l3dsr_net *ln, u8 family)

@@ -45,13 +45,17 @@ struct l3dsr_mapping {
 	u8 match;
 	u8 family;
 	u8 dscp;
-	/* down or scoped: the packet path must look closer */
+	/* down, scoped or clearing the DSCP: the packet path looks closer */
 	bool slow_checks;
 	u32 flags;
 	struct l3dsr_mapping_stats __percpu *stats;
 	/* false once a replacement has taken the counters over */
 	bool owns_stats;
-	struct rcu_head rcu;
+	union {
+		struct rcu_head rcu;
+		/* in l3dsr_net.removed while packets may still count on it */
+		struct list_head removed;
+	};
 };
 
 struct l3dsr_table {
@@ -67,11 +71,18 @@ struct l3dsr_net_stats {
 };
 
 struct l3dsr_net {
+	/* first, so the packet path indexes it with no offset to add */
+	struct l3dsr_table ipv4;
+	struct l3dsr_table ipv6;
 	struct net *net;
 	/* bumped by every change, so a dump can tell it was interrupted */
 	unsigned int generation;
-	struct l3dsr_table ipv4;
-	struct l3dsr_table ipv6;
+	/*
+	 * A packet counts its rewrite once, on its mapping. The namespace's
+	 * total adds what mappings removed since counted.
+	 */
+	struct list_head removed;
+	u64 rewritten_by_removed;
 	struct l3dsr_net_stats __percpu *stats;
 	struct nf_hook_ops ipv4_ops;
 	struct nf_hook_ops ipv6_ops;
@@ -103,7 +114,7 @@ int l3dsr_table_attach(struct l3dsr_net *ln, u8 family);
 void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 			  struct l3dsr_mapping *old);
 void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m);
-void l3dsr_table_detach_if_empty(struct l3dsr_net *ln, u8 family);
+void l3dsr_table_tidy(struct l3dsr_net *ln, u8 family);
 void l3dsr_table_flush(struct l3dsr_net *ln, u8 family,
 		       void (*removing)(struct l3dsr_net *ln,
 					const struct l3dsr_mapping *m));

@@ -521,7 +521,7 @@ static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
 out_detach:
 	/* undoes an attach made for nothing, or one the new table ended */
 	for (fi = 0; fi < 2; fi++)
-		l3dsr_table_detach_if_empty(ln, families[fi]);
+		l3dsr_table_tidy(ln, families[fi]);
 out_unlock:
 	mutex_unlock(&l3dsr_config_lock);
 out_free:
@@ -550,7 +550,7 @@ static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		l3dsr_notify_del(ln, m);
 		l3dsr_mapping_remove(ln, m);
-		l3dsr_table_detach_if_empty(ln, family);
+		l3dsr_table_tidy(ln, family);
 	}
 	mutex_unlock(&l3dsr_config_lock);
 	return err;

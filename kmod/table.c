@@ -70,7 +70,7 @@ struct l3dsr_mapping *l3dsr_mapping_get_locked(struct l3dsr_net *ln,
  * applies entirely or not at all: l3dsr_mapping_prepare() and
  * l3dsr_table_attach() do everything that can fail, then
  * l3dsr_mapping_commit() and l3dsr_mapping_remove() cannot fail, and
- * l3dsr_table_detach_if_empty() tidies up.
+ * l3dsr_table_tidy() tidies up.
  */
 int l3dsr_mapping_prepare(struct l3dsr_mapping *m, struct l3dsr_mapping *old)
 {
@@ -91,10 +91,27 @@ int l3dsr_table_attach(struct l3dsr_net *ln, u8 family)
 	return l3dsr_hook_attach(ln, family);
 }
 
-void l3dsr_table_detach_if_empty(struct l3dsr_net *ln, u8 family)
+/*
+ * After a change: unhook a family left without mappings, and free the
+ * mappings removed, once no packet can be counting on them any more.
+ */
+void l3dsr_table_tidy(struct l3dsr_net *ln, u8 family)
 {
+	struct l3dsr_mapping *m, *next;
+	u64 packets, bytes;
+
 	if (!l3dsr_table(ln, family)->count)
 		l3dsr_hook_detach(ln, family);
+	if (list_empty(&ln->removed))
+		return;
+
+	synchronize_rcu();
+	list_for_each_entry_safe(m, next, &ln->removed, removed) {
+		l3dsr_mapping_stats_sum(m, &packets, &bytes);
+		ln->rewritten_by_removed += packets;
+		list_del(&m->removed);
+		l3dsr_mapping_free(m);
+	}
 }
 
 /* Put a prepared @m into its slot, in place of @old (NULL if empty). */
@@ -105,7 +122,8 @@ void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 
 	lockdep_assert_held(&l3dsr_config_lock);
 
-	m->slow_checks = m->match || (m->flags & L3DSR_F_DOWN);
+	m->slow_checks = m->match ||
+			 (m->flags & (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP));
 	ln->generation++;
 	if (old) {
 		m->stats = old->stats;
@@ -130,7 +148,7 @@ void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m)
 	RCU_INIT_POINTER(table->slot[m->dscp], NULL);
 	table->count--;
 	l3dsr_sysfs_mapping_removed(ln, m);
-	call_rcu(&m->rcu, l3dsr_mapping_free_rcu);
+	list_add(&m->removed, &ln->removed);
 }
 
 static int __net_init l3dsr_net_init(struct net *net)
@@ -138,6 +156,7 @@ static int __net_init l3dsr_net_init(struct net *net)
 	struct l3dsr_net *ln = l3dsr_pernet(net);
 
 	ln->net = net;
+	INIT_LIST_HEAD(&ln->removed);
 	ln->stats = netdev_alloc_pcpu_stats(struct l3dsr_net_stats);
 	if (!ln->stats)
 		return -ENOMEM;
@@ -160,7 +179,7 @@ void l3dsr_table_flush(struct l3dsr_net *ln, u8 family,
 			removing(ln, m);
 		l3dsr_mapping_remove(ln, m);
 	}
-	l3dsr_table_detach_if_empty(ln, family);
+	l3dsr_table_tidy(ln, family);
 }
 
 /*

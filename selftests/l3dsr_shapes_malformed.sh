@@ -10,7 +10,9 @@
 #   - the stack's own counter for that fault moved by COUNT, as it would
 #     without l3dsr: bad IPv4/IPv6 headers never reach PREROUTING (ip_rcv
 #     and ipv6_rcv drop them), the rest are judged by the stack after l3dsr
-#     passed them on untouched;
+#     passed them on: untouched when a header l3dsr needs is cut short,
+#     rewritten when only the stack's own checks fail (a UDP length that
+#     lies, as a bad checksum would be, is the stack's to judge);
 #   - the server's filter, after l3dsr, saw them addressed as expected.
 #
 # A well-formed datagram goes first as the control: it is rewritten and
@@ -135,7 +137,7 @@ shape inet  ihl-past-end  none                    IpInHdrErrors        nothing
 shape inet  totlen-long   none                    IpExtInTruncatedPkts nothing
 shape inet  tcp-short     skipped_malformed=+N    -                    server
 shape inet  udp-short     skipped_malformed=+N    UdpInErrors          server
-shape inet  udp-len-long  skipped_malformed=+N    UdpInErrors          server
+shape inet  udp-len-long  rewritten=+N            UdpInErrors          vip
 
 shape inet6 udp           rewritten=+N            -                    vip     delivered
 shape inet6 ip-short      none                    Ip6InHdrErrors       nothing
@@ -143,6 +145,6 @@ shape inet6 paylen-long   none                    Ip6InTruncatedPkts   nothing
 shape inet6 dstopts-short skipped_malformed=+N    Ip6InHdrErrors       server
 shape inet6 tcp-short     skipped_malformed=+N    -                    server
 shape inet6 udp-short     skipped_malformed=+N    Udp6InErrors         server
-shape inet6 udp-len-long  skipped_malformed=+N    Udp6InErrors         server
+shape inet6 udp-len-long  rewritten=+N            Udp6InErrors         vip
 
 tap_end

@@ -209,7 +209,7 @@ enum l3dsr_request_flag {
  *                               passed on untouched.
  * L3DSR_STAT_SKIPPED_NOT_HOST   not addressed to this host at the link layer
  *                               (broadcast, multicast); passed on untouched.
- * L3DSR_STAT_SKIPPED_MALFORMED  a header was truncated or inconsistent;
+ * L3DSR_STAT_SKIPPED_MALFORMED  a header the rewrite needs was truncated;
  *                               passed on untouched for the stack to judge.
  * L3DSR_STAT_SKIPPED_ROUTING_HEADER IPv6 packets with a Routing header, whose
  *                               destination is a waypoint and not the final
