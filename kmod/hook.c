@@ -111,12 +111,12 @@ static __always_inline void l3dsr_csum_adjust(__sum16 *check, u16 delta)
  * of @delta instead of subtracting it gives all ones where the
  * subtraction gives 0, and all ones is how a computed 0 is sent.
  */
-static __always_inline bool l3dsr_l4_adjust(u8 ip_summed, __sum16 *check,
+static __always_inline bool l3dsr_l4_adjust(bool partial, __sum16 *check,
 					    bool zero_means_none, u16 delta)
 {
 	u16 old = (__force u16)*check;
 
-	if (ip_summed == CHECKSUM_PARTIAL) {
+	if (partial) {
 		*check = (__force __sum16)l3dsr_add16(old, delta);
 		return true;
 	}
@@ -131,15 +131,22 @@ static __always_inline bool l3dsr_l4_adjust(u8 ip_summed, __sum16 *check,
 }
 
 /*
- * Only the headers are made private and linear, never the payload; the
- * common case, a private skb with its headers linear, costs two tests.
+ * Whether the first @len bytes of the packet, its headers, are linear and
+ * private, so they can be written in place. In PREROUTING skb->data is
+ * the network header.
  */
+static __always_inline bool l3dsr_headers_writable(const struct sk_buff *skb,
+						   unsigned int len)
+{
+	return likely(len <= skb_headlen(skb) && !skb_cloned(skb));
+}
+
+/* Only the headers are made private and linear, never the payload. */
 static __always_inline bool l3dsr_make_writable(struct sk_buff *skb,
 						unsigned int len)
 {
-	if (likely(len <= skb_headlen(skb) && !skb_cloned(skb)))
-		return true;
-	return !skb_ensure_writable(skb, len);
+	return l3dsr_headers_writable(skb, len) ||
+	       !skb_ensure_writable(skb, len);
 }
 
 static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
@@ -219,10 +226,9 @@ l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
 /*
  * Point the packet at the VIP: @check is the transport checksum covering the
  * destination, if @has_check (a constant on the fast path, so the test
- * costs nothing there). With
- * CHECKSUM_COMPLETE, skb->csum covers the IP header too, but the header's
- * own checksum keeps its sum constant: only the transport field's change
- * shows.
+ * costs nothing there). With CHECKSUM_COMPLETE, skb->csum covers the IP
+ * header too, but the header's own checksum keeps its sum constant: only
+ * the transport field's change shows.
  */
 static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 					     struct sk_buff *skb,
@@ -231,31 +237,33 @@ static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 {
 	struct iphdr *iph = ip_hdr(skb);
 	/*
-	 * Read once: for all the compiler knows, the stores below might
+	 * Read first: for all the compiler knows, the stores below might
 	 * change them.
 	 */
-	u8 ip_summed = skb->ip_summed;
+	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
 	__be32 vip = m->vip.ip;
 	u16 delta;
 
 	delta = l3dsr_fold16((__force u32)csum_sub((__force __wsum)vip,
 						   (__force __wsum)iph->daddr));
-	if (has_check &&
-	    l3dsr_l4_adjust(ip_summed, check, zero_means_none, delta) &&
-	    ip_summed == CHECKSUM_COMPLETE)
-		skb->csum = csum_sub(skb->csum, (__force __wsum)(u32)delta);
 	l3dsr_csum_adjust(&iph->check, delta);
 	iph->daddr = vip;
+	if (has_check &&
+	    l3dsr_l4_adjust(partial, check, zero_means_none, delta) &&
+	    complete)
+		skb->csum = csum_sub(skb->csum, (__force __wsum)(u32)delta);
 
 	l3dsr_count_mapping(m, skb->len);
 }
 
 /* Every shape of IPv4 packet, and every kind of mapping. */
-static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_net *ln,
+static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
 						    struct l3dsr_mapping *m,
 						    struct sk_buff *skb,
 						    const struct nf_hook_state *state)
 {
+	struct l3dsr_net *ln = container_of(table, struct l3dsr_net, ipv4);
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int thoff = ip_hdrlen(skb);
 	bool zero_means_none, later_fragment;
@@ -289,17 +297,6 @@ skipped:
 }
 
 /*
- * Whether the first @len bytes of the packet, its headers, are linear and
- * private, so they can be written in place. In PREROUTING skb->data is
- * the network header.
- */
-static __always_inline bool l3dsr_headers_writable(const struct sk_buff *skb,
-						   unsigned int len)
-{
-	return likely(len <= skb_headlen(skb) && !skb_cloned(skb));
-}
-
-/*
  * The first byte of an IPv4 header without options: ip_rcv() has already
  * checked the version, so one compare also tells where the transport
  * header is.
@@ -330,7 +327,7 @@ static __always_inline bool l3dsr_ipv4_whole(const struct iphdr *iph,
  * counted, takes the general path.
  */
 static __always_inline unsigned int
-l3dsr_ipv4_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+l3dsr_ipv4_rewrite_fast(struct l3dsr_table *table, struct l3dsr_mapping *m,
 			struct sk_buff *skb, const struct nf_hook_state *state)
 {
 	struct iphdr *iph = ip_hdr(skb);
@@ -358,22 +355,22 @@ l3dsr_ipv4_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 		return NF_ACCEPT;
 	}
 any:
-	return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
+	return l3dsr_ipv4_rewrite_any(table, m, skb, state);
 }
 
 /*
  * A mapping that is down, scoped or clears the DSCP: it may not apply to
  * this packet, and when it does it has more to do.
  */
-static noinline unsigned int l3dsr_ipv4_rewrite_checked(struct l3dsr_net *ln,
+static noinline unsigned int l3dsr_ipv4_rewrite_checked(struct l3dsr_table *table,
 							struct l3dsr_mapping *m,
 							struct sk_buff *skb,
 							const struct nf_hook_state *state)
 {
 	if ((m->flags & L3DSR_F_CLEAR_DSCP) ||
 	    !l3dsr_applies(m, state, &ip_hdr(skb)->daddr, sizeof(__be32)))
-		return l3dsr_ipv4_rewrite_any(ln, m, skb, state);
-	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
+		return l3dsr_ipv4_rewrite_any(table, m, skb, state);
+	return l3dsr_ipv4_rewrite_fast(table, m, skb, state);
 }
 
 /*
@@ -383,17 +380,17 @@ static noinline unsigned int l3dsr_ipv4_rewrite_checked(struct l3dsr_net *ln,
 static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
-	struct l3dsr_net *ln = priv;
+	struct l3dsr_table *table = priv;
 	/* widened first, or the compiler shifts a byte and masks it again */
 	u32 dsfield = ip_hdr(skb)->tos;
 	struct l3dsr_mapping *m;
 
-	m = rcu_dereference(ln->ipv4.slot[dsfield >> 2]);
+	m = rcu_dereference(table->slot[dsfield >> 2]);
 	if (likely(!m))
 		return NF_ACCEPT;
 	if (unlikely(m->slow_checks))
-		return l3dsr_ipv4_rewrite_checked(ln, m, skb, state);
-	return l3dsr_ipv4_rewrite_fast(ln, m, skb, state);
+		return l3dsr_ipv4_rewrite_checked(table, m, skb, state);
+	return l3dsr_ipv4_rewrite_fast(table, m, skb, state);
 }
 
 /*
@@ -489,10 +486,12 @@ static __always_inline u64 l3dsr_add64(u64 a, u64 b)
  */
 static __always_inline u64 l3dsr_in6_sum(const struct in6_addr *addr)
 {
-	u64 words[2];
+	/* two scalars: an array would stay on the stack, with a canary */
+	u64 high, low;
 
-	memcpy(words, addr, sizeof(words));
-	return l3dsr_add64(words[0], words[1]);
+	memcpy(&high, &addr->s6_addr32[0], sizeof(high));
+	memcpy(&low, &addr->s6_addr32[2], sizeof(low));
+	return l3dsr_add64(high, low);
 }
 
 static __always_inline u16 l3dsr_ipv6_delta(const struct in6_addr *from,
@@ -518,13 +517,14 @@ static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
 					     bool zero_means_none)
 {
 	struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	u8 ip_summed = skb->ip_summed;
+	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
 	u16 delta;
 
 	delta = l3dsr_ipv6_delta(&ip6h->daddr, &m->vip.in6);
 	if (!(has_check &&
-	      l3dsr_l4_adjust(ip_summed, check, zero_means_none, delta)) &&
-	    ip_summed == CHECKSUM_COMPLETE)
+	      l3dsr_l4_adjust(partial, check, zero_means_none, delta)) &&
+	    complete)
 		skb->csum = csum_add(skb->csum, (__force __wsum)(u32)delta);
 	/* a struct assignment here costs a stack frame, memcpy() does not */
 	memcpy(&ip6h->daddr, &m->vip.in6, sizeof(ip6h->daddr));
@@ -551,11 +551,12 @@ static void l3dsr_ipv6_clear_dscp(struct sk_buff *skb)
 }
 
 /* Every shape of IPv6 packet, and every kind of mapping. */
-static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_net *ln,
+static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
 						    struct l3dsr_mapping *m,
 						    struct sk_buff *skb,
 						    const struct nf_hook_state *state)
 {
+	struct l3dsr_net *ln = container_of(table, struct l3dsr_net, ipv6);
 	bool later_fragment, zero_means_none;
 	enum l3dsr_stat skip;
 	unsigned int thoff;
@@ -593,7 +594,7 @@ skipped:
 
 /* The common case, as for IPv4: TCP or UDP right after the IPv6 header. */
 static __always_inline unsigned int
-l3dsr_ipv6_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
+l3dsr_ipv6_rewrite_fast(struct l3dsr_table *table, struct l3dsr_mapping *m,
 			struct sk_buff *skb, const struct nf_hook_state *state)
 {
 	struct ipv6hdr *ip6h = ipv6_hdr(skb);
@@ -620,11 +621,11 @@ l3dsr_ipv6_rewrite_fast(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 		return NF_ACCEPT;
 	}
 any:
-	return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
+	return l3dsr_ipv6_rewrite_any(table, m, skb, state);
 }
 
 /* As for IPv4: a mapping that may not apply, or has more to do. */
-static noinline unsigned int l3dsr_ipv6_rewrite_checked(struct l3dsr_net *ln,
+static noinline unsigned int l3dsr_ipv6_rewrite_checked(struct l3dsr_table *table,
 							struct l3dsr_mapping *m,
 							struct sk_buff *skb,
 							const struct nf_hook_state *state)
@@ -632,24 +633,25 @@ static noinline unsigned int l3dsr_ipv6_rewrite_checked(struct l3dsr_net *ln,
 	if ((m->flags & L3DSR_F_CLEAR_DSCP) ||
 	    !l3dsr_applies(m, state, &ipv6_hdr(skb)->daddr,
 			   sizeof(struct in6_addr)))
-		return l3dsr_ipv6_rewrite_any(ln, m, skb, state);
-	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
+		return l3dsr_ipv6_rewrite_any(table, m, skb, state);
+	return l3dsr_ipv6_rewrite_fast(table, m, skb, state);
 }
 
 static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
-	struct l3dsr_net *ln = priv;
+	struct l3dsr_table *table = priv;
 	/* version, traffic class and flow label: the DSCP is bits 6 to 11 */
 	u32 first_bits = ntohs(*(const __be16 *)ipv6_hdr(skb));
+	u32 dscp = (first_bits >> 6) & 0x3f;
 	struct l3dsr_mapping *m;
 
-	m = rcu_dereference(ln->ipv6.slot[(first_bits >> 6) & 0x3f]);
+	m = rcu_dereference(table->slot[dscp]);
 	if (likely(!m))
 		return NF_ACCEPT;
 	if (unlikely(m->slow_checks))
-		return l3dsr_ipv6_rewrite_checked(ln, m, skb, state);
-	return l3dsr_ipv6_rewrite_fast(ln, m, skb, state);
+		return l3dsr_ipv6_rewrite_checked(table, m, skb, state);
+	return l3dsr_ipv6_rewrite_fast(table, m, skb, state);
 }
 
 static struct nf_hook_ops *l3dsr_hook_ops(struct l3dsr_net *ln, u8 family)
@@ -667,7 +669,7 @@ static struct nf_hook_ops *l3dsr_hook_ops(struct l3dsr_net *ln, u8 family)
 	}
 	ops->hooknum = NF_INET_PRE_ROUTING;
 	ops->priority = L3DSR_HOOK_PRIORITY;
-	ops->priv = ln;
+	ops->priv = l3dsr_table(ln, family);
 	return ops;
 }
 

@@ -59,6 +59,7 @@ struct l3dsr_mapping {
 };
 
 struct l3dsr_table {
+	/* first: the hook is handed the table and indexes it with no offset */
 	struct l3dsr_mapping __rcu *slot[L3DSR_NR_SLOTS];
 	unsigned int count;
 	/* the hook is registered only while the table has a mapping */
@@ -71,9 +72,6 @@ struct l3dsr_net_stats {
 };
 
 struct l3dsr_net {
-	/* first, so the packet path indexes it with no offset to add */
-	struct l3dsr_table ipv4;
-	struct l3dsr_table ipv6;
 	struct net *net;
 	/* bumped by every change, so a dump can tell it was interrupted */
 	unsigned int generation;
@@ -84,6 +82,8 @@ struct l3dsr_net {
 	struct list_head removed;
 	u64 rewritten_by_removed;
 	struct l3dsr_net_stats __percpu *stats;
+	struct l3dsr_table ipv4;
+	struct l3dsr_table ipv6;
 	struct nf_hook_ops ipv4_ops;
 	struct nf_hook_ops ipv6_ops;
 };
