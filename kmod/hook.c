@@ -149,11 +149,16 @@ static __always_inline bool l3dsr_make_writable(struct sk_buff *skb,
 	       !skb_ensure_writable(skb, len);
 }
 
+/*
+ * In PREROUTING the device a packet came in on is skb->dev (the hook
+ * state's @in is the same device), so the packet path needs nothing but
+ * the packet.
+ */
 static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
-				const struct nf_hook_state *state,
+				const struct sk_buff *skb,
 				const void *daddr, unsigned int alen)
 {
-	if ((m->match & L3DSR_MATCH_DEV) && state->in->ifindex != m->ifindex)
+	if ((m->match & L3DSR_MATCH_DEV) && skb->dev->ifindex != m->ifindex)
 		return false;
 	if ((m->match & L3DSR_MATCH_RIP) && memcmp(daddr, &m->rip, alen))
 		return false;
@@ -162,11 +167,11 @@ static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
 
 /* Whether a mapping that is down or scoped applies to this packet. */
 static bool l3dsr_applies(const struct l3dsr_mapping *m,
-			  const struct nf_hook_state *state,
+			  const struct sk_buff *skb,
 			  const void *daddr, unsigned int alen)
 {
 	return !(m->flags & L3DSR_F_DOWN) &&
-	       l3dsr_scope_matches(m, state, daddr, alen);
+	       l3dsr_scope_matches(m, skb, daddr, alen);
 }
 
 /*
@@ -175,12 +180,11 @@ static bool l3dsr_applies(const struct l3dsr_mapping *m,
  */
 static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
 				      const struct sk_buff *skb,
-				      const struct nf_hook_state *state,
 				      const void *daddr, unsigned int alen)
 {
 	if (unlikely(m->flags & L3DSR_F_DOWN))
 		return L3DSR_STAT_SKIPPED_DOWN;
-	if (!l3dsr_scope_matches(m, state, daddr, alen))
+	if (!l3dsr_scope_matches(m, skb, daddr, alen))
 		return L3DSR_STAT_SKIPPED_SCOPE;
 	if (skb->pkt_type != PACKET_HOST)
 		return L3DSR_STAT_SKIPPED_NOT_HOST;
@@ -245,8 +249,9 @@ static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 	__be32 vip = m->vip.ip;
 	u16 delta;
 
-	delta = l3dsr_fold16((__force u32)csum_sub((__force __wsum)vip,
-						   (__force __wsum)iph->daddr));
+	/* vip - daddr, added in this order so vip is not copied to be kept */
+	delta = l3dsr_fold16((__force u32)csum_add(~(__force __wsum)iph->daddr,
+						   (__force __wsum)vip));
 	l3dsr_csum_adjust(&iph->check, delta);
 	iph->daddr = vip;
 	if (has_check &&
@@ -257,11 +262,113 @@ static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 	l3dsr_count_mapping(m, skb->len);
 }
 
+static __always_inline u64 l3dsr_add64(u64 a, u64 b)
+{
+	u64 sum = a + b;
+
+	/* this form, unlike check_add_overflow(), becomes add and adc */
+	return sum + (sum < a);
+}
+
+/*
+ * An address summed as two 64-bit words, as good as any other width in
+ * one's complement; memcpy() makes no claim on its alignment.
+ */
+static __always_inline u64 l3dsr_in6_sum(const struct in6_addr *addr)
+{
+	/* two scalars: an array would stay on the stack, with a canary */
+	u64 high, low;
+
+	memcpy(&high, &addr->s6_addr32[0], sizeof(high));
+	memcpy(&low, &addr->s6_addr32[2], sizeof(low));
+	return l3dsr_add64(high, low);
+}
+
+static __always_inline u16 l3dsr_ipv6_delta(const struct in6_addr *from,
+					    const struct in6_addr *to)
+{
+	u64 sum = l3dsr_add64(l3dsr_in6_sum(to), ~l3dsr_in6_sum(from));
+	u32 lo = sum, hi = sum >> 32;
+	bool carry;
+
+	carry = check_add_overflow(lo, hi, &lo);
+	return l3dsr_fold16(lo + carry);
+}
+
+/*
+ * Point the packet at the VIP; @check as for IPv4. With CHECKSUM_COMPLETE,
+ * skb->csum covers the IPv6 header, which has no checksum of its own: when
+ * the transport field absorbs the change the two cancel out; when it does
+ * not, skb->csum must follow.
+ */
+static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
+					     struct sk_buff *skb,
+					     bool has_check, __sum16 *check,
+					     bool zero_means_none)
+{
+	struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
+	u16 delta;
+
+	delta = l3dsr_ipv6_delta(&ip6h->daddr, &m->vip.in6);
+	if (!(has_check &&
+	      l3dsr_l4_adjust(partial, check, zero_means_none, delta)) &&
+	    complete)
+		skb->csum = csum_add(skb->csum, (__force __wsum)(u32)delta);
+	/* a struct assignment here costs a stack frame, memcpy() does not */
+	memcpy(&ip6h->daddr, &m->vip.in6, sizeof(ip6h->daddr));
+
+	l3dsr_count_mapping(m, skb->len);
+}
+
+static __always_inline void l3dsr_apply(struct l3dsr_mapping *m,
+					struct sk_buff *skb, __sum16 *check,
+					bool zero_means_none, bool ipv6)
+{
+	if (ipv6)
+		l3dsr_ipv6_apply(m, skb, true, check, zero_means_none);
+	else
+		l3dsr_ipv4_apply(m, skb, true, check, zero_means_none);
+}
+
+/*
+ * The transport part of both families' fast paths: @word, the network
+ * header's word that @pattern tells about, says whether a UDP datagram or
+ * a TCP segment follows the @nhlen bytes of network header; if so and its
+ * headers can be written in place, it is rewritten. Each protocol has its
+ * own call, so that each is compiled with its constants.
+ */
+static __always_inline bool l3dsr_fast_apply(struct sk_buff *skb,
+					     struct l3dsr_mapping *m,
+					     __be32 word,
+					     const struct l3dsr_fast_pattern *pattern,
+					     unsigned int nhlen, bool ipv6)
+{
+	void *l4 = skb_network_header(skb) + nhlen;
+
+	word &= pattern->mask;
+	if (word == pattern->udp) {
+		if (unlikely(!l3dsr_headers_writable(skb, nhlen +
+						     sizeof(struct udphdr))))
+			return false;
+		l3dsr_apply(m, skb, &((struct udphdr *)l4)->check, true, ipv6);
+		return true;
+	}
+	if (likely(word == pattern->tcp)) {
+		if (unlikely(!l3dsr_headers_writable(skb, nhlen +
+						     sizeof(struct tcphdr))))
+			return false;
+		l3dsr_apply(m, skb, &((struct tcphdr *)l4)->check, false, ipv6);
+		return true;
+	}
+	return false;
+}
+
 /* Every shape of IPv4 packet, and every kind of mapping. */
 static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
-						    struct l3dsr_mapping *m,
 						    struct sk_buff *skb,
-						    const struct nf_hook_state *state)
+						    struct l3dsr_mapping *m)
 {
 	struct l3dsr_net *ln = container_of(table, struct l3dsr_net, ipv4);
 	const struct iphdr *iph = ip_hdr(skb);
@@ -270,7 +377,7 @@ static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
 	enum l3dsr_stat skip;
 	__sum16 *check;
 
-	skip = l3dsr_precheck(m, skb, state, &iph->daddr, sizeof(iph->daddr));
+	skip = l3dsr_precheck(m, skb, &iph->daddr, sizeof(iph->daddr));
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
@@ -304,73 +411,71 @@ skipped:
 #define L3DSR_IPV4_NO_OPTIONS	0x45
 
 /*
- * frag_off, ttl and protocol, read as one word: a packet that is neither a
- * fragment nor anything but @protocol leaves only the protocol under the
- * mask. The Don't Fragment bit and the TTL do not matter.
+ * The word of the IPv4 header that the fast path tests, frag_off, ttl and
+ * protocol: a packet that is not a fragment and is UDP or TCP leaves only
+ * the protocol under the mask. The Don't Fragment bit and the TTL do not
+ * matter.
  */
-static __always_inline bool l3dsr_ipv4_whole(const struct iphdr *iph,
-					     u8 protocol)
+static const struct l3dsr_fast_pattern l3dsr_ipv4_pattern = {
+	.mask = htonl((IP_MF | IP_OFFSET) << 16 | 0xff),
+	.udp = htonl(IPPROTO_UDP),
+	.tcp = htonl(IPPROTO_TCP),
+};
+
+static __always_inline __be32 l3dsr_ipv4_word(const struct iphdr *iph)
 {
 	__be32 word;
 
 	memcpy(&word, &iph->frag_off, sizeof(word));
-
-	return (word & htonl((IP_MF | IP_OFFSET) << 16 | 0xff)) ==
-	       htonl(protocol);
+	return word;
 }
+
+static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
+						     struct sk_buff *skb,
+						     struct l3dsr_mapping *m);
 
 /*
  * The common case in as few instructions as it takes: a mapping that
  * applies, a packet for this host, an unfragmented TCP segment or UDP
  * datagram after an IPv4 header without options, with its headers private
  * and linear. Anything else, including anything to be skipped and
- * counted, takes the general path.
+ * counted, takes the slow path, or the general one if that is where it
+ * came from (@from_hook false).
  */
 static __always_inline unsigned int
-l3dsr_ipv4_rewrite_fast(struct l3dsr_table *table, struct l3dsr_mapping *m,
-			struct sk_buff *skb, const struct nf_hook_state *state)
+l3dsr_ipv4_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
+			struct l3dsr_mapping *m,
+			const struct l3dsr_fast_pattern *pattern,
+			bool from_hook)
 {
-	struct iphdr *iph = ip_hdr(skb);
-	void *l4 = iph + 1;
+	const struct iphdr *iph = ip_hdr(skb);
 
-	if (unlikely(skb->pkt_type != PACKET_HOST ||
-		     *(u8 *)iph != L3DSR_IPV4_NO_OPTIONS))
-		goto any;
-	if (l3dsr_ipv4_whole(iph, IPPROTO_UDP)) {
-		struct udphdr *uh = l4;
-
-		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*iph) +
-							  sizeof(*uh))))
-			goto any;
-		l3dsr_ipv4_apply(m, skb, true, &uh->check, true);
+	if (likely(skb->pkt_type == PACKET_HOST &&
+		   *(u8 *)iph == L3DSR_IPV4_NO_OPTIONS &&
+		   l3dsr_fast_apply(skb, m, l3dsr_ipv4_word(iph), pattern,
+				    sizeof(*iph), false)))
 		return NF_ACCEPT;
-	}
-	if (likely(l3dsr_ipv4_whole(iph, IPPROTO_TCP))) {
-		struct tcphdr *th = l4;
-
-		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*iph) +
-							  sizeof(*th))))
-			goto any;
-		l3dsr_ipv4_apply(m, skb, true, &th->check, false);
-		return NF_ACCEPT;
-	}
-any:
-	return l3dsr_ipv4_rewrite_any(table, m, skb, state);
+	if (from_hook)
+		return l3dsr_ipv4_rewrite_slow(table, skb, m);
+	return l3dsr_ipv4_rewrite_any(table, skb, m);
 }
 
 /*
- * A mapping that is down, scoped or clears the DSCP: it may not apply to
- * this packet, and when it does it has more to do.
+ * Everything the hook's fast path turned away. A mapping that is down,
+ * scoped or clears the DSCP may not apply to the packet, and when it does
+ * it has more to do; its pattern matches no packet (l3dsr_hook_prepare()),
+ * so it always comes here. Once it is known to apply, the packet may still
+ * be a common one.
  */
-static noinline unsigned int l3dsr_ipv4_rewrite_checked(struct l3dsr_table *table,
-							struct l3dsr_mapping *m,
-							struct sk_buff *skb,
-							const struct nf_hook_state *state)
+static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
+						     struct sk_buff *skb,
+						     struct l3dsr_mapping *m)
 {
-	if ((m->flags & L3DSR_F_CLEAR_DSCP) ||
-	    !l3dsr_applies(m, state, &ip_hdr(skb)->daddr, sizeof(__be32)))
-		return l3dsr_ipv4_rewrite_any(table, m, skb, state);
-	return l3dsr_ipv4_rewrite_fast(table, m, skb, state);
+	if (!m->slow_checks || (m->flags & L3DSR_F_CLEAR_DSCP) ||
+	    !l3dsr_applies(m, skb, &ip_hdr(skb)->daddr, sizeof(__be32)))
+		return l3dsr_ipv4_rewrite_any(table, skb, m);
+	return l3dsr_ipv4_rewrite_fast(table, skb, m, &l3dsr_ipv4_pattern,
+				       false);
 }
 
 /*
@@ -388,9 +493,7 @@ static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
 	m = rcu_dereference(table->slot[dsfield >> 2]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	if (unlikely(m->slow_checks))
-		return l3dsr_ipv4_rewrite_checked(table, m, skb, state);
-	return l3dsr_ipv4_rewrite_fast(table, m, skb, state);
+	return l3dsr_ipv4_rewrite_fast(table, skb, m, &m->fast, true);
 }
 
 /*
@@ -472,66 +575,6 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 	}
 }
 
-static __always_inline u64 l3dsr_add64(u64 a, u64 b)
-{
-	u64 sum = a + b;
-
-	/* this form, unlike check_add_overflow(), becomes add and adc */
-	return sum + (sum < a);
-}
-
-/*
- * An address summed as two 64-bit words, as good as any other width in
- * one's complement; memcpy() makes no claim on its alignment.
- */
-static __always_inline u64 l3dsr_in6_sum(const struct in6_addr *addr)
-{
-	/* two scalars: an array would stay on the stack, with a canary */
-	u64 high, low;
-
-	memcpy(&high, &addr->s6_addr32[0], sizeof(high));
-	memcpy(&low, &addr->s6_addr32[2], sizeof(low));
-	return l3dsr_add64(high, low);
-}
-
-static __always_inline u16 l3dsr_ipv6_delta(const struct in6_addr *from,
-					    const struct in6_addr *to)
-{
-	u64 sum = l3dsr_add64(l3dsr_in6_sum(to), ~l3dsr_in6_sum(from));
-	u32 lo = sum, hi = sum >> 32;
-	bool carry;
-
-	carry = check_add_overflow(lo, hi, &lo);
-	return l3dsr_fold16(lo + carry);
-}
-
-/*
- * Point the packet at the VIP; @check as for IPv4. With CHECKSUM_COMPLETE,
- * skb->csum covers the IPv6 header, which has no checksum of its own: when
- * the transport field absorbs the change the two cancel out; when it does
- * not, skb->csum must follow.
- */
-static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
-					     struct sk_buff *skb,
-					     bool has_check, __sum16 *check,
-					     bool zero_means_none)
-{
-	struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
-	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
-	u16 delta;
-
-	delta = l3dsr_ipv6_delta(&ip6h->daddr, &m->vip.in6);
-	if (!(has_check &&
-	      l3dsr_l4_adjust(partial, check, zero_means_none, delta)) &&
-	    complete)
-		skb->csum = csum_add(skb->csum, (__force __wsum)(u32)delta);
-	/* a struct assignment here costs a stack frame, memcpy() does not */
-	memcpy(&ip6h->daddr, &m->vip.in6, sizeof(ip6h->daddr));
-
-	l3dsr_count_mapping(m, skb->len);
-}
-
 /*
  * The IPv6 header has no checksum of its own, but with CHECKSUM_COMPLETE
  * skb->csum covers it and must follow the change.
@@ -552,9 +595,8 @@ static void l3dsr_ipv6_clear_dscp(struct sk_buff *skb)
 
 /* Every shape of IPv6 packet, and every kind of mapping. */
 static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
-						    struct l3dsr_mapping *m,
 						    struct sk_buff *skb,
-						    const struct nf_hook_state *state)
+						    struct l3dsr_mapping *m)
 {
 	struct l3dsr_net *ln = container_of(table, struct l3dsr_net, ipv6);
 	bool later_fragment, zero_means_none;
@@ -563,7 +605,7 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
 	__sum16 *check;
 	u8 nexthdr;
 
-	skip = l3dsr_precheck(m, skb, state, &ipv6_hdr(skb)->daddr,
+	skip = l3dsr_precheck(m, skb, &ipv6_hdr(skb)->daddr,
 			      sizeof(struct in6_addr));
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
@@ -592,49 +634,58 @@ skipped:
 	return NF_ACCEPT;
 }
 
-/* The common case, as for IPv4: TCP or UDP right after the IPv6 header. */
-static __always_inline unsigned int
-l3dsr_ipv6_rewrite_fast(struct l3dsr_table *table, struct l3dsr_mapping *m,
-			struct sk_buff *skb, const struct nf_hook_state *state)
+/*
+ * The word of the IPv6 header that the fast path tests, payload_len,
+ * nexthdr and hop_limit: only the next header counts, and it must be UDP or
+ * TCP right after the IPv6 header.
+ */
+static const struct l3dsr_fast_pattern l3dsr_ipv6_pattern = {
+	.mask = htonl(0xff << 8),
+	.udp = htonl(IPPROTO_UDP << 8),
+	.tcp = htonl(IPPROTO_TCP << 8),
+};
+
+static __always_inline __be32 l3dsr_ipv6_word(const struct ipv6hdr *ip6h)
 {
-	struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	void *l4 = ip6h + 1;
+	__be32 word;
 
-	if (unlikely(skb->pkt_type != PACKET_HOST))
-		goto any;
-	if (ip6h->nexthdr == IPPROTO_UDP) {
-		struct udphdr *uh = l4;
-
-		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*ip6h) +
-							  sizeof(*uh))))
-			goto any;
-		l3dsr_ipv6_apply(m, skb, true, &uh->check, true);
-		return NF_ACCEPT;
-	}
-	if (likely(ip6h->nexthdr == IPPROTO_TCP)) {
-		struct tcphdr *th = l4;
-
-		if (unlikely(!l3dsr_headers_writable(skb, sizeof(*ip6h) +
-							  sizeof(*th))))
-			goto any;
-		l3dsr_ipv6_apply(m, skb, true, &th->check, false);
-		return NF_ACCEPT;
-	}
-any:
-	return l3dsr_ipv6_rewrite_any(table, m, skb, state);
+	memcpy(&word, &ip6h->payload_len, sizeof(word));
+	return word;
 }
 
-/* As for IPv4: a mapping that may not apply, or has more to do. */
-static noinline unsigned int l3dsr_ipv6_rewrite_checked(struct l3dsr_table *table,
-							struct l3dsr_mapping *m,
-							struct sk_buff *skb,
-							const struct nf_hook_state *state)
+static noinline unsigned int l3dsr_ipv6_rewrite_slow(struct l3dsr_table *table,
+						     struct sk_buff *skb,
+						     struct l3dsr_mapping *m);
+
+/* The common case, as for IPv4: TCP or UDP right after the IPv6 header. */
+static __always_inline unsigned int
+l3dsr_ipv6_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
+			struct l3dsr_mapping *m,
+			const struct l3dsr_fast_pattern *pattern,
+			bool from_hook)
 {
-	if ((m->flags & L3DSR_F_CLEAR_DSCP) ||
-	    !l3dsr_applies(m, state, &ipv6_hdr(skb)->daddr,
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+	if (likely(skb->pkt_type == PACKET_HOST &&
+		   l3dsr_fast_apply(skb, m, l3dsr_ipv6_word(ip6h), pattern,
+				    sizeof(*ip6h), true)))
+		return NF_ACCEPT;
+	if (from_hook)
+		return l3dsr_ipv6_rewrite_slow(table, skb, m);
+	return l3dsr_ipv6_rewrite_any(table, skb, m);
+}
+
+/* As for IPv4: everything the fast path turned away. */
+static noinline unsigned int l3dsr_ipv6_rewrite_slow(struct l3dsr_table *table,
+						     struct sk_buff *skb,
+						     struct l3dsr_mapping *m)
+{
+	if (!m->slow_checks || (m->flags & L3DSR_F_CLEAR_DSCP) ||
+	    !l3dsr_applies(m, skb, &ipv6_hdr(skb)->daddr,
 			   sizeof(struct in6_addr)))
-		return l3dsr_ipv6_rewrite_any(table, m, skb, state);
-	return l3dsr_ipv6_rewrite_fast(table, m, skb, state);
+		return l3dsr_ipv6_rewrite_any(table, skb, m);
+	return l3dsr_ipv6_rewrite_fast(table, skb, m, &l3dsr_ipv6_pattern,
+				       false);
 }
 
 static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
@@ -649,9 +700,28 @@ static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
 	m = rcu_dereference(table->slot[dscp]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	if (unlikely(m->slow_checks))
-		return l3dsr_ipv6_rewrite_checked(table, m, skb, state);
-	return l3dsr_ipv6_rewrite_fast(table, m, skb, state);
+	return l3dsr_ipv6_rewrite_fast(table, skb, m, &m->fast, true);
+}
+
+/*
+ * A mapping that must look closer (down, scoped, clearing the DSCP) gets a
+ * pattern no packet matches: the fast path then turns it away to the slow
+ * one without a test of its own.
+ */
+void l3dsr_hook_prepare(struct l3dsr_mapping *m)
+{
+	static const struct l3dsr_fast_pattern none = {
+		.mask = 0,
+		.udp = htonl(1),
+		.tcp = htonl(1),
+	};
+
+	if (m->slow_checks)
+		m->fast = none;
+	else if (m->family == AF_INET)
+		m->fast = l3dsr_ipv4_pattern;
+	else
+		m->fast = l3dsr_ipv6_pattern;
 }
 
 static struct nf_hook_ops *l3dsr_hook_ops(struct l3dsr_net *ln, u8 family)

@@ -30,6 +30,17 @@ struct l3dsr_mapping_stats {
 	struct u64_stats_sync syncp;
 };
 
+/*
+ * A word of the network header that tells whether the hook's fast path may
+ * take a packet, and the values it holds, under the mask, for UDP and for
+ * TCP (hook.c).
+ */
+struct l3dsr_fast_pattern {
+	__be32 mask;
+	__be32 udp;
+	__be32 tcp;
+};
+
 /* Restrictions on which packets a mapping applies to. */
 #define L3DSR_MATCH_RIP		BIT(0)
 #define L3DSR_MATCH_DEV		BIT(1)
@@ -48,6 +59,7 @@ struct l3dsr_mapping {
 	/* down, scoped or clearing the DSCP: the packet path looks closer */
 	bool slow_checks;
 	u32 flags;
+	struct l3dsr_fast_pattern fast;
 	struct l3dsr_mapping_stats __percpu *stats;
 	/* false once a replacement has taken the counters over */
 	bool owns_stats;
@@ -146,6 +158,7 @@ void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,
 			     u64 *packets, u64 *bytes);
 
 /* hook.c */
+void l3dsr_hook_prepare(struct l3dsr_mapping *m);
 int l3dsr_hook_attach(struct l3dsr_net *ln, u8 family);
 void l3dsr_hook_detach(struct l3dsr_net *ln, u8 family);
 

@@ -124,6 +124,7 @@ void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 
 	m->slow_checks = m->match ||
 			 (m->flags & (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP));
+	l3dsr_hook_prepare(m);
 	ln->generation++;
 	if (old) {
 		m->stats = old->stats;

@@ -28,7 +28,7 @@ const char *const stat_help[L3DSR_STAT_MAX + 1] = {
 	[L3DSR_STAT_SKIPPED_NOT_HOST] =
 		"Marked packets left alone: link-layer broadcast or multicast.",
 	[L3DSR_STAT_SKIPPED_MALFORMED] =
-		"Marked packets left alone: a truncated or inconsistent header.",
+		"Marked packets left alone: a header the rewrite needs was truncated.",
 	[L3DSR_STAT_SKIPPED_ROUTING_HEADER] =
 		"Marked IPv6 packets left alone: a Routing header with segments left.",
 	[L3DSR_STAT_DROPPED_UNWRITABLE] =
