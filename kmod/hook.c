@@ -486,11 +486,9 @@ static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct l3dsr_table *table = priv;
-	/* widened first, or the compiler shifts a byte and masks it again */
-	u32 dsfield = ip_hdr(skb)->tos;
 	struct l3dsr_mapping *m;
 
-	m = rcu_dereference(table->slot[dsfield >> 2]);
+	m = rcu_dereference(table->by_dsfield[ip_hdr(skb)->tos]);
 	if (likely(!m))
 		return NF_ACCEPT;
 	return l3dsr_ipv4_rewrite_fast(table, skb, m, &m->fast, true);
@@ -692,12 +690,11 @@ static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct l3dsr_table *table = priv;
-	/* version, traffic class and flow label: the DSCP is bits 6 to 11 */
+	/* version, traffic class and flow label: the class is bits 4 to 11 */
 	u32 first_bits = ntohs(*(const __be16 *)ipv6_hdr(skb));
-	u32 dscp = (first_bits >> 6) & 0x3f;
 	struct l3dsr_mapping *m;
 
-	m = rcu_dereference(table->slot[dscp]);
+	m = rcu_dereference(table->by_dsfield[(first_bits >> 4) & 0xff]);
 	if (likely(!m))
 		return NF_ACCEPT;
 	return l3dsr_ipv6_rewrite_fast(table, skb, m, &m->fast, true);

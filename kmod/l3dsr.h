@@ -18,6 +18,9 @@
 #include "uapi/l3dsr.h"
 
 #define L3DSR_NR_SLOTS		(L3DSR_DSCP_MAX + 1)
+/* A DS field (the TOS byte, the traffic class): a DSCP and two ECN bits. */
+#define L3DSR_NR_DSFIELDS	256
+#define L3DSR_ECN_BITS		2
 
 union l3dsr_addr {
 	__be32 ip;
@@ -71,8 +74,13 @@ struct l3dsr_mapping {
 };
 
 struct l3dsr_table {
-	/* first: the hook is handed the table and indexes it with no offset */
-	struct l3dsr_mapping __rcu *slot[L3DSR_NR_SLOTS];
+	/*
+	 * Indexed by the whole DS field, so the IPv4 hook takes the TOS byte
+	 * as it is: a mapping sits in its DSCP's four entries, one per ECN
+	 * value. First: the hook is handed the table and indexes it with no
+	 * offset.
+	 */
+	struct l3dsr_mapping __rcu *by_dsfield[L3DSR_NR_DSFIELDS];
 	unsigned int count;
 	/* the hook is registered only while the table has a mapping */
 	bool hook_registered;
@@ -99,6 +107,13 @@ struct l3dsr_net {
 	struct nf_hook_ops ipv4_ops;
 	struct nf_hook_ops ipv6_ops;
 };
+
+/* The first of @dscp's entries, where readers other than the hook look. */
+static inline struct l3dsr_mapping __rcu **
+l3dsr_slot(struct l3dsr_table *table, u8 dscp)
+{
+	return &table->by_dsfield[dscp << L3DSR_ECN_BITS];
+}
 
 /* Serialises every change to every namespace's table. */
 extern struct mutex l3dsr_config_lock;

@@ -70,7 +70,7 @@ static ssize_t l3dsr_slot_show(struct kobject *kobj, char *buf,
 
 	table = l3dsr_table(l3dsr_pernet(&init_net), slot->family);
 	rcu_read_lock();
-	m = rcu_dereference(table->slot[slot->dscp]);
+	m = rcu_dereference(*l3dsr_slot(table, slot->dscp));
 	if (!m) {
 		/* deleted while the file was open */
 		ret = -ENOENT;

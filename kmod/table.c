@@ -61,7 +61,8 @@ bool l3dsr_mapping_equal(const struct l3dsr_mapping *a,
 struct l3dsr_mapping *l3dsr_mapping_get_locked(struct l3dsr_net *ln,
 					       u8 family, u8 dscp)
 {
-	return rcu_dereference_protected(l3dsr_table(ln, family)->slot[dscp],
+	return rcu_dereference_protected(*l3dsr_slot(l3dsr_table(ln, family),
+						     dscp),
 					 lockdep_is_held(&l3dsr_config_lock));
 }
 
@@ -114,6 +115,17 @@ void l3dsr_table_tidy(struct l3dsr_net *ln, u8 family)
 	}
 }
 
+/* @m, or NULL, in every entry of @dscp, whatever the ECN bits. */
+static void l3dsr_table_set(struct l3dsr_table *table, u8 dscp,
+			    struct l3dsr_mapping *m)
+{
+	struct l3dsr_mapping __rcu **slot = l3dsr_slot(table, dscp);
+	unsigned int ecn;
+
+	for (ecn = 0; ecn < BIT(L3DSR_ECN_BITS); ecn++)
+		rcu_assign_pointer(slot[ecn], m);
+}
+
 /* Put a prepared @m into its slot, in place of @old (NULL if empty). */
 void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 			  struct l3dsr_mapping *old)
@@ -130,11 +142,11 @@ void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
 		m->stats = old->stats;
 		m->owns_stats = true;
 		old->owns_stats = false;
-		rcu_assign_pointer(table->slot[m->dscp], m);
+		l3dsr_table_set(table, m->dscp, m);
 		call_rcu(&old->rcu, l3dsr_mapping_free_rcu);
 		return;
 	}
-	rcu_assign_pointer(table->slot[m->dscp], m);
+	l3dsr_table_set(table, m->dscp, m);
 	table->count++;
 	l3dsr_sysfs_mapping_added(ln, m);
 }
@@ -146,7 +158,7 @@ void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m)
 	lockdep_assert_held(&l3dsr_config_lock);
 
 	ln->generation++;
-	RCU_INIT_POINTER(table->slot[m->dscp], NULL);
+	l3dsr_table_set(table, m->dscp, NULL);
 	table->count--;
 	l3dsr_sysfs_mapping_removed(ln, m);
 	list_add(&m->removed, &ln->removed);
