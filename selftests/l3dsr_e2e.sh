@@ -175,10 +175,14 @@ test_counters()
 # The same traffic without a mapping must not get through.
 test_without_mapping()
 {
-	local refused_pid
+	local refused_pid rewritten_before
 
+	rewritten_before=$(stat_now rewritten)
 	run "$L3DSRCTL" "-$AF" del-mapping dscp "$DSCP" ||
 		fail "$FAMILY: mapping deleted"
+	# the total is the mappings' counters: a deleted one's must stay in it
+	check_eq "$FAMILY: stats rewritten kept the deleted mapping's packets" \
+		"$rewritten_before" "$(stat_now rewritten)"
 	background refused_pid "$PEER" -w 30 tcp-recv "$VIP" "$REFUSED_PORT"
 	wait_listener "" tcp "$REFUSED_PORT"
 	check_fails "$FAMILY: without the mapping TCP to the VIP fails" \

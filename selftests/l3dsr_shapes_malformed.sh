@@ -76,7 +76,7 @@ counter()
 shape()
 {
 	local family=$1 name=$2 want_l3dsr=${3//N/$COUNT} mib_name=$4
-	local sees=$5 delivered=${6:-} label="$1 $2"
+	local sees=$5 delivered=${6:-} label="$1 $2${WIRE_TOS:+ tos $WIRE_TOS}"
 	local stats_before mib_before vip_before server_before want_filter sink_pid
 	local vip=$VIP4
 
@@ -146,5 +146,13 @@ shape inet6 dstopts-short skipped_malformed=+N    Ip6InHdrErrors       server
 shape inet6 tcp-short     skipped_malformed=+N    -                    server
 shape inet6 udp-short     skipped_malformed=+N    Udp6InErrors         server
 shape inet6 udp-len-long  rewritten=+N            Udp6InErrors         vip
+
+# The two ECN bits beside the DSCP change nothing: ECT(1), ECT(0) and CE.
+for ecn in 1 2 3; do
+	WIRE_TOS=$((DSCP_TOS | ecn))
+	shape inet  udp       rewritten=+N            -                    vip     delivered
+	shape inet6 udp       rewritten=+N            -                    vip     delivered
+done
+unset WIRE_TOS
 
 tap_end

@@ -730,8 +730,8 @@ vips_on_lo()
 }
 
 # wire_send SHAPE inet|inet6 COUNT PORT [DST]: COUNT crafted frames of that
-# shape, DSCP 10, from the wire to DST (default the server's address on the
-# wire).
+# shape, DSCP 10 (or the whole TOS / traffic class in WIRE_TOS), from the
+# wire to DST (default the server's address on the wire).
 wire_send()
 {
 	local shape=$1 src=$WIRE_PEER4 dst=${5:-$WIRE_SERVER4}
@@ -740,6 +740,7 @@ wire_send()
 		src=$WIRE_PEER6
 		dst=${5:-$WIRE_SERVER6}
 	fi
-	in_ns "$NS_WIRE" "$WIRE" -t "$DSCP_TOS" -n "$3" send eth0 "$WIRE_MAC" \
+	in_ns "$NS_WIRE" "$WIRE" -t "${WIRE_TOS:-$DSCP_TOS}" -n "$3" \
+		send eth0 "$WIRE_MAC" \
 		"$shape" "$src" "$dst" "$4"
 }
