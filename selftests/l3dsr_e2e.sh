@@ -52,11 +52,7 @@ require_cmds busybox sha256sum timeout
 tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
-if ! topo_setup; then
-	fail "topology set up"
-	tap_end
-fi
-pass "topology set up"
+set_up topo_setup
 
 # The server's table starts empty and is emptied whatever happens.
 run "$L3DSRCTL" flush

@@ -28,17 +28,9 @@ require_cmds conntrack sha256sum
 tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
-if ! topo_setup; then
-	fail "topology set up"
-	tap_end
-fi
-pass "topology set up"
+set_up topo_setup
 
-run "$L3DSRCTL" flush
-defer "$L3DSRCTL flush"
-check "mappings DSCP $DSCP for both families" bash -c \
-	"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 &&
-	 $L3DSRCTL add-mapping dscp $DSCP vip $VIP6"
+map_dscp_both
 
 run nft -f - <<EOF || fail "the server's firewall"
 table inet l3dsr_firewall {

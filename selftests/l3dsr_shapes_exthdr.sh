@@ -35,11 +35,7 @@ require_cmds nstat sha256sum
 tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
-if ! topo_setup || ! wire_setup; then
-	fail "topology set up"
-	tap_end
-fi
-pass "topology set up"
+set_up topo_setup wire_setup
 family_vars inet6
 
 run "$L3DSRCTL" flush

@@ -32,17 +32,9 @@ require_l3dsr
 require_cmds nstat
 tap_begin
 
-if ! topo_setup; then
-	fail "topology set up"
-	tap_end
-fi
-pass "topology set up"
+set_up topo_setup
 
-run "$L3DSRCTL" flush
-defer "$L3DSRCTL flush"
-check "mappings DSCP $DSCP for both families" bash -c \
-	"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 &&
-	 $L3DSRCTL add-mapping dscp $DSCP vip $VIP6"
+map_dscp_both
 
 background echo4_pid "$PEER" udp-echo "$VIP4" "$ECHO_PORT"
 background echo6_pid "$PEER" udp-echo "$VIP6" "$ECHO_PORT"

@@ -32,17 +32,9 @@ require_cmds nstat
 tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
-if ! { wire_setup && vips_on_lo; }; then
-	fail "topology set up"
-	tap_end
-fi
-pass "topology set up"
+set_up wire_setup vips_on_lo
 
-run "$L3DSRCTL" flush
-defer "$L3DSRCTL flush"
-check "mappings DSCP $DSCP for both families" bash -c \
-	"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 &&
-	 $L3DSRCTL add-mapping dscp $DSCP vip $VIP6"
+map_dscp_both
 
 # After l3dsr, where the crafted frames (the only DSCP 10 on the wire) are
 # addressed.

@@ -456,6 +456,33 @@ require_l3dsr()
 	return 0
 }
 
+# set_up STEP...: the script's first check. Runs each set-up step (a
+# command without arguments) in order; if one fails, that is reported and
+# the script ends, since nothing after it could mean anything.
+set_up()
+{
+	local step
+
+	for step in "$@"; do
+		if ! "$step"; then
+			fail "topology set up ($step failed)"
+			tap_end
+		fi
+	done
+	pass "topology set up"
+}
+
+# map_dscp_both: the server's table holds only DSCP -> VIP4 and DSCP -> VIP6
+# (one check), and is emptied again at the end whatever happens.
+map_dscp_both()
+{
+	run "$L3DSRCTL" flush
+	defer "$L3DSRCTL flush"
+	check "mappings DSCP $DSCP for both families" bash -c \
+		"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 &&
+		 $L3DSRCTL add-mapping dscp $DSCP vip $VIP6"
+}
+
 # ------------------------------------------------ the balancer topology
 #
 # Drawn at the top of l3dsr_e2e.sh. The router sends the VIP to the lb. The
