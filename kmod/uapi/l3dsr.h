@@ -29,6 +29,33 @@
  * has its own table of 63 slots, DSCP 1 to 63. DSCP 0 is all unmarked traffic
  * and cannot be mapped.
  *
+ * Which packets a mapping rewrites
+ * --------------------------------
+ * A packet carrying a mapped DSCP is rewritten only when it is for this host:
+ *   - its original destination (the RIP) is an address the namespace accepts
+ *     as its own on the device the packet came in on: an address of any of
+ *     its interfaces, or a "local" route (an AnyIP prefix on lo); inside a
+ *     VRF, the VRF's table decides. A packet the host would forward is left
+ *     alone (L3DSR_STAT_SKIPPED_NOT_LOCAL), unless the mapping has
+ *     L3DSR_F_NONLOCAL;
+ *   - it is not a frame a bridge switches from one port to another: with
+ *     br_netfilter the IPv4 and IPv6 hooks see those too, and one addressed
+ *     at the link layer to another host is left alone
+ *     (L3DSR_STAT_SKIPPED_BRIDGED), whatever the flags;
+ *   - it is judged once: the second pass VRF makes through PREROUTING on
+ *     the VRF device is neither rewritten nor counted;
+ *   - its transport checksum can be kept right. TCP, UDP, UDP-Lite and DCCP,
+ *     and for IPv6 also ICMPv6, the Mobility Header, OSPFv3, PIM and VRRP,
+ *     have checksums over a pseudo-header holding the destination: they are
+ *     adjusted. ICMP, IGMP, GRE, ESP, SCTP, IP-in-IP, OSPFv2 and PIM for
+ *     IPv4, and the IPv6 no-next-header, carry nothing that depends on it:
+ *     only the destination changes. AH authenticates the destination, VRRP
+ *     over IPv4 may or may not sum a pseudo-header (version 2 does not,
+ *     version 3 does), and any other protocol is unknown: such packets are
+ *     left alone (L3DSR_STAT_SKIPPED_PROTOCOL), never corrupted.
+ * Every fragment of a datagram gets the same decision: each is rewritten,
+ * and the transport checksum is adjusted in the fragment that carries it.
+ *
  * L3DSR_CMD_NEW_MAPPING
  *   Create or change one mapping. Needs CAP_NET_ADMIN.
  *   Takes:
@@ -72,8 +99,10 @@
  *   Read mappings. Does not need privilege.
  *   doit: takes L3DSR_A_FAMILY and L3DSR_A_DSCP (required) and answers one
  *         L3DSR_CMD_GET_MAPPING message describing it, or -ENOENT.
- *   dump (NLM_F_DUMP): takes nothing and answers one message per mapping,
- *         AF_INET first, then by DSCP.
+ *   dump (NLM_F_DUMP): takes no attribute (any is refused with -EINVAL)
+ *         and answers one message per mapping, AF_INET first, then by DSCP.
+ *         A dump whose table changed while it was being sent carries
+ *         NLM_F_DUMP_INTR, on a mapping message or on NLMSG_DONE.
  *   A mapping is described by L3DSR_A_FAMILY, L3DSR_A_DSCP, L3DSR_A_VIP,
  *   L3DSR_A_FLAGS, L3DSR_A_RIP and L3DSR_A_IFINDEX (only when set), and its
  *   counters L3DSR_A_PACKETS and L3DSR_A_BYTES (u64: packets rewritten and
@@ -133,7 +162,11 @@
 #define _UAPI_LINUX_L3DSR_H
 
 #define L3DSR_GENL_NAME		"l3dsr"
-#define L3DSR_GENL_VERSION	1
+/*
+ * 1: the first release. 2: L3DSR_F_NONLOCAL, L3DSR_STAT_SKIPPED_NOT_LOCAL,
+ * L3DSR_STAT_SKIPPED_BRIDGED and L3DSR_STAT_SKIPPED_PROTOCOL.
+ */
+#define L3DSR_GENL_VERSION	2
 #define L3DSR_MCGRP_CONFIG	"config"
 
 /* The DSCP field has six bits; 0 means unmarked and is never mapped. */
@@ -183,11 +216,17 @@ enum l3dsr_attr {
  * (packets pass untouched, counted in L3DSR_STAT_SKIPPED_DOWN): requests the
  * balancer sends stop reaching the service on the VIP, so its health checks
  * fail and it drains the server.
+ * L3DSR_F_NONLOCAL: rewrite packets whatever their destination, also those
+ * the host would forward (version 2). For the rare host that must take over
+ * traffic addressed to others; a router or a container host with it
+ * answers, from the VIP, packets meant for a neighbour whenever their DSCP
+ * is the mapped one. Bridged frames for another host are still left alone.
  */
 enum l3dsr_flag {
 	L3DSR_F_CLEAR_DSCP = 1U << 0,
 	L3DSR_F_DOWN = 1U << 1,
-	__L3DSR_F_ALL = L3DSR_F_CLEAR_DSCP | L3DSR_F_DOWN
+	L3DSR_F_NONLOCAL = 1U << 2,
+	__L3DSR_F_ALL = L3DSR_F_CLEAR_DSCP | L3DSR_F_DOWN | L3DSR_F_NONLOCAL
 };
 
 /* What L3DSR_CMD_NEW_MAPPING does with a slot already taken. */
@@ -202,9 +241,10 @@ enum l3dsr_request_flag {
  * whose DSCP is mapped are counted; all others are untouched and uncounted.
  *
  * L3DSR_STAT_REWRITTEN          packets whose destination became the VIP.
- * L3DSR_STAT_REWRITTEN_FRAGMENTS of those, non-first IP fragments: only the
- *                               IP header was rewritten, as they carry no
- *                               transport header.
+ * L3DSR_STAT_REWRITTEN_FRAGMENTS of those, IP fragments other than the
+ *                               first: the destination was rewritten, and the
+ *                               transport checksum only if the fragment
+ *                               carries it.
  * L3DSR_STAT_SKIPPED_SCOPE      the mapping's device or RIP did not match;
  *                               passed on untouched.
  * L3DSR_STAT_SKIPPED_NOT_HOST   not addressed to this host at the link layer
@@ -220,6 +260,16 @@ enum l3dsr_request_flag {
  *                               could not match the reply.
  * L3DSR_STAT_SKIPPED_DOWN       the mapping is down (drained); passed on
  *                               untouched.
+ * L3DSR_STAT_SKIPPED_NOT_LOCAL  the destination is not an address of this
+ *                               host (a packet it would forward); passed on
+ *                               untouched. Version 2.
+ * L3DSR_STAT_SKIPPED_BRIDGED    a frame a bridge switches to another host at
+ *                               the link layer (br_netfilter); passed on
+ *                               untouched. Version 2.
+ * L3DSR_STAT_SKIPPED_PROTOCOL   a transport protocol whose checksum or
+ *                               authentication l3dsr cannot keep right (AH,
+ *                               VRRP over IPv4, unknown protocols); passed on
+ *                               untouched. Version 2.
  */
 enum l3dsr_stat {
 	L3DSR_STAT_UNSPEC,
@@ -232,6 +282,9 @@ enum l3dsr_stat {
 	L3DSR_STAT_SKIPPED_ROUTING_HEADER,
 	L3DSR_STAT_DROPPED_UNWRITABLE,
 	L3DSR_STAT_SKIPPED_DOWN,
+	L3DSR_STAT_SKIPPED_NOT_LOCAL,
+	L3DSR_STAT_SKIPPED_BRIDGED,
+	L3DSR_STAT_SKIPPED_PROTOCOL,
 	__L3DSR_STAT_LAST
 };
 
