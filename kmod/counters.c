@@ -19,6 +19,9 @@ const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {
 	[L3DSR_STAT_SKIPPED_ROUTING_HEADER]	= "skipped_routing_header",
 	[L3DSR_STAT_DROPPED_UNWRITABLE]		= "dropped_unwritable",
 	[L3DSR_STAT_SKIPPED_DOWN]		= "skipped_down",
+	[L3DSR_STAT_SKIPPED_NOT_LOCAL]		= "skipped_not_local",
+	[L3DSR_STAT_SKIPPED_BRIDGED]		= "skipped_bridged",
+	[L3DSR_STAT_SKIPPED_PROTOCOL]		= "skipped_protocol",
 };
 
 /* What the namespace's mappings rewrote, those removed included. */
