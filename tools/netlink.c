@@ -139,6 +139,9 @@ static int on_done(const struct nlmsghdr *nlh, struct transaction *t)
 {
 	int error;
 
+	/* A table that changed after the last mapping sent says so here. */
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		t->st->interrupted = true;
 	/* A dump that fails part-way reports it in its closing message. */
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(error))
 		return MNL_CB_STOP;
@@ -168,7 +171,8 @@ static int on_data(const struct nlmsghdr *nlh, struct transaction *t)
 /*
  * Like mnl_cb_run(), but messages left over from an abandoned earlier
  * request are skipped rather than fatal, and an interrupted dump is read
- * to its end so that the socket stays usable for a retry.
+ * to its end so that the socket stays usable for a retry, wherever the
+ * kernel put NLM_F_DUMP_INTR: on a mapping or on NLMSG_DONE.
  */
 static int run_batch(struct transaction *t, const void *buf, size_t len)
 {
@@ -201,6 +205,17 @@ static int run_batch(struct transaction *t, const void *buf, size_t len)
 			return ret;
 	}
 	return ret;
+}
+
+int nl_run_replies(struct l3dsr_nl *nl, const struct nlmsghdr *req,
+		   mnl_cb_t cb, void *data, struct nl_status *st,
+		   const void *buf, size_t len)
+{
+	struct transaction t = {
+		.nl = nl, .req = req, .st = st, .cb = cb, .data = data,
+	};
+
+	return run_batch(&t, buf, len);
 }
 
 int nl_transact(struct l3dsr_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,

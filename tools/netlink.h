@@ -56,6 +56,18 @@ const char *nl_attribute_name(unsigned int type);
 int nl_transact(struct l3dsr_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
 		void *data, struct nl_status *st);
 
+/*
+ * What nl_transact does with each buffer it receives: hand the replies to
+ * req in buf, len bytes, to cb and record the outcome in st (which the
+ * caller clears first). Returns MNL_CB_STOP once the request is answered
+ * (st->interrupted set if a dump raced with a change), MNL_CB_OK if more
+ * is to come, MNL_CB_ERROR with st->error on failure. nl_transact is all
+ * callers need; this is its receiving step alone, for testing.
+ */
+int nl_run_replies(struct l3dsr_nl *nl, const struct nlmsghdr *req,
+		   mnl_cb_t cb, void *data, struct nl_status *st,
+		   const void *buf, size_t len);
+
 /* Print "l3dsrctl: COMMAND: <strerror>: <extack message> ..." for st. */
 void nl_report(const struct l3dsr_nl *nl, const struct nl_status *st);
 

@@ -2,7 +2,8 @@
 /*
  * Host-side tests of the parts of l3dsrctl that need no kernel: DSCP names
  * and numbers, the JSON writer's output and escaping, the words of a
- * mapping, configuration files and the Prometheus exposition.
+ * mapping, configuration files, the Prometheus exposition and how replies
+ * to a dump are read.
  *
  * usage: tests/unit [PROM_FILE]: PROM_FILE receives a sample exposition
  * for an outside checker (promtool).
@@ -22,6 +23,7 @@
 #include "config.h"
 #include "dscp.h"
 #include "json.h"
+#include "netlink.h"
 #include "stats.h"
 #include "words.h"
 
@@ -461,6 +463,78 @@ static void test_prometheus(const char *file)
 	}
 }
 
+#define TEST_FAMILY_ID 0x20
+#define TEST_PORTID 4242
+#define TEST_SEQ 7
+
+/* Append a reply to the test request to buf, used bytes so far. */
+static struct nlmsghdr *put_reply(char *buf, size_t *used, uint16_t type,
+				  uint16_t flags, size_t payload)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + *used);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = TEST_SEQ;
+	nlh->nlmsg_pid = TEST_PORTID;
+	mnl_nlmsg_put_extra_header(nlh, payload);
+	*used += NLMSG_ALIGN(nlh->nlmsg_len);
+	return nlh;
+}
+
+static int count_reply(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	++*(int *)data;
+	return MNL_CB_OK;
+}
+
+/*
+ * A dump of one mapping and its NLMSG_DONE, NLM_F_DUMP_INTR on neither,
+ * on the mapping or on the DONE: the mapping reaches the callback, the
+ * dump ends, and it counts as interrupted when either carries the flag.
+ */
+static void check_dump(uint16_t data_flags, uint16_t done_flags,
+		       bool interrupted)
+{
+	static char buf[512] __attribute__((aligned(8)));
+	struct l3dsr_nl nl = {
+		.cmd = "show", .portid = TEST_PORTID,
+		.family_id = TEST_FAMILY_ID,
+	};
+	struct nlmsghdr req = {
+		.nlmsg_len = NLMSG_HDRLEN, .nlmsg_type = TEST_FAMILY_ID,
+		.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nlmsg_seq = TEST_SEQ,
+	};
+	struct nl_status st;
+	size_t used = 0;
+	int calls = 0, ret;
+
+	memset(buf, 0, sizeof(buf));
+	memset(&st, 0, sizeof(st));
+	put_reply(buf, &used, TEST_FAMILY_ID, NLM_F_MULTI | data_flags,
+		  GENL_HDRLEN);
+	put_reply(buf, &used, NLMSG_DONE, NLM_F_MULTI | done_flags,
+		  sizeof(int));
+	ret = nl_run_replies(&nl, &req, count_reply, &calls, &st, buf, used);
+	CHECK(ret == MNL_CB_STOP && !st.error,
+	      "dump (flags %#x, %#x) did not end cleanly: %d, error %d",
+	      data_flags, done_flags, ret, st.error);
+	CHECK(calls == 1, "dump (flags %#x, %#x): %d mappings handed on",
+	      data_flags, done_flags, calls);
+	CHECK(st.interrupted == interrupted,
+	      "dump (flags %#x, %#x) %s as interrupted", data_flags,
+	      done_flags, st.interrupted ? "counts" : "does not count");
+}
+
+static void test_dump_replies(void)
+{
+	check_dump(0, 0, false);
+	check_dump(NLM_F_DUMP_INTR, 0, true);
+	check_dump(0, NLM_F_DUMP_INTR, true);
+}
+
 int main(int argc, char *argv[])
 {
 	test_class_names();
@@ -472,6 +546,7 @@ int main(int argc, char *argv[])
 	test_config();
 	test_default_paths();
 	test_prometheus(argc > 1 ? argv[1] : NULL);
+	test_dump_replies();
 	printf("unit: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
