@@ -486,7 +486,7 @@ static int on_dump_entry(const struct nlmsghdr *nlh, void *data)
 
 	if (mapping_parse(nlh, &m) < 0)
 		return MNL_CB_ERROR;
-	/* The request names the family too; filtering again costs nothing. */
+	/* A dump takes no attribute: the family is chosen here. */
 	if ((list->family != AF_UNSPEC && m.family != list->family) ||
 	    (list->dscp && m.dscp != list->dscp))
 		return MNL_CB_OK;
@@ -646,8 +646,6 @@ int mappings_read(struct l3dsr_nl *nl, struct mapping_list *list)
 
 		list->count = 0;
 		nlh = nl_request(nl, buf, L3DSR_CMD_GET_MAPPING, NLM_F_DUMP);
-		if (list->family != AF_UNSPEC)
-			mnl_attr_put_u8(nlh, L3DSR_A_FAMILY, list->family);
 		if (nl_transact(nl, nlh, on_dump_entry, list, &st) == 0)
 			break;
 		if (st.error != EAGAIN || attempt == DUMP_ATTEMPTS) {
