@@ -140,10 +140,7 @@ static void print_dry_run(const struct ctl *ctl, const struct config *c)
 							  rip) : NULL);
 			json_member_string(&json, "dev",
 					   e->spec.dev[0] ? e->spec.dev : NULL);
-			json_member_bool(&json, "clear_dscp",
-					 m->flags & L3DSR_F_CLEAR_DSCP);
-			json_member_bool(&json, "down",
-					 m->flags & L3DSR_F_DOWN);
+			flags_json(&json, m->flags);
 			json_member_string(&json, "file", e->file);
 			json_member_u64(&json, "line", e->line);
 			json_object_end(&json);

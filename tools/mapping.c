@@ -104,7 +104,7 @@ malformed:
 	return -1;
 }
 
-/* "vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp]" */
+/* "vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [down]" */
 static void describe_target(const struct mapping *m, FILE *out)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -118,10 +118,7 @@ static void describe_target(const struct mapping *m, FILE *out)
 
 		fprintf(out, " dev %s", format_device(m->ifindex, dev));
 	}
-	if (m->flags & L3DSR_F_CLEAR_DSCP)
-		fputs(" clear-dscp", out);
-	if (m->flags & L3DSR_F_DOWN)
-		fputs(" down", out);
+	flags_describe(m->flags, out);
 }
 
 void mapping_describe(const struct mapping *m, FILE *out)
@@ -142,8 +139,7 @@ void mapping_json(struct json *json, const struct mapping *m)
 	json_member_string(json, "rip", m->has_rip ?
 			   format_address(m->family, m->rip, rip) : NULL);
 	json_member_string(json, "dev", format_device(m->ifindex, dev));
-	json_member_bool(json, "clear_dscp", m->flags & L3DSR_F_CLEAR_DSCP);
-	json_member_bool(json, "down", m->flags & L3DSR_F_DOWN);
+	flags_json(json, m->flags);
 	json_member_u64(json, "packets", m->packets);
 	json_member_u64(json, "bytes", m->bytes);
 	json_object_end(json);
@@ -535,27 +531,6 @@ static const char *const column_titles[COL_COUNT] = {
 
 typedef char table_row[COL_COUNT][CELL_SIZE];
 
-static void format_flags(uint32_t flags, char cell[CELL_SIZE])
-{
-	uint32_t unknown = flags & ~(uint32_t)__L3DSR_F_ALL;
-	size_t used = 0;
-
-	cell[0] = '\0';
-	if (!flags) {
-		strcpy(cell, "-");
-		return;
-	}
-	if (flags & L3DSR_F_DOWN)
-		used += snprintf(cell + used, CELL_SIZE - used, "down");
-	if (flags & L3DSR_F_CLEAR_DSCP)
-		used += snprintf(cell + used, CELL_SIZE - used, "%sclear-dscp",
-				 used ? "," : "");
-	/* Flags a newer kernel knows of are shown rather than hidden. */
-	if (unknown)
-		snprintf(cell + used, CELL_SIZE - used, "%s0x%x",
-			 used ? "," : "", unknown);
-}
-
 static void format_row(const struct mapping *m, table_row row)
 {
 	char dev[MAPPING_DEV_SIZE];
@@ -569,7 +544,7 @@ static void format_row(const struct mapping *m, table_row row)
 		strcpy(row[COL_RIP], "-");
 	snprintf(row[COL_DEV], CELL_SIZE, "%s",
 		 m->ifindex ? format_device(m->ifindex, dev) : "-");
-	format_flags(m->flags, row[COL_FLAGS]);
+	flags_format(m->flags, row[COL_FLAGS], CELL_SIZE);
 	snprintf(row[COL_PACKETS], CELL_SIZE, "%" PRIu64, m->packets);
 	snprintf(row[COL_BYTES], CELL_SIZE, "%" PRIu64, m->bytes);
 }

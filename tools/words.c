@@ -7,6 +7,7 @@
 
 #include "l3dsr.h"
 #include "dscp.h"
+#include "json.h"
 #include "words.h"
 
 static const struct {
@@ -21,6 +22,18 @@ static const struct {
 	[KW_DOWN] = { "down", false },
 	[KW_UP] = { "up", false },
 };
+
+/* The flags a mapping's words can name, in the order they are written. */
+static const struct {
+	uint32_t flag;
+	const char *word;
+	const char *key;
+} flag_words[] = {
+	{ L3DSR_F_CLEAR_DSCP, "clear-dscp", "clear_dscp" },
+	{ L3DSR_F_DOWN, "down", "down" },
+};
+
+#define FLAG_WORD_COUNT (sizeof(flag_words) / sizeof(flag_words[0]))
 
 const char *family_name(int family)
 {
@@ -219,8 +232,63 @@ void spec_describe(const struct mapping_spec *spec, FILE *out)
 			inet_ntop(m->family, m->rip, addr, sizeof(addr)));
 	if (spec->dev[0])
 		fprintf(out, " dev %s", spec->dev);
-	if (m->flags & L3DSR_F_CLEAR_DSCP)
-		fputs(" clear-dscp", out);
-	if (m->flags & L3DSR_F_DOWN)
-		fputs(" down", out);
+	flags_describe(m->flags, out);
+}
+
+void flags_describe(uint32_t flags, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < FLAG_WORD_COUNT; i++)
+		if (flags & flag_words[i].flag)
+			fprintf(out, " %s", flag_words[i].word);
+}
+
+void flags_json(struct json *json, uint32_t flags)
+{
+	size_t i;
+
+	for (i = 0; i < FLAG_WORD_COUNT; i++)
+		json_member_bool(json, flag_words[i].key,
+				 flags & flag_words[i].flag);
+}
+
+/* Append word to cell, after a comma unless it is the first. */
+static void append_flag(char *cell, size_t size, size_t *used,
+			const char *word)
+{
+	int n;
+
+	if (*used >= size)
+		return;
+	n = snprintf(cell + *used, size - *used, "%s%s", *used ? "," : "",
+		     word);
+	if (n > 0)
+		*used += n;
+}
+
+void flags_format(uint32_t flags, char *cell, size_t size)
+{
+	uint32_t unknown = flags & ~(uint32_t)__L3DSR_F_ALL;
+	size_t used = 0, i;
+
+	if (!flags) {
+		snprintf(cell, size, "-");
+		return;
+	}
+	cell[0] = '\0';
+	/* Whether it rewrites at all comes first. */
+	if (flags & L3DSR_F_DOWN)
+		append_flag(cell, size, &used, "down");
+	for (i = 0; i < FLAG_WORD_COUNT; i++)
+		if (flag_words[i].flag != L3DSR_F_DOWN &&
+		    (flags & flag_words[i].flag))
+			append_flag(cell, size, &used, flag_words[i].word);
+	/* Flags a newer kernel knows of are shown rather than hidden. */
+	if (unknown) {
+		char hex[16];
+
+		snprintf(hex, sizeof(hex), "0x%x", unknown);
+		append_flag(cell, size, &used, hex);
+	}
 }

@@ -4,9 +4,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <net/if.h>
 
+#include "json.h"
 #include "mapping.h"
 
 /*
@@ -72,6 +74,17 @@ int words_mapping(int argc, char *argv[], unsigned int allowed,
 
 /* "dscp 10 vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [down]" */
 void spec_describe(const struct mapping_spec *spec, FILE *out);
+
+/*
+ * A mapping's flags in each of the forms the tool writes them: the words
+ * of a configuration line, each after a blank (" clear-dscp down"); the
+ * boolean members of a JSON object ("clear_dscp", "down"); and the FLAGS
+ * cell of `show`, comma-separated with down first, "-" for none, and bits
+ * this tool has no name for in hex.
+ */
+void flags_describe(uint32_t flags, FILE *out);
+void flags_json(struct json *json, uint32_t flags);
+void flags_format(uint32_t flags, char *cell, size_t size);
 
 /*
  * Split line into blank-separated words, in place, up to a "#" that starts

@@ -314,6 +314,55 @@ static void test_mapping_words(void)
 	}
 }
 
+static void write_flags(struct json *json, const void *arg)
+{
+	json_object_begin(json);
+	flags_json(json, *(const uint32_t *)arg);
+	json_object_end(json);
+}
+
+/* flags in the three forms: configuration words, JSON, the FLAGS cell. */
+static void check_flags(uint32_t flags, const char *words, const char *json,
+			const char *cell)
+{
+	char *text, buf[64];
+	size_t size;
+	FILE *out;
+
+	out = open_memstream(&text, &size);
+	flags_describe(flags, out);
+	fclose(out);
+	CHECK(!strcmp(text, words), "flags %#x described as \"%s\", expected \"%s\"",
+	      flags, text, words);
+	free(text);
+
+	text = render(write_flags, &flags);
+	CHECK(!strcmp(text, json), "flags %#x written as %s, expected %s",
+	      flags, text, json);
+	free(text);
+
+	flags_format(flags, buf, sizeof(buf));
+	CHECK(!strcmp(buf, cell), "flags %#x shown as \"%s\", expected \"%s\"",
+	      flags, buf, cell);
+}
+
+static void test_flags(void)
+{
+	char small[8];
+
+	check_flags(0, "", "{\"clear_dscp\":false,\"down\":false}", "-");
+	check_flags(L3DSR_F_CLEAR_DSCP, " clear-dscp",
+		    "{\"clear_dscp\":true,\"down\":false}", "clear-dscp");
+	check_flags(L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP, " clear-dscp down",
+		    "{\"clear_dscp\":true,\"down\":true}", "down,clear-dscp");
+	check_flags(L3DSR_F_DOWN | 1U << 31, " down",
+		    "{\"clear_dscp\":false,\"down\":true}", "down,0x80000000");
+
+	/* A cell too small is cut, never overrun. */
+	flags_format(L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP, small, sizeof(small));
+	CHECK(!strcmp(small, "down,cl"), "a small cell holds \"%s\"", small);
+}
+
 /* Read text as a config file named name into c; the errors in *errors. */
 static void read_config(struct config *c, const char *name, const char *text,
 			char **errors, size_t *errors_size, FILE **sink)
@@ -543,6 +592,7 @@ int main(int argc, char *argv[])
 	test_json_structure();
 	test_split();
 	test_mapping_words();
+	test_flags();
 	test_config();
 	test_default_paths();
 	test_prometheus(argc > 1 ? argv[1] : NULL);
