@@ -221,6 +221,16 @@ static int send_table(const struct ctl *ctl, struct l3dsr_nl *nl,
 	struct nlmsghdr *nlh;
 	size_t i;
 
+	for (i = 0; i < c->count; i++) {
+		const struct config_entry *e = &c->entries[i];
+		char where[4200];
+
+		snprintf(where, sizeof(where), "%s: %s:%u", ctl->cmd->name,
+			 e->file, e->line);
+		if (!module_knows_flags(ctl, where, nl, e->spec.m.flags))
+			return EXIT_FAILED;
+	}
+
 	nlh = nl_request_sized(nl, buf, sizeof(buf), L3DSR_CMD_SET_TABLE,
 			       NLM_F_ACK);
 	outer = mnl_attr_nest_start(nlh, L3DSR_A_MAPPINGS);

@@ -349,9 +349,14 @@ static void check_rip(struct report *r, const struct addresses *local,
 	if (find_address(local, m->family, m->rip))
 		add(r, LEVEL_OK, "rip_address", subject,
 		    "rip %s is a local address", rip);
+	else if (m->flags & L3DSR_F_NONLOCAL)
+		/* Taking over another host's address is what it is for. */
+		add(r, LEVEL_OK, "rip_address", subject,
+		    "rip %s is not a local address: nonlocal rewrites the packets this host would forward to it",
+		    rip);
 	else
 		add(r, LEVEL_FAIL, "rip_address", subject,
-		    "rip %s is on no interface: the balancer's packets to it never reach the hook as local traffic",
+		    "rip %s is on no interface: packets to it are not for this host and are left alone (skipped_not_local)",
 		    rip);
 }
 
@@ -687,6 +692,10 @@ static void check_mappings(struct report *r, const struct mapping_list *list)
 		if (m->flags & L3DSR_F_DOWN)
 			add(r, LEVEL_WARN, "mappings", subject,
 			    "down (drained): marked packets pass unrewritten (%s set-mapping dscp %u up)",
+			    PROG_NAME, m->dscp);
+		if (m->flags & L3DSR_F_NONLOCAL)
+			add(r, LEVEL_WARN, "mappings", subject,
+			    "nonlocal: marked packets are rewritten whatever their destination, so this host takes over traffic meant for other hosts that it would forward (%s set-mapping dscp %u nonlocal off)",
 			    PROG_NAME, m->dscp);
 		check_vip(r, &local, m, subject);
 		check_rip(r, &local, m, subject);

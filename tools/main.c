@@ -25,7 +25,8 @@
 static int cmd_help(const struct ctl *ctl, int argc, char *argv[]);
 static int cmd_version(const struct ctl *ctl, int argc, char *argv[]);
 
-#define MAPPING_ARGS "dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp]"
+#define MAPPING_ARGS \
+	"dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal]"
 
 static const struct subcommand subcommands[] = {
 	{ "add-mapping", cmd_add_mapping, MAPPING_ARGS,
@@ -34,8 +35,9 @@ static const struct subcommand subcommands[] = {
 	  "create or overwrite the mapping of DSCP; its counters go on" },
 	{ "del-mapping", cmd_del_mapping, "dscp DSCP",
 	  "delete the mappings of DSCP (-4/-6: of one family only)" },
-	{ "set-mapping", cmd_set_mapping, "dscp DSCP down|up",
-	  "drain (down) or restore (up) the mappings of DSCP" },
+	{ "set-mapping", cmd_set_mapping,
+	  "dscp DSCP [down|up] [nonlocal on|off]",
+	  "drain (down), restore (up) or set nonlocal of DSCP's mappings" },
 	{ "show", cmd_show, "[dscp DSCP]",
 	  "list mappings with their packet and byte counters" },
 	{ "flush", cmd_flush, "",

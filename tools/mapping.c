@@ -211,6 +211,18 @@ int resolve_device(const struct ctl *ctl, const char *where,
 	return EXIT_FAILED;
 }
 
+bool module_knows_flags(const struct ctl *ctl, const char *where,
+			const struct l3dsr_nl *nl, uint32_t flags)
+{
+	/* A module that does not say its version is left to judge. */
+	if (!nl->version || nl->version >= 2 || !(flags & L3DSR_F_NONLOCAL))
+		return true;
+	fprintf(stderr, PROG_NAME
+		": %s: nonlocal needs version 2 of the l3dsr module, and the one loaded is version %u\n",
+		where ? where : ctl->cmd->name, nl->version);
+	return false;
+}
+
 static void put_key(struct nlmsghdr *nlh, int family, unsigned int dscp)
 {
 	mnl_attr_put_u8(nlh, L3DSR_A_FAMILY, family);
@@ -304,6 +316,10 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 	if (status)
 		return status;
 
+	if (!module_knows_flags(ctl, NULL, &nl, m->flags)) {
+		status = EXIT_FAILED;
+		goto out;
+	}
 	/* Looked up now that -n has put us in the right namespace. */
 	if (spec.dev[0]) {
 		status = resolve_device(ctl, NULL, spec.dev, &m->ifindex);
@@ -428,9 +444,44 @@ static int set_flags(struct l3dsr_nl *nl, int family, unsigned int dscp,
 }
 
 /*
- * Drain (down) or restore (up) the mappings of a DSCP. As with del-mapping,
- * without -4/-6 every family holding the DSCP changes, and a DSCP mapped
- * nowhere fails before anything changes.
+ * The flags set-mapping changes (mask) and their new values: "down" or
+ * "up", "nonlocal on" or "nonlocal off", or both.
+ */
+static int parse_flag_changes(const struct ctl *ctl,
+			      const char *values[KW_COUNT], uint32_t *flags,
+			      uint32_t *mask)
+{
+	*flags = 0;
+	*mask = 0;
+	if (values[KW_DOWN] && values[KW_UP])
+		return usage_error(ctl, "say either \"down\" or \"up\"");
+	if (values[KW_DOWN] || values[KW_UP]) {
+		*mask |= L3DSR_F_DOWN;
+		if (values[KW_DOWN])
+			*flags |= L3DSR_F_DOWN;
+	}
+	if (values[KW_NONLOCAL_SWITCH]) {
+		char err[WORDS_ERROR_SIZE];
+		bool on;
+
+		if (words_switch("nonlocal", values[KW_NONLOCAL_SWITCH], &on,
+				 err) < 0)
+			return usage_error(ctl, "%s", err);
+		*mask |= L3DSR_F_NONLOCAL;
+		if (on)
+			*flags |= L3DSR_F_NONLOCAL;
+	}
+	if (!*mask)
+		return usage_error(ctl,
+				   "nothing to change: say \"down\" or \"up\", or \"nonlocal on\" or \"nonlocal off\"");
+	return EXIT_OK;
+}
+
+/*
+ * Drain (down) or restore (up) the mappings of a DSCP, or turn their
+ * nonlocal flag on or off. As with del-mapping, without -4/-6 every family
+ * holding the DSCP changes, and a DSCP mapped nowhere fails before
+ * anything changes.
  */
 int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[])
 {
@@ -439,27 +490,31 @@ int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[])
 	struct nl_status st;
 	struct l3dsr_nl nl;
 	unsigned int dscp;
-	uint32_t flags;
+	uint32_t flags, mask;
 
 	status = parse_dscp_keywords(ctl, argc, argv,
-				     KW_BIT(KW_DOWN) | KW_BIT(KW_UP), true,
+				     KW_BIT(KW_DOWN) | KW_BIT(KW_UP) |
+				     KW_BIT(KW_NONLOCAL_SWITCH), true,
 				     &dscp, values);
 	if (status)
 		return status;
-	if (!values[KW_DOWN] == !values[KW_UP])
-		return usage_error(ctl, "say either \"down\" or \"up\"");
-	flags = values[KW_DOWN] ? L3DSR_F_DOWN : 0;
+	status = parse_flag_changes(ctl, values, &flags, &mask);
+	if (status)
+		return status;
 	status = ctl_open(ctl, &nl);
 	if (status)
 		return status;
 
+	if (!module_knows_flags(ctl, NULL, &nl, mask)) {
+		status = EXIT_FAILED;
+		goto out;
+	}
 	status = families_holding(ctl, &nl, dscp, families, &count);
 	if (status)
 		goto out;
 
 	for (i = 0; i < count; i++) {
-		if (set_flags(&nl, families[i], dscp, flags, L3DSR_F_DOWN,
-			      &st) == 0)
+		if (set_flags(&nl, families[i], dscp, flags, mask, &st) == 0)
 			continue;
 		if (st.error == ENOENT) {
 			status = fail(ctl, "no mapping for DSCP %u (%s)", dscp,

@@ -48,8 +48,8 @@ int mapping_parse(const struct nlmsghdr *nlh, struct mapping *m);
 void mapping_put(struct nlmsghdr *nlh, const struct mapping *m);
 
 /*
- * "dscp 10 vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [down]": the words
- * of a configuration line, which apply reads back.
+ * "dscp 10 vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [nonlocal] [down]":
+ * the words of a configuration line, which apply reads back.
  */
 void mapping_describe(const struct mapping *m, FILE *out);
 
@@ -65,6 +65,15 @@ const char *format_address(int family, const void *addr,
  * printing why. The caller frees list->items.
  */
 int mappings_read(struct l3dsr_nl *nl, struct mapping_list *list);
+
+/*
+ * Whether the loaded module knows every flag in flags: an older one would
+ * refuse a newer flag with a bare "Invalid argument". If not, prints
+ * "l3dsrctl: WHERE: FLAG needs version N of the l3dsr module ..." (WHERE
+ * defaults to the command's name).
+ */
+bool module_knows_flags(const struct ctl *ctl, const char *where,
+			const struct l3dsr_nl *nl, uint32_t flags);
 
 /*
  * The index of device name, printing "l3dsrctl: WHERE: no such device: ..."

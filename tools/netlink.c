@@ -343,6 +343,10 @@ static int on_family(const struct nlmsghdr *nlh, void *data)
 			if (mnl_attr_validate(attr, MNL_TYPE_U16) == 0)
 				nl->family_id = mnl_attr_get_u16(attr);
 			break;
+		case CTRL_ATTR_VERSION:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+				nl->version = mnl_attr_get_u32(attr);
+			break;
 		case CTRL_ATTR_MCAST_GROUPS:
 			mnl_attr_for_each_nested(group, attr)
 				parse_group(group, nl);

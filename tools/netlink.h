@@ -27,6 +27,7 @@ struct l3dsr_nl {
 	unsigned int portid;
 	unsigned int seq;
 	uint16_t family_id;
+	uint32_t version;	/* the module's L3DSR_GENL_VERSION, 0 if unsaid */
 	uint32_t config_group;	/* 0 if the family has no such group */
 };
 

@@ -19,8 +19,10 @@ static const struct {
 	[KW_RIP] = { "rip", true },
 	[KW_DEV] = { "dev", true },
 	[KW_CLEAR_DSCP] = { "clear-dscp", false },
+	[KW_NONLOCAL] = { "nonlocal", false },
 	[KW_DOWN] = { "down", false },
 	[KW_UP] = { "up", false },
+	[KW_NONLOCAL_SWITCH] = { "nonlocal", true },
 };
 
 /* The flags a mapping's words can name, in the order they are written. */
@@ -30,6 +32,7 @@ static const struct {
 	const char *key;
 } flag_words[] = {
 	{ L3DSR_F_CLEAR_DSCP, "clear-dscp", "clear_dscp" },
+	{ L3DSR_F_NONLOCAL, "nonlocal", "nonlocal" },
 	{ L3DSR_F_DOWN, "down", "down" },
 };
 
@@ -125,6 +128,19 @@ int words_dscp(const char *word, unsigned int *dscp,
 	return -1;
 }
 
+int words_switch(const char *keyword, const char *value, bool *on,
+		 char err[WORDS_ERROR_SIZE])
+{
+	if (!strcmp(value, "on") || !strcmp(value, "off")) {
+		*on = value[1] == 'n';
+		return 0;
+	}
+	snprintf(err, WORDS_ERROR_SIZE,
+		 "invalid value \"%s\" after \"%s\": expected \"on\" or \"off\"",
+		 value, keyword);
+	return -1;
+}
+
 int words_mapping(int argc, char *argv[], unsigned int allowed,
 		  struct mapping_spec *spec, char err[WORDS_ERROR_SIZE])
 {
@@ -188,6 +204,8 @@ int words_mapping(int argc, char *argv[], unsigned int allowed,
 
 	if (values[KW_CLEAR_DSCP])
 		m->flags |= L3DSR_F_CLEAR_DSCP;
+	if (values[KW_NONLOCAL])
+		m->flags |= L3DSR_F_NONLOCAL;
 	if (values[KW_DOWN])
 		m->flags |= L3DSR_F_DOWN;
 	return 0;

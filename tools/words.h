@@ -26,15 +26,19 @@ enum keyword {
 	KW_RIP,
 	KW_DEV,
 	KW_CLEAR_DSCP,
+	KW_NONLOCAL,
 	KW_DOWN,
 	KW_UP,
+	/* set-mapping's "nonlocal on|off": the same word, with a value */
+	KW_NONLOCAL_SWITCH,
 	KW_COUNT
 };
 
 #define KW_BIT(kw) (1U << (kw))
 /* What add-mapping and replace-mapping take. */
 #define KW_MAPPING (KW_BIT(KW_DSCP) | KW_BIT(KW_VIP) | KW_BIT(KW_RIP) | \
-		    KW_BIT(KW_DEV) | KW_BIT(KW_CLEAR_DSCP))
+		    KW_BIT(KW_DEV) | KW_BIT(KW_CLEAR_DSCP) | \
+		    KW_BIT(KW_NONLOCAL))
 /* A configuration line may say a mapping is down, too. */
 #define KW_CONFIG_LINE (KW_MAPPING | KW_BIT(KW_DOWN))
 
@@ -66,19 +70,28 @@ int words_dscp(const char *word, unsigned int *dscp,
 	       char err[WORDS_ERROR_SIZE]);
 
 /*
- * "dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [down]", the
- * keywords limited to allowed. Returns 0, or -1 with err naming the word.
+ * "on" or "off", the value keyword was given: *on says which. Returns 0,
+ * or -1 with err naming the value and the keyword.
+ */
+int words_switch(const char *keyword, const char *value, bool *on,
+		 char err[WORDS_ERROR_SIZE]);
+
+/*
+ * "dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal]
+ * [down]", the keywords limited to allowed. Returns 0, or -1 with err
+ * naming the word.
  */
 int words_mapping(int argc, char *argv[], unsigned int allowed,
 		  struct mapping_spec *spec, char err[WORDS_ERROR_SIZE]);
 
-/* "dscp 10 vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [down]" */
+/* "dscp 10 vip ADDR [rip ADDR] [dev IFNAME] [clear-dscp] [nonlocal] [down]" */
 void spec_describe(const struct mapping_spec *spec, FILE *out);
 
 /*
  * A mapping's flags in each of the forms the tool writes them: the words
- * of a configuration line, each after a blank (" clear-dscp down"); the
- * boolean members of a JSON object ("clear_dscp", "down"); and the FLAGS
+ * of a configuration line, each after a blank (" clear-dscp nonlocal
+ * down"); the boolean members of a JSON object ("clear_dscp", "nonlocal",
+ * "down"); and the FLAGS
  * cell of `show`, comma-separated with down first, "-" for none, and bits
  * this tool has no name for in hex.
  */

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# bash completion for l3dsrctl. Command names, their keywords and options
-# and the DSCP class names are read from `l3dsrctl help`, so they never
+# bash completion for l3dsrctl. Command names, their keywords, options and
+# values and the DSCP class names are read from `l3dsrctl help`, so they never
 # drift from the tool; devices and namespaces come from `ip`, files from
 # compgen.
 
@@ -28,16 +28,56 @@ _l3dsrctl_commands()
 		     in_list && /^  [a-z]/ { print $1 }'
 }
 
+# The words of a command's usage line after its name, into the array
+# _l3dsrctl_usage_words (read, not expanded: "[clear-dscp]" is a glob).
+_l3dsrctl_usage()
+{
+	read -ra _l3dsrctl_usage_words <<< "$("$1" help "$2" 2>/dev/null |
+					       sed -n "1s/^usage: [^ ]* $2//p")"
+}
+
 # The keywords and options of a command: the lower-case words of its usage
-# line, alternatives ("down|up") kept together as one line.
+# line, alternatives ("down|up") kept together as one line. A word after
+# a keyword in one pair of brackets ("[nonlocal on|off]") is its value.
 _l3dsrctl_keywords()
 {
-	local word
+	local -a _l3dsrctl_usage_words
+	local word bare in_group='' after_keyword=''
+	local lower='^-{0,2}[a-z][a-z-]*(\|[a-z][a-z-]*)*$'
 
-	for word in $("$1" help "$2" 2>/dev/null |
-		      sed -n "1s/^usage: [^ ]* $2//p" | tr -d '[].'); do
-		[[ $word =~ ^-{0,2}[a-z][a-z-]*(\|[a-z][a-z-]*)*$ ]] &&
-			printf '%s\n' "$word"
+	_l3dsrctl_usage "$1" "$2"
+	for word in "${_l3dsrctl_usage_words[@]}"; do
+		[[ $word == \[* ]] && in_group=1 && after_keyword=
+		bare=${word//[\[\].]/}
+		if [[ -n $after_keyword ]]; then
+			after_keyword=
+		elif [[ $bare =~ $lower ]]; then
+			printf '%s\n' "$bare"
+			[[ -n $in_group ]] && after_keyword=1
+		fi
+		[[ $word == *\]* ]] && in_group= && after_keyword=
+	done
+}
+
+# The values keyword $3 of command $2 takes, when its usage line spells
+# them out in lower case ("[nonlocal on|off]"), one per line.
+_l3dsrctl_values()
+{
+	local -a _l3dsrctl_usage_words
+	local word bare in_group='' found=''
+	local lower='^[a-z][a-z-]*(\|[a-z][a-z-]*)*$'
+
+	_l3dsrctl_usage "$1" "$2"
+	for word in "${_l3dsrctl_usage_words[@]}"; do
+		[[ $word == \[* ]] && in_group=1 && found=
+		bare=${word//[\[\].]/}
+		if [[ -n $found ]]; then
+			[[ $bare =~ $lower ]] &&
+				printf '%s\n' "${bare//|/$'\n'}"
+			return 0
+		fi
+		[[ -n $in_group && $bare == "$3" ]] && found=1
+		[[ $word == *\]* ]] && in_group= && found=
 	done
 }
 
@@ -145,6 +185,13 @@ _l3dsrctl()
 		return 0
 		;;
 	esac
+
+	local values
+	values=$(_l3dsrctl_values "$tool" "$cmd" "$prev")
+	if [[ -n $values ]]; then
+		_l3dsrctl_reply "$values" "$cur"
+		return 0
+	fi
 
 	if [[ $cmd == import-iptables ]]; then
 		[[ ${#used[@]} -eq 0 ]] &&

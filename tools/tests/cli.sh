@@ -139,7 +139,12 @@ check_eq "help lists the commands of the contract" \
 
 ctl help add-mapping
 check_eq "help add-mapping gives the one-line usage" \
-	"usage: l3dsrctl add-mapping dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp]" \
+	"usage: l3dsrctl add-mapping dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal]" \
+	"$(head -n 1 <<< "$OUT")"
+
+ctl help set-mapping
+check_eq "help set-mapping gives the one-line usage" \
+	"usage: l3dsrctl set-mapping dscp DSCP [down|up] [nonlocal on|off]" \
 	"$(head -n 1 <<< "$OUT")"
 
 ctl version
@@ -219,6 +224,10 @@ for cmd in add-mapping replace-mapping; do
 	expect_usage "\"clear-dscp\" given twice" $cmd dscp 10 vip $V4 \
 		clear-dscp clear-dscp
 	expect_usage "\"frob\"" $cmd dscp 10 vip $V4 frob
+	expect_usage "\"nonlocal\" given twice" $cmd dscp 10 vip $V4 \
+		nonlocal nonlocal
+	expect_usage "unknown keyword \"on\"" $cmd dscp 10 vip $V4 nonlocal on
+	expect_usage "\"non-local\"" $cmd dscp 10 vip $V4 non-local
 	expect_usage "\"DSCP\"" $cmd DSCP 10 vip $V4
 	expect_usage "\"0123456789abcdef\"" $cmd dscp 10 vip $V4 \
 		dev 0123456789abcdef
@@ -244,6 +253,15 @@ expect_usage "\"down\" or \"up\"" set-mapping dscp 10
 expect_usage "\"down\" or \"up\"" set-mapping dscp 10 down up
 expect_usage "\"up\" given twice" set-mapping dscp 10 up up
 expect_usage "\"sideways\"" set-mapping dscp 10 sideways
+expect_usage "\"nonlocal on\" or \"nonlocal off\"" set-mapping dscp 10
+expect_usage "missing value after \"nonlocal\"" set-mapping dscp 10 nonlocal
+for value in maybe ON yes 1 down; do
+	expect_usage "invalid value \"$value\" after \"nonlocal\"" \
+		set-mapping dscp 10 nonlocal "$value"
+done
+expect_usage "\"nonlocal\" given twice" set-mapping dscp 10 nonlocal on \
+	nonlocal off
+expect_usage "\"down\" or \"up\"" set-mapping dscp 10 down up nonlocal on
 expect_usage "\"99\"" set-mapping dscp 99 down
 expect_usage "\"down\"" add-mapping dscp 10 vip $V4 down
 expect_usage "\"--prom\"" stats --prom
@@ -271,6 +289,10 @@ else
 		    "flush" "-6 flush" "stats" "-j stats" "monitor" \
 		    "-j monitor" "set-mapping dscp 10 down" \
 		    "-6 set-mapping dscp af41 up" "save" \
+		    "add-mapping dscp 10 vip $V4 nonlocal" \
+		    "replace-mapping dscp 10 vip 2001:db8::1 nonlocal clear-dscp" \
+		    "set-mapping dscp 10 nonlocal on" \
+		    "-4 set-mapping dscp 10 up nonlocal off" \
 		    "apply -f /dev/null" "stats --prometheus"; do
 		# shellcheck disable=SC2086 # split on purpose
 		expect_failure "$NOT_LOADED" $args
@@ -319,8 +341,8 @@ for word in $commands -j -n -4 -6 \
 	    $(grep -oE '\<[A-Z]+[0-9]*=[0-9]+\>' <<< "$HELP" | sed 's/=.*//') \
 	    rewritten rewritten_fragments skipped_scope skipped_not_host \
 	    skipped_malformed skipped_routing_header dropped_unwritable \
-	    skipped_down family dscp vip rip dev clear_dscp down packets \
-	    bytes event mapping \
+	    skipped_down family dscp vip rip dev clear_dscp nonlocal down \
+	    packets bytes event mapping \
 	    "add-mapping dscp 10 vip 211.115.115.100"; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
 done
@@ -345,11 +367,13 @@ complete_line()
 check_eq "completion: commands" "$(tr '\n' ' ' <<< "$commands" | sed 's/ $//')" \
 	"$(complete_line "")"
 check_eq "completion: a command's prefix" "del-mapping" "$(complete_line "del")"
-check_eq "completion: keywords" "dscp vip dev rip clear-dscp" \
+check_eq "completion: keywords" "dscp vip dev rip clear-dscp nonlocal" \
 	"$(complete_line "add-mapping ")"
 check_eq "completion: keywords not yet given, past an IPv6 address" \
-	"dev rip clear-dscp" \
+	"dev rip clear-dscp nonlocal" \
 	"$(complete_line "replace-mapping dscp 10 vip 2001:db8::1 ")"
+check_eq "completion: a mapping's nonlocal takes no value" "dev rip clear-dscp" \
+	"$(complete_line "add-mapping dscp 10 vip $V4 nonlocal ")"
 check_eq "completion: DSCP class names" "AF41 AF42 AF43" \
 	"$(complete_line "add-mapping dscp AF4")"
 check_eq "completion: DSCP class names in lower case" "cs1 cs2 cs3 cs4 cs5 cs6 cs7" \

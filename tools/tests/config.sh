@@ -81,12 +81,14 @@ dscp 10 vip 211.115.115.100
 
 	add-mapping   dscp AF41 vip 2001:db8::1 rip 2001:db8::2 dev lo clear-dscp down   # v6
 dscp 12 rip 192.0.2.10 vip 211.115.115.101	# keywords in any order
+nonlocal dscp 13 vip 211.115.115.102 rip 198.51.100.7
 EOF
 ctl apply --dry-run -f "$TMP/a.conf"
 expect "apply --dry-run of a good file: exit 0" 0 ""
 check_eq "apply --dry-run prints the table, inet first, with origins" \
 "dscp 10 vip 211.115.115.100  # $TMP/a.conf:2
 dscp 12 vip 211.115.115.101 rip 192.0.2.10  # $TMP/a.conf:5
+dscp 13 vip 211.115.115.102 rip 198.51.100.7 nonlocal  # $TMP/a.conf:6
 dscp 34 vip 2001:db8::1 rip 2001:db8::2 dev lo clear-dscp down  # $TMP/a.conf:4" \
 	"$OUT"
 
@@ -98,7 +100,19 @@ check_eq "the dry-run output reads back as the same table" \
 
 ctl -j apply --dry-run -f - < "$TMP/a.conf"
 check_eq "apply -j --dry-run -f -: JSON entries with their origin" \
-	'[{"family":"inet","dscp":10,"vip":"211.115.115.100","rip":null,"dev":null,"clear_dscp":false,"down":false,"file":"<stdin>","line":2},{"family":"inet","dscp":12,"vip":"211.115.115.101","rip":"192.0.2.10","dev":null,"clear_dscp":false,"down":false,"file":"<stdin>","line":5},{"family":"inet6","dscp":34,"vip":"2001:db8::1","rip":"2001:db8::2","dev":"lo","clear_dscp":true,"down":true,"file":"<stdin>","line":4}]' \
+	'[{"family":"inet","dscp":10,"vip":"211.115.115.100","rip":null,"dev":null,"clear_dscp":false,"nonlocal":false,"down":false,"file":"<stdin>","line":2},{"family":"inet","dscp":12,"vip":"211.115.115.101","rip":"192.0.2.10","dev":null,"clear_dscp":false,"nonlocal":false,"down":false,"file":"<stdin>","line":5},{"family":"inet","dscp":13,"vip":"211.115.115.102","rip":"198.51.100.7","dev":null,"clear_dscp":false,"nonlocal":true,"down":false,"file":"<stdin>","line":6},{"family":"inet6","dscp":34,"vip":"2001:db8::1","rip":"2001:db8::2","dev":"lo","clear_dscp":true,"nonlocal":false,"down":true,"file":"<stdin>","line":4}]' \
+	"$OUT"
+
+# All flags at once, in any order, come back in one order and mean the same.
+printf 'down nonlocal dscp EF clear-dscp vip 2001:db8::9\n' >"$TMP/flags.conf"
+ctl apply --dry-run -f "$TMP/flags.conf"
+check_eq "apply --dry-run writes every flag, nonlocal included" \
+	"dscp 46 vip 2001:db8::9 clear-dscp nonlocal down  # $TMP/flags.conf:1" \
+	"$OUT"
+sed 's/  #.*//' "$TMP/out" >"$TMP/flags-again.conf"
+ctl -j apply --dry-run -f "$TMP/flags-again.conf"
+check_eq "the flags read back as the same mapping" \
+	'[{"family":"inet6","dscp":46,"vip":"2001:db8::9","rip":null,"dev":null,"clear_dscp":true,"nonlocal":true,"down":true,"file":"'"$TMP"'/flags-again.conf","line":1}]' \
 	"$OUT"
 
 cat >"$TMP/bad.conf" <<'EOF'
@@ -112,6 +126,8 @@ dscp 26 vip 211.115.115.126 down down
 replace-mapping dscp 27 vip 211.115.115.127
 dscp 10 vip 211.115.115.110
 dscp 28
+dscp 29 vip 211.115.115.129 nonlocal on
+dscp 30 vip 211.115.115.130 nonlocal nonlocal
 EOF
 ctl apply --dry-run -f "$TMP/a.conf" -f "$TMP/bad.conf"
 expect "every bad line is reported as FILE:LINE naming the word, exit 1" 1 \
@@ -123,7 +139,9 @@ l3dsrctl: apply: $TMP/bad.conf:6: missing value after \"dev\"
 l3dsrctl: apply: $TMP/bad.conf:7: \"down\" given twice
 l3dsrctl: apply: $TMP/bad.conf:8: unknown keyword \"replace-mapping\"
 l3dsrctl: apply: $TMP/bad.conf:9: DSCP 10 (inet) is mapped twice: also at $TMP/a.conf:2
-l3dsrctl: apply: $TMP/bad.conf:10: missing \"vip ADDR\""
+l3dsrctl: apply: $TMP/bad.conf:10: missing \"vip ADDR\"
+l3dsrctl: apply: $TMP/bad.conf:11: unknown keyword \"on\"
+l3dsrctl: apply: $TMP/bad.conf:12: \"nonlocal\" given twice"
 check_eq "a bad file prints no table" "" "$OUT"
 
 printf 'dscp 10 vip 192.0.2.1 dev l3dsr-nodev0\n' >"$TMP/nodev.conf"
@@ -281,7 +299,8 @@ commands=$(awk '/^Commands:/ { c = 1; next } /^$/ { c = 0 }
 rendered=$(render "$TOOLS_DIR/man/l3dsrctl.8")
 missing=
 for word in $commands set-mapping apply save import-iptables check \
-	    --dry-run -f --prometheus down up skipped_down \
+	    --dry-run -f --prometheus down up skipped_down nonlocal \
+	    "nonlocal on" "nonlocal off" \
 	    /etc/l3dsr.conf /etc/l3dsr.d OK WARN FAIL module vip_address \
 	    rip_address listener arp_ignore arp_announce rp_filter daddr_rules \
 	    ok_count warn_count fail_count level subject message \
@@ -294,8 +313,8 @@ check_eq "l3dsrctl(8) names every new command, keyword, key and check" \
 
 rendered=$(render "$TOOLS_DIR/man/l3dsr.conf.5")
 missing=
-for word in /etc/l3dsr.conf /etc/l3dsr.d dscp vip rip dev clear-dscp down \
-	    add-mapping '#' "l3dsrctl apply" l3dsr.service; do
+for word in /etc/l3dsr.conf /etc/l3dsr.d dscp vip rip dev clear-dscp nonlocal \
+	    down add-mapping '#' "l3dsrctl apply" l3dsr.service; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
 done
 check_eq "l3dsr.conf(5) names every keyword and file" "" "$missing"
@@ -304,7 +323,8 @@ rendered=$(render "$TOOLS_DIR/man/l3dsr.7")
 missing=
 for word in rewritten rewritten_fragments skipped_scope skipped_not_host \
 	    skipped_malformed skipped_routing_header dropped_unwritable \
-	    skipped_down /sys/kernel/l3dsr/stats/ /sys/kernel/l3dsr/mappings/ipv4 \
+	    skipped_down nonlocal /sys/kernel/l3dsr/stats/ \
+	    /sys/kernel/l3dsr/mappings/ipv4 \
 	    /sys/kernel/l3dsr/mappings/ipv6 "no parameters" l3dsr.h config \
 	    SET_TABLE SET_MAPPING -310; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
@@ -326,10 +346,16 @@ complete_line()
 	echo "${COMPREPLY[*]}"
 }
 
-check_eq "completion: set-mapping keywords" "dscp down up" \
+check_eq "completion: set-mapping keywords" "dscp down up nonlocal" \
 	"$(complete_line "set-mapping ")"
-check_eq "completion: down or up, not both" "" \
+check_eq "completion: down or up, not both" "nonlocal" \
 	"$(complete_line "set-mapping dscp 10 down ")"
+check_eq "completion: set-mapping nonlocal takes on or off" "on off" \
+	"$(complete_line "set-mapping dscp 10 nonlocal ")"
+check_eq "completion: on or off, by prefix" "off" \
+	"$(complete_line "set-mapping dscp 10 nonlocal of")"
+check_eq "completion: past nonlocal's value, the other keywords" "down up" \
+	"$(complete_line "set-mapping dscp 10 nonlocal on ")"
 check_eq "completion: apply options, -f again" "-f" \
 	"$(complete_line "apply -f x --dry-run ")"
 check_eq "completion: stats --prometheus" "--prometheus" \

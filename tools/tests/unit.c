@@ -291,19 +291,27 @@ static void test_mapping_words(void)
 		{ "dscp 10 vip 1.2.3.4 down down", "\"down\" given twice" },
 		{ "dscp 10 vip 1.2.3.4 up", "\"up\"" },
 		{ "dscp 10 vip 1.2.3.4 frob", "\"frob\"" },
+		{ "dscp 10 vip 1.2.3.4 nonlocal nonlocal",
+		  "\"nonlocal\" given twice" },
+		{ "dscp 10 vip 1.2.3.4 nonlocal on", "\"on\"" },
+		{ "dscp 10 vip 1.2.3.4 non-local", "\"non-local\"" },
 	};
 	char err[WORDS_ERROR_SIZE], addr[INET6_ADDRSTRLEN];
 	struct mapping_spec spec;
 	size_t i;
 
-	CHECK(parse_text("down clear-dscp dev eth0 rip 2001:db8::2 vip 2001:db8::1 dscp ef",
+	CHECK(parse_text("down clear-dscp nonlocal dev eth0 rip 2001:db8::2 vip 2001:db8::1 dscp ef",
 			 &spec, err) == 0, "a full line refused: %s", err);
 	CHECK(spec.m.family == AF_INET6 && spec.m.dscp == 46 &&
 	      spec.m.has_rip && !strcmp(spec.dev, "eth0") &&
-	      spec.m.flags == (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP),
+	      spec.m.flags == (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP |
+			       L3DSR_F_NONLOCAL),
 	      "a full line parsed wrong");
 	CHECK(!strcmp(inet_ntop(AF_INET6, spec.m.rip, addr, sizeof(addr)),
 		      "2001:db8::2"), "rip parsed as %s", addr);
+	CHECK(parse_text("dscp 10 vip 1.2.3.4", &spec, err) == 0 &&
+	      !(spec.m.flags & L3DSR_F_NONLOCAL),
+	      "a mapping is nonlocal without saying so");
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK(parse_text(bad[i].text, &spec, err) < 0,
@@ -350,17 +358,52 @@ static void test_flags(void)
 {
 	char small[8];
 
-	check_flags(0, "", "{\"clear_dscp\":false,\"down\":false}", "-");
+	check_flags(0, "",
+		    "{\"clear_dscp\":false,\"nonlocal\":false,\"down\":false}",
+		    "-");
 	check_flags(L3DSR_F_CLEAR_DSCP, " clear-dscp",
-		    "{\"clear_dscp\":true,\"down\":false}", "clear-dscp");
+		    "{\"clear_dscp\":true,\"nonlocal\":false,\"down\":false}",
+		    "clear-dscp");
 	check_flags(L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP, " clear-dscp down",
-		    "{\"clear_dscp\":true,\"down\":true}", "down,clear-dscp");
+		    "{\"clear_dscp\":true,\"nonlocal\":false,\"down\":true}",
+		    "down,clear-dscp");
+	check_flags(L3DSR_F_NONLOCAL, " nonlocal",
+		    "{\"clear_dscp\":false,\"nonlocal\":true,\"down\":false}",
+		    "nonlocal");
+	check_flags(L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP | L3DSR_F_NONLOCAL,
+		    " clear-dscp nonlocal down",
+		    "{\"clear_dscp\":true,\"nonlocal\":true,\"down\":true}",
+		    "down,clear-dscp,nonlocal");
 	check_flags(L3DSR_F_DOWN | 1U << 31, " down",
-		    "{\"clear_dscp\":false,\"down\":true}", "down,0x80000000");
+		    "{\"clear_dscp\":false,\"nonlocal\":false,\"down\":true}",
+		    "down,0x80000000");
 
 	/* A cell too small is cut, never overrun. */
 	flags_format(L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP, small, sizeof(small));
 	CHECK(!strcmp(small, "down,cl"), "a small cell holds \"%s\"", small);
+}
+
+static void test_switch(void)
+{
+	static const char *const bad[] = {
+		"", "ON", "Off", "yes", "no", "1", "0", "true", "on ", "of",
+	};
+	char err[WORDS_ERROR_SIZE];
+	bool on = false;
+	size_t i;
+
+	CHECK(words_switch("nonlocal", "on", &on, err) == 0 && on,
+	      "\"on\" is not on");
+	CHECK(words_switch("nonlocal", "off", &on, err) == 0 && !on,
+	      "\"off\" is not off");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		CHECK(words_switch("nonlocal", bad[i], &on, err) < 0,
+		      "\"%s\" accepted as on or off", bad[i]);
+		CHECK(strstr(err, "\"nonlocal\"") && strstr(err, bad[i]),
+		      "\"%s\": the message \"%s\" names neither it nor nonlocal",
+		      bad[i], err);
+	}
 }
 
 /* Read text as a config file named name into c; the errors in *errors. */
@@ -389,7 +432,7 @@ static void test_config(void)
 		    "dscp 10 vip 211.115.115.100\n"
 		    "add-mapping dscp 12 vip 2001:db8::1 down # note\n"
 		    "  \t\n"
-		    "dscp 12 vip 211.115.115.101 clear-dscp\n",
+		    "dscp 12 vip 211.115.115.101 clear-dscp nonlocal\n",
 		    &errors, &errors_size, &sink);
 	read_config(&c, "b.conf",
 		    "dscp 11 vip 1.2.3.4\n"
@@ -419,6 +462,9 @@ static void test_config(void)
 	      !strcmp(c.entries[3].file, "a.conf") &&
 	      c.entries[3].spec.m.flags == L3DSR_F_DOWN,
 	      "the inet6 entry lost its origin or its down flag");
+	CHECK(c.count == 4 && c.entries[2].spec.m.flags ==
+	      (L3DSR_F_CLEAR_DSCP | L3DSR_F_NONLOCAL),
+	      "the inet DSCP 12 entry lost clear-dscp or nonlocal");
 	config_free(&c);
 	free(errors);
 }
@@ -592,6 +638,7 @@ int main(int argc, char *argv[])
 	test_json_structure();
 	test_split();
 	test_mapping_words();
+	test_switch();
 	test_flags();
 	test_config();
 	test_default_paths();
