@@ -16,13 +16,16 @@ const char *const stat_names[L3DSR_STAT_MAX + 1] = {
 	[L3DSR_STAT_SKIPPED_ROUTING_HEADER] = "skipped_routing_header",
 	[L3DSR_STAT_DROPPED_UNWRITABLE] = "dropped_unwritable",
 	[L3DSR_STAT_SKIPPED_DOWN] = "skipped_down",
+	[L3DSR_STAT_SKIPPED_NOT_LOCAL] = "skipped_not_local",
+	[L3DSR_STAT_SKIPPED_BRIDGED] = "skipped_bridged",
+	[L3DSR_STAT_SKIPPED_PROTOCOL] = "skipped_protocol",
 };
 
 const char *const stat_help[L3DSR_STAT_MAX + 1] = {
 	[L3DSR_STAT_REWRITTEN] =
 		"Packets whose destination l3dsr rewrote to a VIP.",
 	[L3DSR_STAT_REWRITTEN_FRAGMENTS] =
-		"Rewritten packets that were non-first IP fragments.",
+		"Rewritten packets that were IP fragments other than the first.",
 	[L3DSR_STAT_SKIPPED_SCOPE] =
 		"Marked packets left alone: the mapping's dev or rip did not match.",
 	[L3DSR_STAT_SKIPPED_NOT_HOST] =
@@ -35,6 +38,12 @@ const char *const stat_help[L3DSR_STAT_MAX + 1] = {
 		"Marked packets dropped: no memory to make the headers writable.",
 	[L3DSR_STAT_SKIPPED_DOWN] =
 		"Marked packets left alone: their mapping is down (drained).",
+	[L3DSR_STAT_SKIPPED_NOT_LOCAL] =
+		"Marked packets left alone: not addressed to this host, which would forward them.",
+	[L3DSR_STAT_SKIPPED_BRIDGED] =
+		"Marked packets left alone: frames a bridge switches to another host.",
+	[L3DSR_STAT_SKIPPED_PROTOCOL] =
+		"Marked packets left alone: a protocol whose checksum or authentication a rewrite would break.",
 };
 
 /* A label value: backslash, double quote and newline are escaped. */

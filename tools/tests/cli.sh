@@ -341,7 +341,8 @@ for word in $commands -j -n -4 -6 \
 	    $(grep -oE '\<[A-Z]+[0-9]*=[0-9]+\>' <<< "$HELP" | sed 's/=.*//') \
 	    rewritten rewritten_fragments skipped_scope skipped_not_host \
 	    skipped_malformed skipped_routing_header dropped_unwritable \
-	    skipped_down family dscp vip rip dev clear_dscp nonlocal down \
+	    skipped_down skipped_not_local skipped_bridged skipped_protocol \
+	    family dscp vip rip dev clear_dscp nonlocal down \
 	    packets bytes event mapping \
 	    "add-mapping dscp 10 vip 211.115.115.100"; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"

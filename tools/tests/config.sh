@@ -267,6 +267,17 @@ check_eq "two files: exit 2" 2 "$RC"
 # ------------------------------------------------------------ prometheus
 
 "$TESTS_DIR/unit" "$TMP/sample.prom" >/dev/null
+missing=
+for counter in rewritten rewritten_fragments skipped_scope skipped_not_host \
+	       skipped_malformed skipped_routing_header dropped_unwritable \
+	       skipped_down skipped_not_local skipped_bridged skipped_protocol; do
+	for line in "# HELP l3dsr_${counter}_total " \
+		    "# TYPE l3dsr_${counter}_total counter" \
+		    "l3dsr_${counter}_total{"; do
+		grep -qF -- "$line" "$TMP/sample.prom" || missing+=" $line"
+	done
+done
+check_eq "the exposition has every counter, with HELP and TYPE" "" "$missing"
 if command -v promtool >/dev/null; then
 	if out=$(promtool check metrics <"$TMP/sample.prom" 2>&1); then
 		pass "promtool accepts the exposition"
@@ -300,7 +311,8 @@ rendered=$(render "$TOOLS_DIR/man/l3dsrctl.8")
 missing=
 for word in $commands set-mapping apply save import-iptables check \
 	    --dry-run -f --prometheus down up skipped_down nonlocal \
-	    "nonlocal on" "nonlocal off" \
+	    "nonlocal on" "nonlocal off" skipped_not_local skipped_bridged \
+	    skipped_protocol br_netfilter \
 	    /etc/l3dsr.conf /etc/l3dsr.d OK WARN FAIL module vip_address \
 	    rip_address listener arp_ignore arp_announce rp_filter daddr_rules \
 	    ok_count warn_count fail_count level subject message \
@@ -323,7 +335,8 @@ rendered=$(render "$TOOLS_DIR/man/l3dsr.7")
 missing=
 for word in rewritten rewritten_fragments skipped_scope skipped_not_host \
 	    skipped_malformed skipped_routing_header dropped_unwritable \
-	    skipped_down nonlocal /sys/kernel/l3dsr/stats/ \
+	    skipped_down skipped_not_local skipped_bridged skipped_protocol \
+	    nonlocal "version 2" /sys/kernel/l3dsr/stats/ \
 	    /sys/kernel/l3dsr/mappings/ipv4 \
 	    /sys/kernel/l3dsr/mappings/ipv6 "no parameters" l3dsr.h config \
 	    SET_TABLE SET_MAPPING -310; do

@@ -525,17 +525,74 @@ static void sample_exposition(FILE *out)
 	inet_pton(AF_INET6, "2001:db8::1", items[1].vip);
 	stats.values[L3DSR_STAT_REWRITTEN] = 7;
 	stats.values[L3DSR_STAT_SKIPPED_DOWN] = 3;
+	stats.values[L3DSR_STAT_SKIPPED_NOT_LOCAL] = 11;
+	stats.values[L3DSR_STAT_SKIPPED_BRIDGED] = 12;
+	stats.values[L3DSR_STAT_SKIPPED_PROTOCOL] = 13;
 	prometheus_write(out, &stats, &list, "web\"1\\");
+}
+
+/*
+ * Every counter of the contract has its name, as stats, stats -j and the
+ * module's sysfs files spell it, and a HELP text.
+ */
+static void test_stat_names(void)
+{
+	static const struct {
+		unsigned int stat;
+		const char *name;
+	} names[] = {
+		{ L3DSR_STAT_REWRITTEN, "rewritten" },
+		{ L3DSR_STAT_REWRITTEN_FRAGMENTS, "rewritten_fragments" },
+		{ L3DSR_STAT_SKIPPED_SCOPE, "skipped_scope" },
+		{ L3DSR_STAT_SKIPPED_NOT_HOST, "skipped_not_host" },
+		{ L3DSR_STAT_SKIPPED_MALFORMED, "skipped_malformed" },
+		{ L3DSR_STAT_SKIPPED_ROUTING_HEADER, "skipped_routing_header" },
+		{ L3DSR_STAT_DROPPED_UNWRITABLE, "dropped_unwritable" },
+		{ L3DSR_STAT_SKIPPED_DOWN, "skipped_down" },
+		{ L3DSR_STAT_SKIPPED_NOT_LOCAL, "skipped_not_local" },
+		{ L3DSR_STAT_SKIPPED_BRIDGED, "skipped_bridged" },
+		{ L3DSR_STAT_SKIPPED_PROTOCOL, "skipped_protocol" },
+	};
+	unsigned int i;
+
+	CHECK(sizeof(names) / sizeof(names[0]) ==
+	      L3DSR_STAT_MAX - L3DSR_STAT_REWRITTEN + 1,
+	      "the contract has counters this test does not know");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		CHECK(stat_names[names[i].stat] &&
+		      !strcmp(stat_names[names[i].stat], names[i].name),
+		      "counter %u is named %s, expected %s", names[i].stat,
+		      stat_names[names[i].stat] ? stat_names[names[i].stat] :
+						  "NULL", names[i].name);
+	for (i = L3DSR_STAT_REWRITTEN; i <= L3DSR_STAT_MAX; i++)
+		CHECK(stat_help[i] && stat_help[i][0],
+		      "counter %u has no HELP text", i);
+	CHECK(!stat_names[L3DSR_STAT_UNSPEC] && !stat_names[L3DSR_STAT_PAD],
+	      "UNSPEC or PAD is named as a counter");
 }
 
 static void test_prometheus(const char *file)
 {
+	static const char *const new_counters[] = {
+		"# HELP l3dsr_skipped_not_local_total Marked packets left alone: not addressed to this host",
+		"# TYPE l3dsr_skipped_not_local_total counter\n"
+		"l3dsr_skipped_not_local_total{netns=\"web\\\"1\\\\\"} 11\n",
+		"# HELP l3dsr_skipped_bridged_total Marked packets left alone: frames a bridge switches",
+		"# TYPE l3dsr_skipped_bridged_total counter\n"
+		"l3dsr_skipped_bridged_total{netns=\"web\\\"1\\\\\"} 12\n",
+		"# HELP l3dsr_skipped_protocol_total Marked packets left alone: a protocol",
+		"# TYPE l3dsr_skipped_protocol_total counter\n"
+		"l3dsr_skipped_protocol_total{netns=\"web\\\"1\\\\\"} 13\n",
+	};
 	char *text;
-	size_t size;
+	size_t size, i;
 	FILE *out = open_memstream(&text, &size);
 
 	sample_exposition(out);
 	fclose(out);
+	for (i = 0; i < sizeof(new_counters) / sizeof(new_counters[0]); i++)
+		CHECK(strstr(text, new_counters[i]), "missing: %s\nin:\n%s",
+		      new_counters[i], text);
 	CHECK(strstr(text, "# TYPE l3dsr_rewritten_total counter\n"
 			   "l3dsr_rewritten_total{netns=\"web\\\"1\\\\\"} 7\n"),
 	      "the rewritten counter is not as expected:\n%s", text);
@@ -642,6 +699,7 @@ int main(int argc, char *argv[])
 	test_flags();
 	test_config();
 	test_default_paths();
+	test_stat_names();
 	test_prometheus(argc > 1 ? argv[1] : NULL);
 	test_dump_replies();
 	printf("unit: %d checks, %d failed\n", checks, failures);
