@@ -227,7 +227,6 @@ for cmd in add-mapping replace-mapping; do
 	expect_usage "\"nonlocal\" given twice" $cmd dscp 10 vip $V4 \
 		nonlocal nonlocal
 	expect_usage "unknown keyword \"on\"" $cmd dscp 10 vip $V4 nonlocal on
-	expect_usage "\"non-local\"" $cmd dscp 10 vip $V4 non-local
 	expect_usage "\"DSCP\"" $cmd DSCP 10 vip $V4
 	expect_usage "\"0123456789abcdef\"" $cmd dscp 10 vip $V4 \
 		dev 0123456789abcdef
@@ -373,8 +372,6 @@ check_eq "completion: keywords" "dscp vip dev rip clear-dscp nonlocal" \
 check_eq "completion: keywords not yet given, past an IPv6 address" \
 	"dev rip clear-dscp nonlocal" \
 	"$(complete_line "replace-mapping dscp 10 vip 2001:db8::1 ")"
-check_eq "completion: a mapping's nonlocal takes no value" "dev rip clear-dscp" \
-	"$(complete_line "add-mapping dscp 10 vip $V4 nonlocal ")"
 check_eq "completion: DSCP class names" "AF41 AF42 AF43" \
 	"$(complete_line "add-mapping dscp AF4")"
 check_eq "completion: DSCP class names in lower case" "cs1 cs2 cs3 cs4 cs5 cs6 cs7" \

@@ -367,8 +367,6 @@ check_eq "completion: set-mapping nonlocal takes on or off" "on off" \
 	"$(complete_line "set-mapping dscp 10 nonlocal ")"
 check_eq "completion: on or off, by prefix" "off" \
 	"$(complete_line "set-mapping dscp 10 nonlocal of")"
-check_eq "completion: past nonlocal's value, the other keywords" "down up" \
-	"$(complete_line "set-mapping dscp 10 nonlocal on ")"
 check_eq "completion: apply options, -f again" "-f" \
 	"$(complete_line "apply -f x --dry-run ")"
 check_eq "completion: stats --prometheus" "--prometheus" \

@@ -294,7 +294,6 @@ static void test_mapping_words(void)
 		{ "dscp 10 vip 1.2.3.4 nonlocal nonlocal",
 		  "\"nonlocal\" given twice" },
 		{ "dscp 10 vip 1.2.3.4 nonlocal on", "\"on\"" },
-		{ "dscp 10 vip 1.2.3.4 non-local", "\"non-local\"" },
 	};
 	char err[WORDS_ERROR_SIZE], addr[INET6_ADDRSTRLEN];
 	struct mapping_spec spec;
@@ -309,9 +308,6 @@ static void test_mapping_words(void)
 	      "a full line parsed wrong");
 	CHECK(!strcmp(inet_ntop(AF_INET6, spec.m.rip, addr, sizeof(addr)),
 		      "2001:db8::2"), "rip parsed as %s", addr);
-	CHECK(parse_text("dscp 10 vip 1.2.3.4", &spec, err) == 0 &&
-	      !(spec.m.flags & L3DSR_F_NONLOCAL),
-	      "a mapping is nonlocal without saying so");
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK(parse_text(bad[i].text, &spec, err) < 0,
