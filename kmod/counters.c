@@ -24,50 +24,80 @@ const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {
 	[L3DSR_STAT_SKIPPED_PROTOCOL]		= "skipped_protocol",
 };
 
-/* What the namespace's mappings rewrote, those removed included. */
+/*
+ * What the namespace's mappings rewrote, those removed included: live ones
+ * in the tables, retiring ones on their list, and the folded total of
+ * those gone. Under RCU; retried if a mapping moved meanwhile.
+ */
 static u64 l3dsr_rewritten_sum(struct l3dsr_net *ln)
 {
 	static const u8 families[] = { AF_INET, AF_INET6 };
 	u64 total, packets, bytes;
 	struct l3dsr_mapping *m;
-	unsigned int dscp, fi;
+	unsigned int dscp, fi, seq;
 
-	mutex_lock(&l3dsr_config_lock);
-	total = ln->rewritten_by_removed;
-	for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
-		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
-			m = l3dsr_mapping_get_locked(ln, families[fi], dscp);
-			if (!m)
-				continue;
+	rcu_read_lock();
+	do {
+		seq = read_seqbegin(&ln->retire_lock);
+		total = ln->rewritten_retired;
+		for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
+			for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX;
+			     dscp++) {
+				m = l3dsr_net_mapping(ln, families[fi], dscp);
+				if (!m)
+					continue;
+				l3dsr_mapping_stats_sum(m, &packets, &bytes);
+				total += packets;
+			}
+		}
+		list_for_each_entry_rcu(m, &ln->retiring, retiring) {
 			l3dsr_mapping_stats_sum(m, &packets, &bytes);
 			total += packets;
 		}
-	}
-	mutex_unlock(&l3dsr_config_lock);
+	} while (read_seqretry(&ln->retire_lock, seq));
+	rcu_read_unlock();
 	return total;
+}
+
+/* One namespace counter, summed over the CPUs. */
+static u64 l3dsr_ns_stat_sum(struct l3dsr_net *ln, enum l3dsr_stat stat)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct l3dsr_net_stats *s = per_cpu_ptr(ln->stats, cpu);
+		unsigned int start;
+		u64 value;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			value = u64_stats_read(&s->ctr[stat -
+						      L3DSR_NS_STAT_FIRST]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		sum += value;
+	}
+	return sum;
+}
+
+/* @ln may be NULL: a namespace that never had a mapping counted nothing. */
+u64 l3dsr_stat_read(struct l3dsr_net *ln, enum l3dsr_stat stat)
+{
+	if (!ln)
+		return 0;
+	/* the hit path counts on the mapping alone */
+	if (stat == L3DSR_STAT_REWRITTEN)
+		return l3dsr_rewritten_sum(ln);
+	return l3dsr_ns_stat_sum(ln, stat);
 }
 
 void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum)
 {
-	int cpu, i;
+	int i;
 
 	memset(sum, 0, sizeof(*sum) * __L3DSR_STAT_LAST);
-	for_each_possible_cpu(cpu) {
-		const struct l3dsr_net_stats *s = per_cpu_ptr(ln->stats, cpu);
-		u64 snap[__L3DSR_STAT_LAST];
-		unsigned int start;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (i = 0; i < __L3DSR_STAT_LAST; i++)
-				snap[i] = u64_stats_read(&s->ctr[i]);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-
-		for (i = 0; i < __L3DSR_STAT_LAST; i++)
-			sum[i] += snap[i];
-	}
-	/* the hit path counts on the mapping alone */
-	sum[L3DSR_STAT_REWRITTEN] = l3dsr_rewritten_sum(ln);
+	for (i = L3DSR_STAT_REWRITTEN; i < __L3DSR_STAT_LAST; i++)
+		sum[i] = l3dsr_stat_read(ln, i);
 }
 
 void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,
@@ -78,7 +108,7 @@ void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,
 	*packets = 0;
 	*bytes = 0;
 	for_each_possible_cpu(cpu) {
-		const struct l3dsr_mapping_stats *s = per_cpu_ptr(m->stats, cpu);
+		const struct l3dsr_mapping_pcpu *s = per_cpu_ptr(m->pcpu, cpu);
 		unsigned int start;
 		u64 p, b;
 

@@ -14,6 +14,8 @@
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter_bridge.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/overflow.h>
@@ -30,6 +32,20 @@
 
 #define L3DSR_HOOK_PRIORITY	(NF_IP_PRI_RAW - 10)
 
+/* Protocols the kernel's headers do not name. */
+#define L3DSR_PROTO_OSPF	89
+#define L3DSR_PROTO_VRRP	112
+
+/* What the destination means to a transport protocol (uapi/l3dsr.h). */
+enum l3dsr_l4_kind {
+	/* its checksum covers a pseudo-header: adjusted */
+	L3DSR_L4_PSEUDO_HEADER,
+	/* nothing in it depends on the destination */
+	L3DSR_L4_INDEPENDENT,
+	/* authenticated, ambiguous or unknown: the packet is left alone */
+	L3DSR_L4_UNSAFE,
+};
+
 /* Where a transport header keeps the checksum the destination takes part in. */
 struct l3dsr_l4 {
 	unsigned int csum_offset;	/* from the transport header */
@@ -37,34 +53,73 @@ struct l3dsr_l4 {
 	bool zero_means_none;		/* UDP: a 0 checksum is "none" */
 };
 
-static bool l3dsr_l4_lookup(u8 protocol, bool ipv6, struct l3dsr_l4 *l4)
+static enum l3dsr_l4_kind l3dsr_l4_pseudo(struct l3dsr_l4 *l4,
+					  unsigned int csum_offset,
+					  unsigned int min_len,
+					  bool zero_means_none)
+{
+	l4->csum_offset = csum_offset;
+	l4->min_len = min_len;
+	l4->zero_means_none = zero_means_none;
+	return L3DSR_L4_PSEUDO_HEADER;
+}
+
+static enum l3dsr_l4_kind l3dsr_l4_lookup(u8 protocol, bool ipv6,
+					  struct l3dsr_l4 *l4)
 {
 	switch (protocol) {
 	case IPPROTO_TCP:
-		l4->csum_offset = offsetof(struct tcphdr, check);
-		l4->min_len = sizeof(struct tcphdr);
-		l4->zero_means_none = false;
-		return true;
+		return l3dsr_l4_pseudo(l4, offsetof(struct tcphdr, check),
+				       sizeof(struct tcphdr), false);
 	case IPPROTO_UDP:
-		l4->csum_offset = offsetof(struct udphdr, check);
-		l4->min_len = sizeof(struct udphdr);
-		l4->zero_means_none = true;
-		return true;
+		return l3dsr_l4_pseudo(l4, offsetof(struct udphdr, check),
+				       sizeof(struct udphdr), true);
 	case IPPROTO_UDPLITE:
-		l4->csum_offset = offsetof(struct udphdr, check);
-		l4->min_len = sizeof(struct udphdr);
-		l4->zero_means_none = false;
-		return true;
-	case IPPROTO_ICMPV6:
-		/* ICMP for IPv4 has no pseudo-header: nothing to adjust */
-		if (!ipv6)
-			return false;
-		l4->csum_offset = offsetof(struct icmp6hdr, icmp6_cksum);
-		l4->min_len = sizeof(struct icmp6hdr);
-		l4->zero_means_none = false;
-		return true;
+		return l3dsr_l4_pseudo(l4, offsetof(struct udphdr, check),
+				       sizeof(struct udphdr), false);
+	case IPPROTO_DCCP:
+		/* after the ports, the data offset, CCVal and CsCov */
+		return l3dsr_l4_pseudo(l4, 6, 12, false);
+	case IPPROTO_GRE:
+	case IPPROTO_ESP:
+	case IPPROTO_SCTP:	/* CRC32c over the SCTP packet alone */
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		return L3DSR_L4_INDEPENDENT;
+	case IPPROTO_AH:	/* authenticates the destination */
+		return L3DSR_L4_UNSAFE;
 	}
-	return false;
+
+	if (ipv6) {
+		switch (protocol) {
+		case IPPROTO_ICMPV6:
+			return l3dsr_l4_pseudo(l4,
+					       offsetof(struct icmp6hdr,
+							icmp6_cksum),
+					       sizeof(struct icmp6hdr), false);
+		case IPPROTO_MH:	/* proto, length, type, reserved */
+			return l3dsr_l4_pseudo(l4, 4, 6, false);
+		case L3DSR_PROTO_OSPF:	/* OSPFv3, RFC 5340 */
+			return l3dsr_l4_pseudo(l4, 12, 16, false);
+		case IPPROTO_PIM:	/* RFC 7761 */
+			return l3dsr_l4_pseudo(l4, 2, 4, false);
+		case L3DSR_PROTO_VRRP:	/* VRRPv3, RFC 5798 */
+			return l3dsr_l4_pseudo(l4, 6, 8, false);
+		case NEXTHDR_NONE:
+			return L3DSR_L4_INDEPENDENT;
+		}
+		return L3DSR_L4_UNSAFE;
+	}
+
+	switch (protocol) {
+	case IPPROTO_ICMP:
+	case IPPROTO_IGMP:
+	case L3DSR_PROTO_OSPF:	/* OSPFv2 sums the packet alone */
+	case IPPROTO_PIM:	/* for IPv4, without a pseudo-header */
+		return L3DSR_L4_INDEPENDENT;
+	}
+	/* and VRRP: version 2 has no pseudo-header, version 3 has one */
+	return L3DSR_L4_UNSAFE;
 }
 
 /*
@@ -175,19 +230,47 @@ static bool l3dsr_applies(const struct l3dsr_mapping *m,
 }
 
 /*
+ * VRF hands a packet to its own device and runs PREROUTING again: the
+ * packet was judged, and rewritten, on the device it came in on.
+ */
+static bool l3dsr_second_pass(const struct sk_buff *skb)
+{
+	return netif_is_l3_master(skb->dev);
+}
+
+/*
+ * br_netfilter hands the IP hooks the frames a bridge switches, after
+ * turning those for another host at the link layer into PACKET_HOST.
+ */
+static bool l3dsr_bridged_elsewhere(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	const struct nf_bridge_info *nf_bridge = nf_bridge_info_get(skb);
+
+	return nf_bridge && nf_bridge->pkt_otherhost;
+#else
+	return false;
+#endif
+}
+
+/*
  * Checks shared by both families before anything is written. Returns the
  * stat to count if the packet is to be left alone, or __L3DSR_STAT_LAST.
  */
-static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
-				      const struct sk_buff *skb,
-				      const void *daddr, unsigned int alen)
+static enum l3dsr_stat l3dsr_precheck(struct l3dsr_mapping *m,
+				      struct sk_buff *skb, const void *daddr)
 {
 	if (unlikely(m->flags & L3DSR_F_DOWN))
 		return L3DSR_STAT_SKIPPED_DOWN;
-	if (!l3dsr_scope_matches(m, skb, daddr, alen))
+	if (!l3dsr_scope_matches(m, skb, daddr, l3dsr_addr_len(m->family)))
 		return L3DSR_STAT_SKIPPED_SCOPE;
 	if (skb->pkt_type != PACKET_HOST)
 		return L3DSR_STAT_SKIPPED_NOT_HOST;
+	if (l3dsr_bridged_elsewhere(skb))
+		return L3DSR_STAT_SKIPPED_BRIDGED;
+	if (!(m->flags & L3DSR_F_NONLOCAL) &&
+	    !l3dsr_dest_is_local(m, skb, daddr))
+		return L3DSR_STAT_SKIPPED_NOT_LOCAL;
 	return __L3DSR_STAT_LAST;
 }
 
@@ -195,33 +278,58 @@ static enum l3dsr_stat l3dsr_precheck(const struct l3dsr_mapping *m,
  * The part both families share once the network headers are read: find the
  * transport checksum that covers the destination and make the headers up to
  * it writable (only the IP header, @iphlen bytes, when there is none).
+ *
+ * Every fragment of a datagram is rewritten alike, and the transport
+ * checksum is adjusted in the fragment that carries it: @frag_offset is
+ * where this packet's transport bytes start in the datagram's (0 unless a
+ * later fragment), or -1 when a later IPv6 fragment cannot tell, its
+ * fragmentable part starting with an extension header (the first fragment
+ * then holds the whole transport header, RFC 8200). @fragment says the
+ * datagram is in fragments: the header need not be whole in this one.
+ *
  * Returns __L3DSR_STAT_LAST to go on, with *check NULL when there is no
- * checksum to adjust; L3DSR_STAT_DROPPED_UNWRITABLE when the packet is to be
- * dropped; or the stat to count for a packet left alone.
+ * checksum to adjust here; L3DSR_STAT_DROPPED_UNWRITABLE when the packet is
+ * to be dropped; or the stat to count for a packet left alone.
  */
 static __always_inline enum l3dsr_stat
 l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
-		 unsigned int iphlen, unsigned int thoff, bool later_fragment,
-		 __sum16 **check, bool *zero_means_none)
+		 unsigned int iphlen, unsigned int thoff, int frag_offset,
+		 bool fragment, __sum16 **check, bool *zero_means_none)
 {
-	unsigned int write_len = iphlen;
+	unsigned int write_len = iphlen, field = 0;
 	struct l3dsr_l4 l4;
-	bool has_l4 = false;
 
 	*check = NULL;
 	*zero_means_none = false;
-	if (!later_fragment && l3dsr_l4_lookup(protocol, ipv6, &l4)) {
-		if (skb->len < thoff + l4.min_len)
-			return L3DSR_STAT_SKIPPED_MALFORMED;
-		has_l4 = true;
-		write_len = thoff + l4.min_len;
+	if (frag_offset < 0)
+		goto writable;
+
+	switch (l3dsr_l4_lookup(protocol, ipv6, &l4)) {
+	case L3DSR_L4_UNSAFE:
+		return L3DSR_STAT_SKIPPED_PROTOCOL;
+	case L3DSR_L4_INDEPENDENT:
+		break;
+	case L3DSR_L4_PSEUDO_HEADER:
+		if (!fragment) {
+			if (skb->len < thoff + l4.min_len)
+				return L3DSR_STAT_SKIPPED_MALFORMED;
+			field = thoff + l4.csum_offset;
+		} else if ((unsigned int)frag_offset <= l4.csum_offset &&
+			   thoff + l4.csum_offset - frag_offset +
+			   sizeof(__sum16) <= skb->len) {
+			field = thoff + l4.csum_offset - frag_offset;
+		}
+		if (field)
+			write_len = field + sizeof(__sum16);
+		break;
 	}
 
+writable:
 	if (unlikely(!l3dsr_make_writable(skb, write_len)))
 		return L3DSR_STAT_DROPPED_UNWRITABLE;
 
-	if (has_l4) {
-		*check = (__sum16 *)(skb->data + thoff + l4.csum_offset);
+	if (field) {
+		*check = (__sum16 *)(skb->data + field);
 		*zero_means_none = l4.zero_means_none;
 	}
 	return __L3DSR_STAT_LAST;
@@ -365,25 +473,61 @@ static __always_inline bool l3dsr_fast_apply(struct sk_buff *skb,
 	return false;
 }
 
+/*
+ * The fast path leaves every packet with an skb extension to the general
+ * one: br_netfilter tags the frames it hands to the IP hooks with one, and
+ * only the general path tells a bridged frame from the rest.
+ */
+static __always_inline bool l3dsr_has_extensions(const struct sk_buff *skb)
+{
+#ifdef CONFIG_SKB_EXTENSIONS
+	return skb->active_extensions;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Whether this CPU has found @daddr to be this host's, on the device the
+ * packet came in on, since the routes last changed (local.c).
+ */
+static __always_inline bool
+l3dsr_known_local(const struct l3dsr_mapping *m, const struct sk_buff *skb,
+		  const struct net *net, const void *daddr, u8 family)
+{
+	const struct l3dsr_dest_cache *c = &this_cpu_ptr(m->pcpu)->local;
+
+	if (c->ifindex != skb->dev->ifindex ||
+	    c->gen != l3dsr_routes_gen(m->ln, net, family))
+		return false;
+	if (family == AF_INET)
+		return c->addr.ip == *(const __be32 *)daddr;
+	return ipv6_addr_equal(&c->addr.in6, daddr);
+}
+
 /* Every shape of IPv4 packet, and every kind of mapping. */
 static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
 						    struct sk_buff *skb,
 						    struct l3dsr_mapping *m)
 {
-	struct l3dsr_net *ln = container_of(table, struct l3dsr_net, ipv4);
+	struct l3dsr_net *ln = table->ln;
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int thoff = ip_hdrlen(skb);
-	bool zero_means_none, later_fragment;
+	int frag_offset = (ntohs(iph->frag_off) & IP_OFFSET) << 3;
+	bool fragment = iph->frag_off & htons(IP_MF | IP_OFFSET);
+	bool zero_means_none;
 	enum l3dsr_stat skip;
 	__sum16 *check;
 
-	skip = l3dsr_precheck(m, skb, &iph->daddr, sizeof(iph->daddr));
+	if (l3dsr_second_pass(skb))
+		return NF_ACCEPT;
+	skip = l3dsr_precheck(m, skb, &iph->daddr);
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
-	later_fragment = iph->frag_off & htons(IP_OFFSET);
 	skip = l3dsr_find_check(skb, iph->protocol, false, thoff, thoff,
-				later_fragment, &check, &zero_means_none);
+				frag_offset, fragment, &check,
+				&zero_means_none);
 	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
 		l3dsr_count(ln, skip);
 		return NF_DROP;
@@ -394,7 +538,7 @@ static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
 	l3dsr_ipv4_apply(m, skb, check, check, zero_means_none);
 	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
 		ipv4_change_dsfield(ip_hdr(skb), INET_ECN_MASK, 0);
-	if (later_fragment)
+	if (frag_offset)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
 	return NF_ACCEPT;
 
@@ -436,22 +580,25 @@ static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
 
 /*
  * The common case in as few instructions as it takes: a mapping that
- * applies, a packet for this host, an unfragmented TCP segment or UDP
- * datagram after an IPv4 header without options, with its headers private
- * and linear. Anything else, including anything to be skipped and
- * counted, takes the slow path, or the general one if that is where it
- * came from (@from_hook false).
+ * applies, a packet addressed to this host at the link layer, not bridged,
+ * to a destination this CPU has already found local, an unfragmented TCP
+ * segment or UDP datagram after an IPv4 header without options, with its
+ * headers private and linear. Anything else, including anything to be
+ * skipped and counted, takes the slow path, or the general one if that is
+ * where it came from (@from_hook false).
  */
 static __always_inline unsigned int
 l3dsr_ipv4_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
 			struct l3dsr_mapping *m,
 			const struct l3dsr_fast_pattern *pattern,
-			bool from_hook)
+			const struct net *net, bool from_hook)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 
 	if (likely(skb->pkt_type == PACKET_HOST &&
 		   *(u8 *)iph == L3DSR_IPV4_NO_OPTIONS &&
+		   !l3dsr_has_extensions(skb) &&
+		   l3dsr_known_local(m, skb, net, &iph->daddr, AF_INET) &&
 		   l3dsr_fast_apply(skb, m, l3dsr_ipv4_word(iph), pattern,
 				    sizeof(*iph), false)))
 		return NF_ACCEPT;
@@ -475,7 +622,7 @@ static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
 	    !l3dsr_applies(m, skb, &ip_hdr(skb)->daddr, sizeof(__be32)))
 		return l3dsr_ipv4_rewrite_any(table, skb, m);
 	return l3dsr_ipv4_rewrite_fast(table, skb, m, &l3dsr_ipv4_pattern,
-				       false);
+				       table->ln->net, false);
 }
 
 /*
@@ -491,23 +638,27 @@ static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
 	m = rcu_dereference(table->by_dsfield[ip_hdr(skb)->tos]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	return l3dsr_ipv4_rewrite_fast(table, skb, m, &m->fast, true);
+	return l3dsr_ipv4_rewrite_fast(table, skb, m, &m->fast, state->net,
+				       true);
 }
 
 /*
  * Where the transport header of an IPv6 packet starts, past the extension
  * headers. Returns false if the packet must be left alone, with *skip saying
- * why; sets *later_fragment for non-first fragments, which carry no
- * transport header.
+ * why. For l3dsr_find_check(): *fragment when the datagram is in fragments,
+ * and *frag_offset, where this packet's transport bytes start in the
+ * datagram, or -1 when a later fragment cannot tell. AH ends the walk: it
+ * is a transport protocol to l3dsr, one that authenticates the destination.
  */
 static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
-			       unsigned int *thoff, bool *later_fragment,
-			       enum l3dsr_stat *skip)
+			       unsigned int *thoff, int *frag_offset,
+			       bool *fragment, enum l3dsr_stat *skip)
 {
 	unsigned int off = sizeof(struct ipv6hdr);
 	u8 next = ipv6_hdr(skb)->nexthdr;
 
-	*later_fragment = false;
+	*frag_offset = 0;
+	*fragment = false;
 	for (;;) {
 		u8 buf[4];
 		const u8 *hp;
@@ -516,7 +667,6 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 		case NEXTHDR_HOP:
 		case NEXTHDR_DEST:
 		case NEXTHDR_ROUTING:
-		case NEXTHDR_AUTH:
 		case NEXTHDR_FRAGMENT:
 			break;
 		default:
@@ -553,18 +703,18 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 				*skip = L3DSR_STAT_SKIPPED_MALFORMED;
 				return false;
 			}
-			if (fh->frag_off & htons(IP6_OFFSET)) {
-				*later_fragment = true;
-				*nexthdr = fh->nexthdr;
-				*thoff = off + sizeof(*fh);
-				return true;
-			}
+			*fragment = true;
 			off += sizeof(*fh);
-			break;
+			if (!(fh->frag_off & htons(IP6_OFFSET)))
+				break;
+			*frag_offset = ntohs(fh->frag_off) & IP6_OFFSET;
+			*nexthdr = fh->nexthdr;
+			*thoff = off;
+			if (ipv6_ext_hdr(fh->nexthdr) &&
+			    fh->nexthdr != NEXTHDR_AUTH)
+				*frag_offset = -1;
+			return true;
 		}
-		case NEXTHDR_AUTH:
-			off += ipv6_authlen((const struct ip_auth_hdr *)hp);
-			break;
 		default:
 			off += ipv6_optlen((const struct ipv6_opt_hdr *)hp);
 			break;
@@ -596,23 +746,27 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
 						    struct sk_buff *skb,
 						    struct l3dsr_mapping *m)
 {
-	struct l3dsr_net *ln = container_of(table, struct l3dsr_net, ipv6);
-	bool later_fragment, zero_means_none;
+	struct l3dsr_net *ln = table->ln;
+	bool fragment, zero_means_none;
 	enum l3dsr_stat skip;
 	unsigned int thoff;
+	int frag_offset;
 	__sum16 *check;
 	u8 nexthdr;
 
-	skip = l3dsr_precheck(m, skb, &ipv6_hdr(skb)->daddr,
-			      sizeof(struct in6_addr));
+	if (l3dsr_second_pass(skb))
+		return NF_ACCEPT;
+	skip = l3dsr_precheck(m, skb, &ipv6_hdr(skb)->daddr);
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
-	if (!l3dsr_ipv6_find_l4(skb, &nexthdr, &thoff, &later_fragment, &skip))
+	if (!l3dsr_ipv6_find_l4(skb, &nexthdr, &thoff, &frag_offset,
+				&fragment, &skip))
 		goto skipped;
 
 	skip = l3dsr_find_check(skb, nexthdr, true, sizeof(struct ipv6hdr),
-				thoff, later_fragment, &check, &zero_means_none);
+				thoff, frag_offset, fragment, &check,
+				&zero_means_none);
 	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
 		l3dsr_count(ln, skip);
 		return NF_DROP;
@@ -623,7 +777,7 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
 	l3dsr_ipv6_apply(m, skb, check, check, zero_means_none);
 	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
 		l3dsr_ipv6_clear_dscp(skb);
-	if (later_fragment)
+	if (frag_offset)
 		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
 	return NF_ACCEPT;
 
@@ -660,11 +814,13 @@ static __always_inline unsigned int
 l3dsr_ipv6_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
 			struct l3dsr_mapping *m,
 			const struct l3dsr_fast_pattern *pattern,
-			bool from_hook)
+			const struct net *net, bool from_hook)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 
 	if (likely(skb->pkt_type == PACKET_HOST &&
+		   !l3dsr_has_extensions(skb) &&
+		   l3dsr_known_local(m, skb, net, &ip6h->daddr, AF_INET6) &&
 		   l3dsr_fast_apply(skb, m, l3dsr_ipv6_word(ip6h), pattern,
 				    sizeof(*ip6h), true)))
 		return NF_ACCEPT;
@@ -683,7 +839,7 @@ static noinline unsigned int l3dsr_ipv6_rewrite_slow(struct l3dsr_table *table,
 			   sizeof(struct in6_addr)))
 		return l3dsr_ipv6_rewrite_any(table, skb, m);
 	return l3dsr_ipv6_rewrite_fast(table, skb, m, &l3dsr_ipv6_pattern,
-				       false);
+				       table->ln->net, false);
 }
 
 static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
@@ -697,11 +853,13 @@ static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
 	m = rcu_dereference(table->by_dsfield[(first_bits >> 4) & 0xff]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	return l3dsr_ipv6_rewrite_fast(table, skb, m, &m->fast, true);
+	return l3dsr_ipv6_rewrite_fast(table, skb, m, &m->fast, state->net,
+				       true);
 }
 
 /*
- * A mapping that must look closer (down, scoped, clearing the DSCP) gets a
+ * A mapping that must look closer (down, scoped, clearing the DSCP,
+ * nonlocal) gets a
  * pattern no packet matches: the fast path then turns it away to the slow
  * one without a test of its own.
  */
@@ -721,45 +879,25 @@ void l3dsr_hook_prepare(struct l3dsr_mapping *m)
 		m->fast = l3dsr_ipv6_pattern;
 }
 
-static struct nf_hook_ops *l3dsr_hook_ops(struct l3dsr_net *ln, u8 family)
-{
-	struct nf_hook_ops *ops;
-
-	if (family == AF_INET) {
-		ops = &ln->ipv4_ops;
-		ops->hook = l3dsr_ipv4_hook;
-		ops->pf = NFPROTO_IPV4;
-	} else {
-		ops = &ln->ipv6_ops;
-		ops->hook = l3dsr_ipv6_hook;
-		ops->pf = NFPROTO_IPV6;
-	}
-	ops->hooknum = NF_INET_PRE_ROUTING;
-	ops->priority = L3DSR_HOOK_PRIORITY;
-	ops->priv = l3dsr_table(ln, family);
-	return ops;
-}
-
 /*
  * A namespace pays for the hook only while it has a mapping of that family:
- * the hook is attached with the first mapping and detached with the last.
+ * the hook is attached with the first mapping, handed the family's table,
+ * and detached with the last.
  */
-int l3dsr_hook_attach(struct l3dsr_net *ln, u8 family)
+int l3dsr_hook_attach(struct l3dsr_net *ln, struct l3dsr_table *table,
+		      u8 family)
 {
-	int err;
+	struct nf_hook_ops *ops = &table->ops;
 
-	err = nf_register_net_hook(ln->net, l3dsr_hook_ops(ln, family));
-	if (!err)
-		l3dsr_table(ln, family)->hook_registered = true;
-	return err;
+	ops->hook = family == AF_INET ? l3dsr_ipv4_hook : l3dsr_ipv6_hook;
+	ops->pf = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	ops->hooknum = NF_INET_PRE_ROUTING;
+	ops->priority = L3DSR_HOOK_PRIORITY;
+	ops->priv = table;
+	return nf_register_net_hook(ln->net, ops);
 }
 
-void l3dsr_hook_detach(struct l3dsr_net *ln, u8 family)
+void l3dsr_hook_detach(struct l3dsr_net *ln, struct l3dsr_table *table)
 {
-	struct l3dsr_table *table = l3dsr_table(ln, family);
-
-	if (!table->hook_registered)
-		return;
-	nf_unregister_net_hook(ln->net, l3dsr_hook_ops(ln, family));
-	table->hook_registered = false;
+	nf_unregister_net_hook(ln->net, &table->ops);
 }

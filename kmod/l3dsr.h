@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * State shared by the parts of the module: the per-namespace table of
- * mappings, what the packet hook reads and what the configuration path
- * writes.
+ * State shared by the parts of the module: the per-namespace state and its
+ * tables of mappings, what the packet hook reads and what the configuration
+ * path writes.
  */
 #ifndef _L3DSR_H
 #define _L3DSR_H
 
 #include <linux/in6.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
+#include <linux/notifier.h>
 #include <linux/rcupdate.h>
+#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
@@ -21,16 +24,34 @@
 /* A DS field (the TOS byte, the traffic class): a DSCP and two ECN bits. */
 #define L3DSR_NR_DSFIELDS	256
 #define L3DSR_ECN_BITS		2
+#define L3DSR_NR_FAMILIES	2
 
 union l3dsr_addr {
 	__be32 ip;
 	struct in6_addr in6;
 };
 
-struct l3dsr_mapping_stats {
+/*
+ * A destination once found to be this host's (or not), on a device, while
+ * the namespace's routes were at generation @gen. Zeroed, it matches no
+ * packet: no device has ifindex 0.
+ */
+struct l3dsr_dest_cache {
+	union l3dsr_addr addr;
+	int ifindex;
+	u32 gen;
+};
+
+/*
+ * What a mapping keeps per CPU: its counters, and what the packet path last
+ * learnt about a destination on this CPU.
+ */
+struct l3dsr_mapping_pcpu {
 	u64_stats_t packets;
 	u64_stats_t bytes;
 	struct u64_stats_sync syncp;
+	struct l3dsr_dest_cache local;
+	struct l3dsr_dest_cache not_local;
 };
 
 /*
@@ -48,6 +69,8 @@ struct l3dsr_fast_pattern {
 #define L3DSR_MATCH_RIP		BIT(0)
 #define L3DSR_MATCH_DEV		BIT(1)
 
+struct l3dsr_net;
+
 /*
  * A mapping never changes once published: a change publishes a new one in its
  * slot, so the packet path needs no lock to see a consistent mapping.
@@ -59,64 +82,72 @@ struct l3dsr_mapping {
 	u8 match;
 	u8 family;
 	u8 dscp;
-	/* down, scoped or clearing the DSCP: the packet path looks closer */
+	/* down, scoped, clearing the DSCP or nonlocal: the path looks closer */
 	bool slow_checks;
 	u32 flags;
 	struct l3dsr_fast_pattern fast;
-	struct l3dsr_mapping_stats __percpu *stats;
+	struct l3dsr_mapping_pcpu __percpu *pcpu;
 	/* false once a replacement has taken the counters over */
-	bool owns_stats;
-	union {
-		struct rcu_head rcu;
-		/* in l3dsr_net.removed while packets may still count on it */
-		struct list_head removed;
-	};
+	bool owns_pcpu;
+	struct l3dsr_net *ln;
+	/* on ln->retiring from its removal until its count is folded in */
+	struct list_head retiring;
+	struct rcu_head rcu;
 };
 
+/* One family's table: plain data, read by the packet path under RCU. */
 struct l3dsr_table {
 	/*
 	 * Indexed by the whole DS field, so the IPv4 hook takes the TOS byte
 	 * as it is: a mapping sits in its DSCP's four entries, one per ECN
-	 * value. First: the hook is handed the table and indexes it with no
-	 * offset.
+	 * value.
 	 */
 	struct l3dsr_mapping __rcu *by_dsfield[L3DSR_NR_DSFIELDS];
+	struct l3dsr_net *ln;
 	unsigned int count;
-	/* the hook is registered only while the table has a mapping */
-	bool hook_registered;
+	struct nf_hook_ops ops;
+	struct rcu_head rcu;
 };
 
+/*
+ * The counters a namespace keeps per CPU: every stat after
+ * L3DSR_STAT_REWRITTEN, which is summed from the mappings.
+ */
+#define L3DSR_NS_STAT_FIRST	L3DSR_STAT_REWRITTEN_FRAGMENTS
+#define L3DSR_NS_STAT_COUNT	(__L3DSR_STAT_LAST - L3DSR_NS_STAT_FIRST)
+
 struct l3dsr_net_stats {
-	u64_stats_t ctr[__L3DSR_STAT_LAST];
+	u64_stats_t ctr[L3DSR_NS_STAT_COUNT];
 	struct u64_stats_sync syncp;
 };
 
+/*
+ * A namespace's state, made with its first mapping and kept, with its
+ * counters, until the namespace goes: counters never go back. The tables
+ * and the hooks exist only while a family has mappings.
+ */
 struct l3dsr_net {
 	struct net *net;
-	/* bumped by every change, so a dump can tell it was interrupted */
+	/* serialises this namespace's changes; readers take no lock */
+	struct mutex lock;
+	struct l3dsr_table __rcu *tables[L3DSR_NR_FAMILIES];
+	/* bumped by every change of the namespace's routes (local.c) */
+	atomic_t routes_gen;
+	struct notifier_block fib_nb;
+	/* bumped by every change of the tables, so a dump can tell */
 	unsigned int generation;
 	/*
 	 * A packet counts its rewrite once, on its mapping. The namespace's
-	 * total adds what mappings removed since counted.
+	 * total adds the mappings removed since: those still retiring, which
+	 * packets may be counting on, and the folded total of those gone.
+	 * The lock makes a mapping's move from one to the other atomic for
+	 * readers.
 	 */
-	struct list_head removed;
-	u64 rewritten_by_removed;
+	seqlock_t retire_lock;
+	struct list_head retiring;
+	u64 rewritten_retired;
 	struct l3dsr_net_stats __percpu *stats;
-	struct l3dsr_table ipv4;
-	struct l3dsr_table ipv6;
-	struct nf_hook_ops ipv4_ops;
-	struct nf_hook_ops ipv6_ops;
 };
-
-/* The first of @dscp's entries, where readers other than the hook look. */
-static inline struct l3dsr_mapping __rcu **
-l3dsr_slot(struct l3dsr_table *table, u8 dscp)
-{
-	return &table->by_dsfield[dscp << L3DSR_ECN_BITS];
-}
-
-/* Serialises every change to every namespace's table. */
-extern struct mutex l3dsr_config_lock;
 
 /* Tables and sysfs directories are kept per family in this order. */
 static inline unsigned int l3dsr_family_index(u8 family)
@@ -124,27 +155,61 @@ static inline unsigned int l3dsr_family_index(u8 family)
 	return family == AF_INET ? 0 : 1;
 }
 
-/* table.c */
-struct l3dsr_net *l3dsr_pernet(struct net *net);
-struct l3dsr_table *l3dsr_table(struct l3dsr_net *ln, u8 family);
-int l3dsr_pernet_init(void);
-void l3dsr_pernet_exit(void);
+static inline size_t l3dsr_addr_len(u8 family)
+{
+	return family == AF_INET ? sizeof(__be32) : sizeof(struct in6_addr);
+}
 
+/* table.c: the data, knowing nothing of who watches it */
+struct l3dsr_table *l3dsr_table_alloc(struct l3dsr_net *ln);
+struct l3dsr_mapping *l3dsr_table_get(struct l3dsr_table *table, u8 dscp);
+void l3dsr_table_set(struct l3dsr_table *table, u8 dscp,
+		     struct l3dsr_mapping *m);
 struct l3dsr_mapping *l3dsr_mapping_alloc(void);
+int l3dsr_mapping_alloc_pcpu(struct l3dsr_mapping *m);
 void l3dsr_mapping_free(struct l3dsr_mapping *m);
 bool l3dsr_mapping_equal(const struct l3dsr_mapping *a,
 			 const struct l3dsr_mapping *b);
-struct l3dsr_mapping *l3dsr_mapping_get_locked(struct l3dsr_net *ln,
-					       u8 family, u8 dscp);
-int l3dsr_mapping_prepare(struct l3dsr_mapping *m, struct l3dsr_mapping *old);
-int l3dsr_table_attach(struct l3dsr_net *ln, u8 family);
-void l3dsr_mapping_commit(struct l3dsr_net *ln, struct l3dsr_mapping *m,
-			  struct l3dsr_mapping *old);
-void l3dsr_mapping_remove(struct l3dsr_net *ln, struct l3dsr_mapping *m);
-void l3dsr_table_tidy(struct l3dsr_net *ln, u8 family);
-void l3dsr_table_flush(struct l3dsr_net *ln, u8 family,
-		       void (*removing)(struct l3dsr_net *ln,
-					const struct l3dsr_mapping *m));
+
+/* net.c: the owner of a namespace's state and of every change to it */
+struct l3dsr_net *l3dsr_net_find(struct net *net);
+struct l3dsr_net *l3dsr_net_get(struct net *net,
+				struct netlink_ext_ack *extack);
+struct l3dsr_table *l3dsr_net_table(struct l3dsr_net *ln, u8 family);
+struct l3dsr_mapping *l3dsr_net_mapping(struct l3dsr_net *ln, u8 family,
+					u8 dscp);
+
+/* One slot's change in a transaction: @new takes the place of @old. */
+struct l3dsr_change {
+	struct l3dsr_mapping *new;
+	struct l3dsr_mapping *old;
+};
+
+int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
+		     unsigned int n);
+void l3dsr_net_flush(struct l3dsr_net *ln, u8 family);
+int l3dsr_pernet_init(void);
+void l3dsr_pernet_exit(void);
+
+/*
+ * local.c: which destinations are this host's. Whatever changes that moves
+ * the generation on: for IPv4 the routes' own generation, bumped after
+ * every change; for IPv6 the routes' serial number, bumped after every
+ * addition, plus a count of every change the FIB notifies, which it does
+ * after a deletion.
+ */
+static __always_inline u32 l3dsr_routes_gen(const struct l3dsr_net *ln,
+					    const struct net *net, u8 family)
+{
+	if (family == AF_INET)
+		return rt_genid_ipv4(net);
+	return atomic_read(&ln->routes_gen) + rt_genid_ipv6(net);
+}
+
+int l3dsr_routes_watch(struct l3dsr_net *ln, struct netlink_ext_ack *extack);
+void l3dsr_routes_unwatch(struct l3dsr_net *ln);
+bool l3dsr_dest_is_local(struct l3dsr_mapping *m, struct sk_buff *skb,
+			 const union l3dsr_addr *daddr);
 
 /* counters.c */
 static inline void l3dsr_count(struct l3dsr_net *ln, enum l3dsr_stat stat)
@@ -152,14 +217,14 @@ static inline void l3dsr_count(struct l3dsr_net *ln, enum l3dsr_stat stat)
 	struct l3dsr_net_stats *s = this_cpu_ptr(ln->stats);
 
 	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->ctr[stat]);
+	u64_stats_inc(&s->ctr[stat - L3DSR_NS_STAT_FIRST]);
 	u64_stats_update_end(&s->syncp);
 }
 
 static inline void l3dsr_count_mapping(struct l3dsr_mapping *m,
 				       unsigned int bytes)
 {
-	struct l3dsr_mapping_stats *s = this_cpu_ptr(m->stats);
+	struct l3dsr_mapping_pcpu *s = this_cpu_ptr(m->pcpu);
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->packets);
@@ -169,17 +234,21 @@ static inline void l3dsr_count_mapping(struct l3dsr_mapping *m,
 
 extern const char *const l3dsr_stat_names[__L3DSR_STAT_LAST];
 void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum);
+u64 l3dsr_stat_read(struct l3dsr_net *ln, enum l3dsr_stat stat);
 void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,
 			     u64 *packets, u64 *bytes);
 
 /* hook.c */
 void l3dsr_hook_prepare(struct l3dsr_mapping *m);
-int l3dsr_hook_attach(struct l3dsr_net *ln, u8 family);
-void l3dsr_hook_detach(struct l3dsr_net *ln, u8 family);
+int l3dsr_hook_attach(struct l3dsr_net *ln, struct l3dsr_table *table,
+		      u8 family);
+void l3dsr_hook_detach(struct l3dsr_net *ln, struct l3dsr_table *table);
 
 /* netlink.c */
 int l3dsr_genl_init(void);
 void l3dsr_genl_exit(void);
+void l3dsr_genl_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
+		       bool removed);
 
 /* sysfs.c: the initial namespace's table, for monitoring agents */
 int l3dsr_sysfs_init(void);

@@ -37,6 +37,10 @@ err_pernet:
 	return err;
 }
 
+/*
+ * Commands first, then the sysfs readers, then the namespaces' state that
+ * both read.
+ */
 static void __exit l3dsr_exit(void)
 {
 	l3dsr_genl_exit();

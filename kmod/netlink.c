@@ -59,6 +59,7 @@ static const struct nla_policy l3dsr_flush_policy[L3DSR_A_FAMILY + 1] = {
 };
 
 static struct genl_family l3dsr_genl_family;
+static bool l3dsr_genl_registered;
 
 /*
  * A request's attributes: the top level of a message (@nest NULL) or one
@@ -241,13 +242,19 @@ static int l3dsr_fill_mapping(struct sk_buff *skb,
 	return 0;
 }
 
-/* Tell the "config" group; a change is never undone for want of memory. */
-static void l3dsr_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
-			 u8 cmd)
+/*
+ * Tell the "config" group of a change, as net.c applies it; a change is
+ * never undone for want of memory to announce it.
+ */
+void l3dsr_genl_notify(struct l3dsr_net *ln, const struct l3dsr_mapping *m,
+		       bool removed)
 {
+	u8 cmd = removed ? L3DSR_CMD_DEL_MAPPING : L3DSR_CMD_NEW_MAPPING;
 	struct sk_buff *skb;
 
-	if (!genl_has_listeners(&l3dsr_genl_family, ln->net, 0))
+	/* the namespaces' exit at unload comes after the family's */
+	if (!l3dsr_genl_registered ||
+	    !genl_has_listeners(&l3dsr_genl_family, ln->net, 0))
 		return;
 
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -281,21 +288,16 @@ static void l3dsr_err_slot_taken(struct netlink_ext_ack *extack,
 #endif
 }
 
-static void l3dsr_notify_del(struct l3dsr_net *ln,
-			     const struct l3dsr_mapping *m)
-{
-	l3dsr_notify(ln, m, L3DSR_CMD_DEL_MAPPING);
-}
-
 static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
-	struct l3dsr_net *ln = l3dsr_pernet(net);
 	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	struct nlattr *dscp_attr = info->attrs[L3DSR_A_DSCP];
 	struct nlattr *req_attr = info->attrs[L3DSR_A_REQUEST_FLAGS];
 	u32 req = req_attr ? nla_get_u32(req_attr) : 0;
-	struct l3dsr_mapping *m, *old;
+	struct l3dsr_change change = {};
+	struct l3dsr_mapping *m;
+	struct l3dsr_net *ln;
 	int err;
 
 	if ((req & L3DSR_REQUEST_F_EXCL) && (req & L3DSR_REQUEST_F_REPLACE)) {
@@ -318,9 +320,15 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 		goto out_free;
 	}
 
-	mutex_lock(&l3dsr_config_lock);
-	old = l3dsr_mapping_get_locked(ln, m->family, m->dscp);
-	if (old) {
+	ln = l3dsr_net_get(net, info->extack);
+	if (IS_ERR(ln)) {
+		err = PTR_ERR(ln);
+		goto out_free;
+	}
+
+	mutex_lock(&ln->lock);
+	change.old = l3dsr_net_mapping(ln, m->family, m->dscp);
+	if (change.old) {
 		if (req & L3DSR_REQUEST_F_EXCL) {
 			NL_SET_ERR_MSG_ATTR(info->extack, dscp_attr,
 					    "DSCP is already mapped");
@@ -328,39 +336,44 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 			goto out_unlock;
 		}
 		/* being down is state, not configuration: it carries over */
-		m->flags |= old->flags & L3DSR_F_DOWN;
-		if (l3dsr_mapping_equal(old, m))
+		m->flags |= change.old->flags & L3DSR_F_DOWN;
+		if (l3dsr_mapping_equal(change.old, m))
 			goto out_unlock;	/* nothing to change */
 		if (!(req & L3DSR_REQUEST_F_REPLACE)) {
-			l3dsr_err_slot_taken(info->extack, dscp_attr, old);
+			l3dsr_err_slot_taken(info->extack, dscp_attr,
+					     change.old);
 			err = -EEXIST;
 			goto out_unlock;
 		}
 	}
 
-	err = l3dsr_mapping_prepare(m, old);
+	change.new = m;
+	err = l3dsr_net_commit(ln, &change, 1);
+	mutex_unlock(&ln->lock);
 	if (err)
-		goto out_unlock;
-	err = l3dsr_table_attach(ln, m->family);
-	if (err)
-		goto out_unlock;
-	l3dsr_mapping_commit(ln, m, old);
-	l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
-	mutex_unlock(&l3dsr_config_lock);
+		goto out_free;
 	return 0;
 
 out_unlock:
-	mutex_unlock(&l3dsr_config_lock);
+	mutex_unlock(&ln->lock);
 out_free:
 	l3dsr_mapping_free(m);
 	return err;
 }
 
+static int l3dsr_err_no_mapping(struct genl_info *info)
+{
+	NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
+			    "no mapping for this DSCP");
+	return -ENOENT;
+}
+
 static int l3dsr_nl_set_mapping(struct sk_buff *skb, struct genl_info *info)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_net *ln = l3dsr_net_find(genl_info_net(info));
 	struct l3dsr_attrs a = l3dsr_info_attrs(info);
-	struct l3dsr_mapping *m, *old;
+	struct l3dsr_change change = {};
+	struct l3dsr_mapping *m;
 	u32 flags, mask;
 	u8 family, dscp;
 	int err;
@@ -373,35 +386,42 @@ static int l3dsr_nl_set_mapping(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	flags = nla_get_u32(info->attrs[L3DSR_A_FLAGS]);
 	mask = nla_get_u32(info->attrs[L3DSR_A_FLAGS_MASK]);
+	if (!ln)
+		return l3dsr_err_no_mapping(info);
 
-	mutex_lock(&l3dsr_config_lock);
-	old = l3dsr_mapping_get_locked(ln, family, dscp);
-	if (!old) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
-				    "no mapping for this DSCP");
-		err = -ENOENT;
+	mutex_lock(&ln->lock);
+	change.old = l3dsr_net_mapping(ln, family, dscp);
+	if (!change.old) {
+		err = l3dsr_err_no_mapping(info);
 		goto out_unlock;
 	}
-	if (((old->flags & ~mask) | (flags & mask)) == old->flags)
+	flags = (change.old->flags & ~mask) | (flags & mask);
+	if (flags == change.old->flags)
 		goto out_unlock;
 
-	m = kmemdup(old, sizeof(*old), GFP_KERNEL);
+	m = l3dsr_mapping_alloc();
 	if (!m) {
 		err = -ENOMEM;
 		goto out_unlock;
 	}
-	m->flags = (old->flags & ~mask) | (flags & mask);
-	l3dsr_mapping_commit(ln, m, old);
-	l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
+	m->vip = change.old->vip;
+	m->rip = change.old->rip;
+	m->ifindex = change.old->ifindex;
+	m->match = change.old->match;
+	m->family = family;
+	m->dscp = dscp;
+	m->flags = flags;
+	change.new = m;
+	/* a replacement allocates nothing: this cannot fail */
+	err = l3dsr_net_commit(ln, &change, 1);
 out_unlock:
-	mutex_unlock(&l3dsr_config_lock);
+	mutex_unlock(&ln->lock);
 	return err;
 }
 
 /* The wanted content of every slot, both families, IPv4 first. */
 struct l3dsr_wanted {
 	struct l3dsr_mapping *slot[2][L3DSR_NR_SLOTS];
-	bool keep[2][L3DSR_NR_SLOTS];
 };
 
 static void l3dsr_wanted_free(struct l3dsr_wanted *w)
@@ -415,7 +435,9 @@ static void l3dsr_wanted_free(struct l3dsr_wanted *w)
 	kfree(w);
 }
 
-static int l3dsr_wanted_parse(struct genl_info *info, struct l3dsr_wanted *w)
+/* *any: the request holds at least one mapping. */
+static int l3dsr_wanted_parse(struct genl_info *info, struct l3dsr_wanted *w,
+			      bool *any)
 {
 	struct net *net = genl_info_net(info);
 	struct nlattr *tb[L3DSR_A_MAX + 1];
@@ -449,6 +471,7 @@ static int l3dsr_wanted_parse(struct genl_info *info, struct l3dsr_wanted *w)
 			return err;
 		}
 		w->slot[fi][m->dscp] = m;
+		*any = true;
 	}
 	return 0;
 }
@@ -456,11 +479,13 @@ static int l3dsr_wanted_parse(struct genl_info *info, struct l3dsr_wanted *w)
 static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
 {
 	static const u8 families[] = { AF_INET, AF_INET6 };
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct net *net = genl_info_net(info);
+	struct l3dsr_change *changes = NULL;
 	struct l3dsr_mapping *m, *old;
+	unsigned int fi, dscp, i, n = 0;
 	struct l3dsr_wanted *w;
-	unsigned int fi, dscp;
-	bool any[2] = {};
+	struct l3dsr_net *ln;
+	bool any = false;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, L3DSR_A_MAPPINGS))
@@ -469,96 +494,79 @@ static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
-	err = l3dsr_wanted_parse(info, w);
+	err = l3dsr_wanted_parse(info, w, &any);
 	if (err)
 		goto out_free;
 
-	mutex_lock(&l3dsr_config_lock);
+	/* an empty table asked of a namespace that never had one */
+	ln = any ? l3dsr_net_get(net, info->extack) : l3dsr_net_find(net);
+	if (IS_ERR_OR_NULL(ln)) {
+		err = PTR_ERR_OR_ZERO(ln);
+		goto out_free;
+	}
+	changes = kcalloc(ARRAY_SIZE(families) * L3DSR_DSCP_MAX,
+			  sizeof(*changes), GFP_KERNEL);
+	if (!changes) {
+		err = -ENOMEM;
+		goto out_free;
+	}
 
-	/* Everything that can fail, before anything changes. */
-	for (fi = 0; fi < 2; fi++) {
+	mutex_lock(&ln->lock);
+	for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
 		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
 			m = w->slot[fi][dscp];
-			if (!m)
+			old = l3dsr_net_mapping(ln, families[fi], dscp);
+			if (m && old && l3dsr_mapping_equal(old, m))
 				continue;
-			any[fi] = true;
-			old = l3dsr_mapping_get_locked(ln, families[fi], dscp);
-			if (old && l3dsr_mapping_equal(old, m)) {
-				w->keep[fi][dscp] = true;
+			if (!m && !old)
 				continue;
-			}
-			err = l3dsr_mapping_prepare(m, old);
-			if (err)
-				goto out_unlock;
+			changes[n].new = m;
+			changes[n].old = old;
+			n++;
+			/* the change holds it now; an equal one is freed */
+			w->slot[fi][dscp] = NULL;
 		}
 	}
-	for (fi = 0; fi < 2; fi++) {
-		if (!any[fi])
-			continue;
-		err = l3dsr_table_attach(ln, families[fi]);
-		if (err)
-			goto out_detach;
-	}
+	err = l3dsr_net_commit(ln, changes, n);
+	mutex_unlock(&ln->lock);
+	if (err)
+		for (i = 0; i < n; i++)
+			if (changes[i].new)
+				l3dsr_mapping_free(changes[i].new);
 
-	/* From here on nothing fails. */
-	for (fi = 0; fi < 2; fi++) {
-		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
-			old = l3dsr_mapping_get_locked(ln, families[fi], dscp);
-			m = w->slot[fi][dscp];
-			if (w->keep[fi][dscp])
-				continue;
-			if (m) {
-				l3dsr_mapping_commit(ln, m, old);
-				w->slot[fi][dscp] = NULL;
-				l3dsr_notify(ln, m, L3DSR_CMD_NEW_MAPPING);
-			} else if (old) {
-				l3dsr_notify(ln, old, L3DSR_CMD_DEL_MAPPING);
-				l3dsr_mapping_remove(ln, old);
-			}
-		}
-	}
-
-out_detach:
-	/* undoes an attach made for nothing, or one the new table ended */
-	for (fi = 0; fi < 2; fi++)
-		l3dsr_table_tidy(ln, families[fi]);
-out_unlock:
-	mutex_unlock(&l3dsr_config_lock);
 out_free:
+	kfree(changes);
 	l3dsr_wanted_free(w);
 	return err;
 }
 
 static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_net *ln = l3dsr_net_find(genl_info_net(info));
 	struct l3dsr_attrs a = l3dsr_info_attrs(info);
-	struct l3dsr_mapping *m;
+	struct l3dsr_change change = {};
 	u8 family, dscp;
 	int err;
 
 	err = l3dsr_parse_key(&a, &family, &dscp);
 	if (err)
 		return err;
+	if (!ln)
+		return l3dsr_err_no_mapping(info);
 
-	mutex_lock(&l3dsr_config_lock);
-	m = l3dsr_mapping_get_locked(ln, family, dscp);
-	if (!m) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
-				    "no mapping for this DSCP");
-		err = -ENOENT;
-	} else {
-		l3dsr_notify_del(ln, m);
-		l3dsr_mapping_remove(ln, m);
-		l3dsr_table_tidy(ln, family);
-	}
-	mutex_unlock(&l3dsr_config_lock);
+	mutex_lock(&ln->lock);
+	change.old = l3dsr_net_mapping(ln, family, dscp);
+	if (change.old)
+		err = l3dsr_net_commit(ln, &change, 1);
+	else
+		err = l3dsr_err_no_mapping(info);
+	mutex_unlock(&ln->lock);
 	return err;
 }
 
 static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_net *ln = l3dsr_net_find(genl_info_net(info));
 	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	struct l3dsr_mapping *m;
 	struct sk_buff *reply;
@@ -573,18 +581,15 @@ static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
 	if (!reply)
 		return -ENOMEM;
 
-	mutex_lock(&l3dsr_config_lock);
-	m = l3dsr_mapping_get_locked(ln, family, dscp);
-	if (!m) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[L3DSR_A_DSCP],
-				    "no mapping for this DSCP");
-		err = -ENOENT;
-	} else {
+	rcu_read_lock();
+	m = ln ? l3dsr_net_mapping(ln, family, dscp) : NULL;
+	if (m)
 		err = l3dsr_fill_mapping(reply, m, info->snd_portid,
 					 info->snd_seq, 0,
 					 L3DSR_CMD_GET_MAPPING, NULL);
-	}
-	mutex_unlock(&l3dsr_config_lock);
+	else
+		err = l3dsr_err_no_mapping(info);
+	rcu_read_unlock();
 
 	if (err) {
 		nlmsg_free(reply);
@@ -593,20 +598,39 @@ static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(reply, info);
 }
 
-/* cb->args[0]: the next slot to send, IPv4 slots first. */
+/* The documentation promises a dump takes no attribute: it refuses any. */
+static int l3dsr_nl_dump_start(struct netlink_callback *cb)
+{
+	if (nlmsg_len(cb->nlh) > GENL_HDRLEN) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "a dump takes no attributes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * cb->args[0]: the next slot to send, IPv4 slots first. Readers take no
+ * lock: a change while a part of the dump was filled leaves cb->seq
+ * different from what its messages said, so the next part, or the final
+ * NLMSG_DONE, carries NLM_F_DUMP_INTR.
+ */
 static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(sock_net(skb->sk));
-	unsigned long pos;
+	struct l3dsr_net *ln = l3dsr_net_find(sock_net(skb->sk));
+	unsigned long pos = cb->args[0];
 
-	mutex_lock(&l3dsr_config_lock);
-	cb->seq = ln->generation;
-	for (pos = cb->args[0]; pos < 2 * L3DSR_NR_SLOTS; pos++) {
+	if (!ln)
+		return 0;
+
+	rcu_read_lock();
+	cb->seq = READ_ONCE(ln->generation);
+	smp_rmb();
+	for (; pos < 2 * L3DSR_NR_SLOTS; pos++) {
 		u8 family = pos < L3DSR_NR_SLOTS ? AF_INET : AF_INET6;
 		struct l3dsr_mapping *m;
 
-		m = l3dsr_mapping_get_locked(ln, family, pos % L3DSR_NR_SLOTS);
+		m = l3dsr_net_mapping(ln, family, pos % L3DSR_NR_SLOTS);
 		if (!m)
 			continue;
 		if (l3dsr_fill_mapping(skb, m, NETLINK_CB(cb->skb).portid,
@@ -614,14 +638,16 @@ static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 				       L3DSR_CMD_GET_MAPPING, cb))
 			break;
 	}
-	mutex_unlock(&l3dsr_config_lock);
+	smp_rmb();
+	cb->seq = READ_ONCE(ln->generation);
+	rcu_read_unlock();
 	cb->args[0] = pos;
 	return skb->len;
 }
 
 static int l3dsr_nl_flush_mappings(struct sk_buff *skb, struct genl_info *info)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_net *ln = l3dsr_net_find(genl_info_net(info));
 	struct l3dsr_attrs a = l3dsr_info_attrs(info);
 	u8 family = AF_UNSPEC;
 	int err;
@@ -631,19 +657,18 @@ static int l3dsr_nl_flush_mappings(struct sk_buff *skb, struct genl_info *info)
 		if (err)
 			return err;
 	}
+	if (!ln)
+		return 0;
 
-	mutex_lock(&l3dsr_config_lock);
-	if (family != AF_INET6)
-		l3dsr_table_flush(ln, AF_INET, l3dsr_notify_del);
-	if (family != AF_INET)
-		l3dsr_table_flush(ln, AF_INET6, l3dsr_notify_del);
-	mutex_unlock(&l3dsr_config_lock);
+	mutex_lock(&ln->lock);
+	l3dsr_net_flush(ln, family);
+	mutex_unlock(&ln->lock);
 	return 0;
 }
 
 static int l3dsr_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	struct l3dsr_net *ln = l3dsr_pernet(genl_info_net(info));
+	struct l3dsr_net *ln = l3dsr_net_find(genl_info_net(info));
 	u64 sum[__L3DSR_STAT_LAST];
 	struct sk_buff *reply;
 	struct nlattr *nest;
@@ -694,6 +719,7 @@ static const struct genl_ops l3dsr_genl_ops[] = {
 	{
 		.cmd = L3DSR_CMD_GET_MAPPING,
 		.doit = l3dsr_nl_get_mapping,
+		.start = l3dsr_nl_dump_start,
 		.dumpit = l3dsr_nl_dump_mappings,
 		.policy = l3dsr_key_policy,
 		.maxattr = ARRAY_SIZE(l3dsr_key_policy) - 1,
@@ -736,7 +762,7 @@ static struct genl_family l3dsr_genl_family __ro_after_init = {
 	.version = L3DSR_GENL_VERSION,
 	.module = THIS_MODULE,
 	.netnsok = true,
-	/* changes are serialised by l3dsr_config_lock, not by genl */
+	/* changes are serialised by their namespace's lock, not by genl */
 	.parallel_ops = true,
 	.ops = l3dsr_genl_ops,
 	.n_ops = ARRAY_SIZE(l3dsr_genl_ops),
@@ -746,10 +772,15 @@ static struct genl_family l3dsr_genl_family __ro_after_init = {
 
 int __init l3dsr_genl_init(void)
 {
-	return genl_register_family(&l3dsr_genl_family);
+	int err;
+
+	err = genl_register_family(&l3dsr_genl_family);
+	l3dsr_genl_registered = !err;
+	return err;
 }
 
 void l3dsr_genl_exit(void)
 {
 	genl_unregister_family(&l3dsr_genl_family);
+	l3dsr_genl_registered = false;
 }

@@ -10,11 +10,19 @@
  *
  * A mapping's directory exists while the mapping does. Its files read the
  * slot at the time of reading, so a replaced mapping shows its new VIP.
+ * Reading takes no lock.
+ *
+ * Every directory is removed from sysfs before its last reference is
+ * dropped, so its name is free at once even when the kernel releases
+ * kobjects late (CONFIG_DEBUG_KOBJECT_RELEASE): a mapping deleted and made
+ * again, or the module unloaded and loaded again, finds its name free. The
+ * kobjects are the kernel's own, whose release lives in the kernel, not in
+ * a module that may be gone by then.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kernfs.h>
 #include <linux/kobject.h>
-#include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/sysfs.h>
 
@@ -25,16 +33,15 @@ struct l3dsr_stat_attr {
 	enum l3dsr_stat stat;
 };
 
-struct l3dsr_sysfs_slot {
-	struct kobject kobj;
-	u8 family;
-	u8 dscp;
+static const char *const l3dsr_family_dirs[L3DSR_NR_FAMILIES] = {
+	"ipv4", "ipv6",
 };
 
 static struct kobject *l3dsr_root_kobj;
 static struct kobject *l3dsr_mappings_kobj;
-static struct kobject *l3dsr_family_kobj[2];
-static struct l3dsr_sysfs_slot *l3dsr_slots[2][L3DSR_NR_SLOTS];
+static struct kobject *l3dsr_family_kobj[L3DSR_NR_FAMILIES];
+/* changed under the initial namespace's lock, or once no change can come */
+static struct kobject *l3dsr_slots[L3DSR_NR_FAMILIES][L3DSR_NR_SLOTS];
 
 static struct l3dsr_stat_attr l3dsr_stat_attrs[__L3DSR_STAT_LAST];
 static struct attribute *l3dsr_stats_attrs[__L3DSR_STAT_LAST + 1];
@@ -49,28 +56,31 @@ static ssize_t l3dsr_stat_show(struct kobject *kobj,
 {
 	struct l3dsr_stat_attr *sa = container_of(attr, struct l3dsr_stat_attr,
 						  attr);
-	u64 sum[__L3DSR_STAT_LAST];
 
-	l3dsr_stats_sum(l3dsr_pernet(&init_net), sum);
-	return sysfs_emit(buf, "%llu\n", sum[sa->stat]);
+	return sysfs_emit(buf, "%llu\n",
+			  l3dsr_stat_read(l3dsr_net_find(&init_net),
+					  sa->stat));
 }
 
 enum l3dsr_slot_field { L3DSR_SLOT_VIP, L3DSR_SLOT_PACKETS, L3DSR_SLOT_BYTES };
 
+/* A mapping's directory is named after its DSCP, under its family's. */
 static ssize_t l3dsr_slot_show(struct kobject *kobj, char *buf,
 			       enum l3dsr_slot_field field)
 {
-	struct l3dsr_sysfs_slot *slot = container_of(kobj,
-						     struct l3dsr_sysfs_slot,
-						     kobj);
-	struct l3dsr_table *table;
-	struct l3dsr_mapping *m;
+	u8 family = kobj->parent == l3dsr_family_kobj[0] ? AF_INET : AF_INET6;
+	struct l3dsr_net *ln = l3dsr_net_find(&init_net);
+	struct l3dsr_mapping *m = NULL;
 	u64 packets, bytes;
 	ssize_t ret;
+	u8 dscp;
 
-	table = l3dsr_table(l3dsr_pernet(&init_net), slot->family);
+	if (kstrtou8(kobject_name(kobj), 10, &dscp) || dscp > L3DSR_DSCP_MAX)
+		return -ENOENT;
+
 	rcu_read_lock();
-	m = rcu_dereference(*l3dsr_slot(table, slot->dscp));
+	if (ln)
+		m = l3dsr_net_mapping(ln, family, dscp);
 	if (!m) {
 		/* deleted while the file was open */
 		ret = -ENOENT;
@@ -115,18 +125,20 @@ static struct attribute *l3dsr_slot_attrs[] = {
 	&l3dsr_bytes_attr.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(l3dsr_slot);
 
-static void l3dsr_slot_release(struct kobject *kobj)
-{
-	kfree(container_of(kobj, struct l3dsr_sysfs_slot, kobj));
-}
-
-static const struct kobj_type l3dsr_slot_ktype = {
-	.release = l3dsr_slot_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = l3dsr_slot_groups,
+static const struct attribute_group l3dsr_slot_group = {
+	.attrs = l3dsr_slot_attrs,
 };
+
+/* Out of sysfs now, freed whenever the kernel lets the last reference go. */
+static void l3dsr_kobj_remove(struct kobject **kobj)
+{
+	if (!*kobj)
+		return;
+	kobject_del(*kobj);
+	kobject_put(*kobj);
+	*kobj = NULL;
+}
 
 /*
  * The directory is a view: failing to make one leaves the mapping working,
@@ -136,42 +148,51 @@ void l3dsr_sysfs_mapping_added(struct l3dsr_net *ln,
 			       const struct l3dsr_mapping *m)
 {
 	unsigned int fi = l3dsr_family_index(m->family);
-	struct l3dsr_sysfs_slot *slot;
+	struct kobject *kobj;
+	char name[4];
 
 	if (!net_eq(ln->net, &init_net) || !l3dsr_family_kobj[fi])
 		return;
 
-	slot = kzalloc(sizeof(*slot), GFP_KERNEL);
-	if (!slot)
+	snprintf(name, sizeof(name), "%u", m->dscp);
+	kobj = kobject_create_and_add(name, l3dsr_family_kobj[fi]);
+	if (!kobj)
 		goto fail;
-	slot->family = m->family;
-	slot->dscp = m->dscp;
-	if (kobject_init_and_add(&slot->kobj, &l3dsr_slot_ktype,
-				 l3dsr_family_kobj[fi], "%u", m->dscp)) {
-		kobject_put(&slot->kobj);
+	if (sysfs_create_group(kobj, &l3dsr_slot_group)) {
+		l3dsr_kobj_remove(&kobj);
 		goto fail;
 	}
-	l3dsr_slots[fi][m->dscp] = slot;
+	l3dsr_slots[fi][m->dscp] = kobj;
 	return;
 fail:
-	pr_warn("no sysfs directory for DSCP %u: out of memory\n", m->dscp);
+	pr_warn("no sysfs directory for DSCP %u\n", m->dscp);
 }
 
 void l3dsr_sysfs_mapping_removed(struct l3dsr_net *ln,
 				 const struct l3dsr_mapping *m)
 {
-	unsigned int fi = l3dsr_family_index(m->family);
-	struct l3dsr_sysfs_slot *slot = l3dsr_slots[fi][m->dscp];
-
-	if (!net_eq(ln->net, &init_net) || !slot)
+	if (!net_eq(ln->net, &init_net))
 		return;
-	l3dsr_slots[fi][m->dscp] = NULL;
-	kobject_put(&slot->kobj);
+	l3dsr_kobj_remove(&l3dsr_slots[l3dsr_family_index(m->family)][m->dscp]);
+}
+
+/*
+ * The previous module's directory, if the kernel has not let it go: the
+ * one reason to fail here that kobject_create_and_add() cannot tell.
+ */
+static bool l3dsr_root_taken(void)
+{
+	struct kernfs_node *kn;
+
+	kn = kernfs_find_and_get(kernel_kobj->sd, KBUILD_MODNAME);
+	if (!kn)
+		return false;
+	kernfs_put(kn);
+	return true;
 }
 
 int __init l3dsr_sysfs_init(void)
 {
-	static const char *const family_dirs[] = { "ipv4", "ipv6" };
 	int err = -ENOMEM;
 	int i;
 
@@ -186,6 +207,10 @@ int __init l3dsr_sysfs_init(void)
 		l3dsr_stats_attrs[i - L3DSR_STAT_REWRITTEN] = &sa->attr.attr;
 	}
 
+	if (l3dsr_root_taken()) {
+		pr_err("/sys/kernel/%s exists already\n", KBUILD_MODNAME);
+		return -EEXIST;
+	}
 	l3dsr_root_kobj = kobject_create_and_add(KBUILD_MODNAME, kernel_kobj);
 	if (!l3dsr_root_kobj)
 		return -ENOMEM;
@@ -197,52 +222,40 @@ int __init l3dsr_sysfs_init(void)
 	l3dsr_mappings_kobj = kobject_create_and_add("mappings",
 						     l3dsr_root_kobj);
 	if (!l3dsr_mappings_kobj)
-		goto err_group;
-	for (i = 0; i < ARRAY_SIZE(family_dirs); i++) {
-		l3dsr_family_kobj[i] = kobject_create_and_add(family_dirs[i],
-							      l3dsr_mappings_kobj);
+		goto err_dirs;
+	for (i = 0; i < L3DSR_NR_FAMILIES; i++) {
+		l3dsr_family_kobj[i] =
+			kobject_create_and_add(l3dsr_family_dirs[i],
+					       l3dsr_mappings_kobj);
 		if (!l3dsr_family_kobj[i])
-			goto err_families;
+			goto err_dirs;
 	}
 	return 0;
 
-err_families:
-	while (--i >= 0) {
-		kobject_put(l3dsr_family_kobj[i]);
-		l3dsr_family_kobj[i] = NULL;
-	}
-	kobject_put(l3dsr_mappings_kobj);
-err_group:
-	sysfs_remove_group(l3dsr_root_kobj, &l3dsr_stats_group);
+err_dirs:
+	for (i = 0; i < L3DSR_NR_FAMILIES; i++)
+		l3dsr_kobj_remove(&l3dsr_family_kobj[i]);
+	l3dsr_kobj_remove(&l3dsr_mappings_kobj);
 err_root:
-	kobject_put(l3dsr_root_kobj);
+	l3dsr_kobj_remove(&l3dsr_root_kobj);
 	return err;
 }
 
 /*
- * Runs once netlink is gone, so no mapping can come or go but through a
- * namespace's exit, which leaves the initial namespace's slots alone.
+ * Runs once netlink is gone, so no mapping of the initial namespace can
+ * come or go; the namespaces' exit, which follows, finds no directory.
+ * Removing a directory waits for the reads in progress in it.
  */
 void l3dsr_sysfs_exit(void)
 {
-	int i, dscp;
+	int fi, dscp;
 
-	mutex_lock(&l3dsr_config_lock);
-	for (i = 0; i < ARRAY_SIZE(l3dsr_family_kobj); i++) {
-		for (dscp = 0; dscp < L3DSR_NR_SLOTS; dscp++) {
-			if (!l3dsr_slots[i][dscp])
-				continue;
-			kobject_put(&l3dsr_slots[i][dscp]->kobj);
-			l3dsr_slots[i][dscp] = NULL;
-		}
+	for (fi = 0; fi < L3DSR_NR_FAMILIES; fi++) {
+		for (dscp = 0; dscp < L3DSR_NR_SLOTS; dscp++)
+			l3dsr_kobj_remove(&l3dsr_slots[fi][dscp]);
+		l3dsr_kobj_remove(&l3dsr_family_kobj[fi]);
 	}
-	mutex_unlock(&l3dsr_config_lock);
-
-	for (i = 0; i < ARRAY_SIZE(l3dsr_family_kobj); i++) {
-		kobject_put(l3dsr_family_kobj[i]);
-		l3dsr_family_kobj[i] = NULL;
-	}
-	kobject_put(l3dsr_mappings_kobj);
+	l3dsr_kobj_remove(&l3dsr_mappings_kobj);
 	sysfs_remove_group(l3dsr_root_kobj, &l3dsr_stats_group);
-	kobject_put(l3dsr_root_kobj);
+	l3dsr_kobj_remove(&l3dsr_root_kobj);
 }
