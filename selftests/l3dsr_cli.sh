@@ -27,7 +27,7 @@ readonly CLI_ADDR=192.0.2.1
 readonly PEER_ADDR=192.0.2.2
 readonly ECHO_PORT=9200
 readonly COUNT=5
-readonly SHOW_KEYS='["bytes","clear_dscp","dev","down","dscp","family","packets","rip","vip"]'
+readonly SHOW_KEYS='["bytes","clear_dscp","dev","down","dscp","family","nonlocal","packets","rip","vip"]'
 readonly NOT_LOADED="l3dsrctl: the l3dsr kernel module is not loaded (try: modprobe l3dsr)"
 
 require_l3dsr
@@ -193,7 +193,8 @@ test_add_show()
 	json_is "show -j entry describes the mapping" \
 		".[0] == {family: \"inet\", dscp: 10, vip: \"$CLI_VIP\",
 			  rip: null, dev: null, clear_dscp: false,
-			  down: false, packets: 0, bytes: 0}"
+			  nonlocal: false, down: false, packets: 0,
+			  bytes: 0}"
 
 	ctl -n "$NS_CLI" show
 	expect "show (text): exit 0" 0

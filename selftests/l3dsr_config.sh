@@ -149,11 +149,11 @@ test_apply()
 		"$(jq -nc --arg a $VIP_A --arg b $VIP_B --arg v6 $VIP_V6 \
 		   --arg rip $SRV_ADDR '[
 		{family: "inet", dscp: 10, vip: $a, rip: $rip, dev: "eth0",
-		 clear_dscp: false, down: false},
+		 clear_dscp: false, nonlocal: false, down: false},
 		{family: "inet", dscp: 20, vip: $b, rip: null, dev: null,
-		 clear_dscp: true, down: false},
+		 clear_dscp: true, nonlocal: false, down: false},
 		{family: "inet6", dscp: 34, vip: $v6, rip: null, dev: null,
-		 clear_dscp: false, down: false}]')" "$OUT"
+		 clear_dscp: false, nonlocal: false, down: false}]')" "$OUT"
 
 	send_marked
 	check_eq "marked packets are rewritten by the applied mapping" \
