@@ -17,7 +17,8 @@
 #         |
 #     PREROUTING -310  empty hook / l3dsr        (the variant under test)
 #     PREROUTING -300  nft raw-priority rules    (the nft variants)
-#     PREROUTING  300  terminator: count by destination (RIP or VIP), drop
+#     PREROUTING  300  terminator: count by destination (RIP, VIP or
+#                      OTHER), drop
 #
 # Output, one line per measurement and nothing else that starts with
 # "bench-":
@@ -35,6 +36,8 @@ readonly PROG=guest.sh
 readonly DEV=bench0 PEER=bench1 MTU=9100
 readonly SRC4=198.51.100.1 RIP4=192.0.2.2
 readonly SRC6=2001:db8:2::1 RIP6=2001:db8:1::2
+# Another address of the RIP's subnet, on no interface: not this host's.
+readonly OTHER4=192.0.2.3 OTHER6=2001:db8:1::3
 # The packets carry DSCP 10; pktgen takes the whole TOS / traffic class byte
 # in hex, DSCP in its upper six bits.
 readonly DSCP=10 TOS_HEX=28
@@ -43,18 +46,23 @@ readonly LARGE_SIZE=9000 LARGE_FRAGS=4
 readonly PG=/proc/net/pktgen
 readonly END_TABLE=l3dsr_bench_end NFT_TABLE=l3dsr_bench
 readonly STATS=(rewritten rewritten_fragments skipped_scope skipped_not_host
-	skipped_malformed skipped_routing_header dropped_unwritable)
+	skipped_malformed skipped_routing_header dropped_unwritable
+	skipped_down skipped_not_local skipped_bridged skipped_protocol)
+# The terminator's counters, one per destination a packet can end at.
+readonly FATES=(rip vip other)
 
 COUNT=100000
 WARMUP=1000
 ROUNDS=3
-VARIANTS=(none none_vip empty_hook l3dsr_empty l3dsr_miss l3dsr_hit_1
-	l3dsr_hit_63 l3dsr_rip l3dsr_dev nft_1 nft_63 nft_map)
+VARIANTS=(none none_vip none_other empty_hook l3dsr_empty l3dsr_miss
+	l3dsr_hit_1 l3dsr_hit_63 l3dsr_rip l3dsr_dev l3dsr_not_local nft_1
+	nft_63 nft_map)
 CASES=("ipv4 64" "ipv4 $LARGE_SIZE" "ipv6 64" "ipv6 $LARGE_SIZE")
 
 declare -A DESCRIPTION=(
 	[none]="no rule (baseline)"
 	[none_vip]="no rule, packets sent to the VIP itself (terminator calibration)"
+	[none_other]="no rule, packets sent to an address not this host's (terminator calibration)"
 	[empty_hook]="empty hook at -310 returning NF_ACCEPT"
 	[l3dsr_empty]="l3dsr loaded, no mappings"
 	[l3dsr_miss]="l3dsr, DSCP unmapped, the 62 other DSCPs mapped"
@@ -62,6 +70,7 @@ declare -A DESCRIPTION=(
 	[l3dsr_hit_63]="l3dsr hit, 63 mappings"
 	[l3dsr_rip]="l3dsr hit, 1 mapping scoped to the RIP"
 	[l3dsr_dev]="l3dsr hit, 1 mapping scoped to the device"
+	[l3dsr_not_local]="l3dsr, mapped DSCP, destination not this host's"
 	[nft_1]="nft, 1 rule 'dscp 10 daddr set VIP notrack' at raw priority"
 	[nft_63]="nft, 63 such rules, match in the last"
 	[nft_map]="nft, 1 rule with a 63-entry dscp map"
@@ -120,26 +129,31 @@ setup_host() {
 
 	# Every variant ends here. One rule per family whose cost does not
 	# depend on the outcome: the destination picks the counter out of a
-	# two-entry map, rewritten (VIP) or not (RIP), and the packet is
-	# dropped. Anything else lands in "stray".
+	# three-entry map, rewritten (VIP), not (RIP) or not this host's to
+	# rewrite (OTHER), and the packet is dropped. Anything else lands in
+	# "stray".
 	nft -f - <<EOF || die "cannot load the terminator"
 table ip $END_TABLE {
 	counter rip {}
 	counter vip {}
+	counter other {}
 	counter stray {}
 	chain prerouting {
 		type filter hook prerouting priority 300; policy drop;
-		counter name ip daddr map { $RIP4 : "rip", $VIP4 : "vip" } drop
+		counter name ip daddr map { $RIP4 : "rip", $VIP4 : "vip",
+			$OTHER4 : "other" } drop
 		counter name "stray" drop
 	}
 }
 table ip6 $END_TABLE {
 	counter rip {}
 	counter vip {}
+	counter other {}
 	counter stray {}
 	chain prerouting {
 		type filter hook prerouting priority 300; policy drop;
-		counter name ip6 daddr map { $RIP6 : "rip", $VIP6 : "vip" } drop
+		counter name ip6 daddr map { $RIP6 : "rip", $VIP6 : "vip",
+			$OTHER6 : "other" } drop
 		counter name "stray" drop
 	}
 }
@@ -231,7 +245,7 @@ setup_variant() {
 	local -a others
 
 	case $1 in
-	none | none_vip) ;;
+	none | none_vip | none_other) ;;
 	empty_hook)
 		modprobe l3dsr_empty_hook || echo "modprobe l3dsr_empty_hook failed"
 		;;
@@ -240,7 +254,7 @@ setup_variant() {
 		mapfile -t others < <(other_dscps)
 		l3dsr_apply "${others[@]}"
 		;;
-	l3dsr_hit_1) l3dsr_apply "$DSCP " ;;
+	l3dsr_hit_1 | l3dsr_not_local) l3dsr_apply "$DSCP " ;;
 	l3dsr_hit_63)
 		mapfile -t others < <(other_dscps)
 		l3dsr_apply "${others[@]}" "$DSCP "
@@ -275,11 +289,25 @@ teardown_variants() {
 }
 
 # Where a variant's packets must end: "vip" when every packet was rewritten
-# (or sent there), "rip" when none was.
+# (or sent there), "rip" when none was, "other" when they were sent to an
+# address not this host's and left alone.
 expected_fate() {
 	case $1 in
 	none | empty_hook | l3dsr_empty | l3dsr_miss) echo rip ;;
+	none_other | l3dsr_not_local) echo other ;;
 	*) echo vip ;;
+	esac
+}
+
+# destination_of VARIANT FAMILY: where its packets are sent.
+destination_of() {
+	case $1:$2 in
+	none_vip:ipv4) echo "$VIP4" ;;
+	none_vip:ipv6) echo "$VIP6" ;;
+	none_other:ipv4 | l3dsr_not_local:ipv4) echo "$OTHER4" ;;
+	none_other:ipv6 | l3dsr_not_local:ipv6) echo "$OTHER6" ;;
+	*:ipv4) echo "$RIP4" ;;
+	*) echo "$RIP6" ;;
 	esac
 }
 
@@ -369,16 +397,15 @@ delta() {
 # what VARIANT must have done to N packets; every disagreement goes into
 # CHECK_ERRORS.
 check_counters() {
-	local variant=$1 n=$2 fate other s k
+	local variant=$1 n=$2 fate f s k
 	local -A want=()
 
 	CHECK_ERRORS=()
 	fate=$(expected_fate "$variant")
-	other=rip
-	[ "$fate" = rip ] && other=vip
+	for f in "${FATES[@]}" stray; do
+		want[end_${f}_packets]=0
+	done
 	want[end_${fate}_packets]=$n
-	want[end_${other}_packets]=0
-	want[end_stray_packets]=0
 	if is_l3dsr "$variant"; then
 		for s in "${STATS[@]}"; do
 			want[stat_$s]=0
@@ -395,6 +422,8 @@ check_counters() {
 			want[sysfs_rewritten]=0
 			want[all_map_packets]=0
 		fi
+		# Mapped, but not for this host: left alone and counted.
+		[ "$fate" = other ] && want[stat_skipped_not_local]=$n
 	fi
 	for k in "${!want[@]}"; do
 		if ! delta "$k"; then
@@ -502,10 +531,7 @@ measure() {
 	local round=$1 variant=$2 family=$3 size=$4 dst why tenths
 	local -a fail=(report_failure "$@")
 
-	if [ "$family" = ipv4 ]; then dst=$RIP4; else dst=$RIP6; fi
-	if [ "$variant" = none_vip ]; then
-		if [ "$family" = ipv4 ]; then dst=$VIP4; else dst=$VIP6; fi
-	fi
+	dst=$(destination_of "$variant" "$family")
 	if ! pktgen_setup "$family" "$size" "$dst"; then
 		"${fail[@]}" "$PG_ERROR"
 		return

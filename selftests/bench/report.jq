@@ -7,8 +7,9 @@
 # instruction-equivalent ns per packet, from the time pktgen's thread spent
 # on the CPU; the cost added over the no-rule run
 # whose packets take the same path after the hook (none for packets left
-# alone, none_vip for packets that end at the VIP, so the terminator's own
-# cost cancels out); that cost as a multiple of the empty hook's.
+# alone, none_vip for packets that end at the VIP, none_other for packets to
+# an address not this host's, so the terminator's own cost cancels out);
+# that cost as a multiple of the empty hook's.
 
 def median:
 	sort | length as $n |
@@ -20,14 +21,18 @@ def median:
 def round1: (. * 10 | round) / 10;
 def round2: (. * 100 | round) / 100;
 
-# Packets of these variants end at the VIP; all others at the RIP.
+# Packets of these variants end at the VIP; those of the next at the
+# address not this host's they were sent to; all others at the RIP.
 def rewrites:
 	IN("none_vip", "l3dsr_hit_1", "l3dsr_hit_63", "l3dsr_rip", "l3dsr_dev",
 	   "nft_1", "nft_63", "nft_map");
 
+def not_local: IN("none_other", "l3dsr_not_local");
+
 def baseline_of:
-	if . == "none" or . == "none_vip" then "none"
+	if IN("none", "none_vip", "none_other") then "none"
 	elif rewrites then "none_vip"
+	elif not_local then "none_other"
 	else "none"
 	end;
 
@@ -80,12 +85,14 @@ def key($v; $f; $s): "\($v)/\($f)/\($s)";
 	| $by[key($v | baseline_of; $f; $s)].ns as $base
 	| if $row.ns == null or $base == null then null
 	  else $row.ns - $base end;
-# Targets: information only, never a failure.
+# Targets: information only, never a failure. The hit's are issue 9's
+# budget with the for-this-host check in place. l3dsr_not_local is
+# reported only: it has none.
 def targets($row; $added; $ratio):
 	($row.variant) as $v | ($row.family) as $f | ($row.size) as $s
 	| [
 	  (if ($v == "l3dsr_hit_1" or $v == "l3dsr_hit_63") then
-		(if $f == "ipv4" then 3 else 4 end) as $max
+		(if $f == "ipv4" then 3.5 else 4 end) as $max
 		| {target: "added <= \($max)x the empty hook's",
 		   met: ($ratio != null and $ratio <= $max)}
 	   else empty end),
