@@ -5,9 +5,45 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 
 #include "l3dsr.h"
+
+atomic_t l3dsr_objects[__L3DSR_OBJ_LAST];
+
+static const char *const l3dsr_object_names[__L3DSR_OBJ_LAST] = {
+	[L3DSR_OBJ_NAMESPACES]	= "namespaces",
+	[L3DSR_OBJ_TABLES]	= "tables",
+	[L3DSR_OBJ_MAPPINGS]	= "mappings",
+};
+
+static struct dentry *l3dsr_debugfs_dir;
+
+static int l3dsr_objects_show(struct seq_file *seq, void *v)
+{
+	int i;
+
+	for (i = 0; i < __L3DSR_OBJ_LAST; i++)
+		seq_printf(seq, "%s %d\n", l3dsr_object_names[i],
+			   atomic_read(&l3dsr_objects[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(l3dsr_objects);
+
+/* A debugging aid: the module works the same without it. */
+void l3dsr_debugfs_init(void)
+{
+	l3dsr_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("objects", 0444, l3dsr_debugfs_dir, NULL,
+			    &l3dsr_objects_fops);
+}
+
+void l3dsr_debugfs_exit(void)
+{
+	debugfs_remove(l3dsr_debugfs_dir);
+}
 
 /* Stable names: sysfs files and the tool's JSON keys. */
 const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {

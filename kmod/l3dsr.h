@@ -162,6 +162,8 @@ static inline size_t l3dsr_addr_len(u8 family)
 
 /* table.c: the data, knowing nothing of who watches it */
 struct l3dsr_table *l3dsr_table_alloc(struct l3dsr_net *ln);
+void l3dsr_table_free(struct l3dsr_table *table);
+void l3dsr_table_free_after_readers(struct l3dsr_table *table);
 struct l3dsr_mapping *l3dsr_table_get(struct l3dsr_table *table, u8 dscp);
 void l3dsr_table_set(struct l3dsr_table *table, u8 dscp,
 		     struct l3dsr_mapping *m);
@@ -231,6 +233,32 @@ static inline void l3dsr_count_mapping(struct l3dsr_mapping *m,
 	u64_stats_add(&s->bytes, bytes);
 	u64_stats_update_end(&s->syncp);
 }
+
+/*
+ * Live objects, for the tests that look for leaks: what was allocated and
+ * not yet freed, RCU callbacks pending included (debugfs l3dsr/objects).
+ */
+enum l3dsr_object {
+	L3DSR_OBJ_NAMESPACES,
+	L3DSR_OBJ_TABLES,
+	L3DSR_OBJ_MAPPINGS,
+	__L3DSR_OBJ_LAST
+};
+
+extern atomic_t l3dsr_objects[__L3DSR_OBJ_LAST];
+
+static inline void l3dsr_objects_inc(enum l3dsr_object obj)
+{
+	atomic_inc(&l3dsr_objects[obj]);
+}
+
+static inline void l3dsr_objects_dec(enum l3dsr_object obj)
+{
+	atomic_dec(&l3dsr_objects[obj]);
+}
+
+void l3dsr_debugfs_init(void);
+void l3dsr_debugfs_exit(void);
 
 extern const char *const l3dsr_stat_names[__L3DSR_STAT_LAST];
 void l3dsr_stats_sum(struct l3dsr_net *ln, u64 *sum);

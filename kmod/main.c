@@ -16,9 +16,10 @@ static int __init l3dsr_init(void)
 {
 	int err;
 
+	l3dsr_debugfs_init();
 	err = l3dsr_pernet_init();
 	if (err)
-		return err;
+		goto err_debugfs;
 	err = l3dsr_sysfs_init();
 	if (err)
 		goto err_pernet;
@@ -34,6 +35,8 @@ err_sysfs:
 	l3dsr_sysfs_exit();
 err_pernet:
 	l3dsr_pernet_exit();
+err_debugfs:
+	l3dsr_debugfs_exit();
 	return err;
 }
 
@@ -46,6 +49,7 @@ static void __exit l3dsr_exit(void)
 	l3dsr_genl_exit();
 	l3dsr_sysfs_exit();
 	l3dsr_pernet_exit();
+	l3dsr_debugfs_exit();
 }
 
 module_init(l3dsr_init);

@@ -45,6 +45,7 @@ static void l3dsr_net_free(struct l3dsr_net *ln)
 {
 	free_percpu(ln->stats);
 	kfree(ln);
+	l3dsr_objects_dec(L3DSR_OBJ_NAMESPACES);
 }
 
 /* The namespace's state, made if it has none yet; charged to the caller. */
@@ -62,6 +63,7 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 	ln = kzalloc(sizeof(*ln), GFP_KERNEL_ACCOUNT);
 	if (!ln)
 		return ERR_PTR(-ENOMEM);
+	l3dsr_objects_inc(L3DSR_OBJ_NAMESPACES);
 	ln->net = net;
 	mutex_init(&ln->lock);
 	seqlock_init(&ln->retire_lock);
@@ -190,7 +192,7 @@ static void l3dsr_net_tidy(struct l3dsr_net *ln)
 			continue;
 		l3dsr_hook_detach(ln, table);
 		RCU_INIT_POINTER(ln->tables[fi], NULL);
-		kfree_rcu(table, rcu);
+		l3dsr_table_free_after_readers(table);
 	}
 }
 
@@ -232,7 +234,7 @@ int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
 		}
 		err = l3dsr_hook_attach(ln, added[fi], family);
 		if (err) {
-			kfree(added[fi]);
+			l3dsr_table_free(added[fi]);
 			added[fi] = NULL;
 			goto undo;
 		}
@@ -255,7 +257,7 @@ undo:
 		if (!added[fi])
 			continue;
 		l3dsr_hook_detach(ln, added[fi]);
-		kfree_rcu(added[fi], rcu);
+		l3dsr_table_free_after_readers(added[fi]);
 	}
 	return err;
 }

@@ -21,9 +21,28 @@ struct l3dsr_table *l3dsr_table_alloc(struct l3dsr_net *ln)
 	struct l3dsr_table *table;
 
 	table = kzalloc(sizeof(*table), GFP_KERNEL_ACCOUNT);
-	if (table)
-		table->ln = ln;
+	if (!table)
+		return NULL;
+	table->ln = ln;
+	l3dsr_objects_inc(L3DSR_OBJ_TABLES);
 	return table;
+}
+
+void l3dsr_table_free(struct l3dsr_table *table)
+{
+	l3dsr_objects_dec(L3DSR_OBJ_TABLES);
+	kfree(table);
+}
+
+static void l3dsr_table_free_rcu(struct rcu_head *head)
+{
+	l3dsr_table_free(container_of(head, struct l3dsr_table, rcu));
+}
+
+/* For a table a hook was handed: it may still be reading it. */
+void l3dsr_table_free_after_readers(struct l3dsr_table *table)
+{
+	call_rcu(&table->rcu, l3dsr_table_free_rcu);
 }
 
 /* @dscp's mapping: under RCU, or with the namespace's lock held. */
@@ -47,7 +66,12 @@ void l3dsr_table_set(struct l3dsr_table *table, u8 dscp,
 
 struct l3dsr_mapping *l3dsr_mapping_alloc(void)
 {
-	return kzalloc(sizeof(struct l3dsr_mapping), GFP_KERNEL_ACCOUNT);
+	struct l3dsr_mapping *m;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (m)
+		l3dsr_objects_inc(L3DSR_OBJ_MAPPINGS);
+	return m;
 }
 
 /* A new mapping's counters; a replacement takes over its predecessor's. */
@@ -66,6 +90,7 @@ void l3dsr_mapping_free(struct l3dsr_mapping *m)
 	if (m->owns_pcpu)
 		free_percpu(m->pcpu);
 	kfree(m);
+	l3dsr_objects_dec(L3DSR_OBJ_MAPPINGS);
 }
 
 bool l3dsr_mapping_equal(const struct l3dsr_mapping *a,
