@@ -134,6 +134,17 @@ static void l3dsr_mapping_retire_rcu(struct rcu_head *head)
 	call_rcu(&m->rcu, l3dsr_mapping_free_rcu);
 }
 
+/*
+ * Bumped before a change publishes anything, so that a dump, which reads
+ * the generation, the slots and the generation again, sees it move.
+ */
+static void l3dsr_net_changing(struct l3dsr_net *ln)
+{
+	WRITE_ONCE(ln->generation, ln->generation + 1);
+	/* pairs with the dump's smp_rmb() after it reads the generation */
+	smp_wmb();
+}
+
 /* Publish one prepared change; nothing here fails. */
 static void l3dsr_net_apply(struct l3dsr_net *ln, struct l3dsr_change *c)
 {
@@ -243,9 +254,7 @@ int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
 	for (fi = 0; fi < L3DSR_NR_FAMILIES; fi++)
 		if (added[fi])
 			rcu_assign_pointer(ln->tables[fi], added[fi]);
-	/* before the slots: a dump that reads them reads this after them */
-	WRITE_ONCE(ln->generation, ln->generation + 1);
-	smp_wmb();
+	l3dsr_net_changing(ln);
 	for (i = 0; i < n; i++)
 		l3dsr_net_apply(ln, &changes[i]);
 	l3dsr_net_tidy(ln);
@@ -271,8 +280,7 @@ void l3dsr_net_flush(struct l3dsr_net *ln, u8 family)
 
 	lockdep_assert_held(&ln->lock);
 
-	WRITE_ONCE(ln->generation, ln->generation + 1);
-	smp_wmb();
+	l3dsr_net_changing(ln);
 	for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
 		if (family != AF_UNSPEC && family != families[fi])
 			continue;

@@ -625,6 +625,7 @@ static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 
 	rcu_read_lock();
 	cb->seq = READ_ONCE(ln->generation);
+	/* the generation before the slots: l3dsr_net_changing() */
 	smp_rmb();
 	for (; pos < 2 * L3DSR_NR_SLOTS; pos++) {
 		u8 family = pos < L3DSR_NR_SLOTS ? AF_INET : AF_INET6;
@@ -638,6 +639,7 @@ static int l3dsr_nl_dump_mappings(struct sk_buff *skb,
 				       L3DSR_CMD_GET_MAPPING, cb))
 			break;
 	}
+	/* and after them, for a change made meanwhile */
 	smp_rmb();
 	cb->seq = READ_ONCE(ln->generation);
 	rcu_read_unlock();
