@@ -13,4 +13,11 @@
 #define COMPAT_HAVE_EXTACK_FMT 1
 #endif
 
+/* get_unaligned(): in <linux/unaligned.h> from 6.12, <asm/unaligned.h> before */
+#if __has_include(<linux/unaligned.h>)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 #endif /* _L3DSR_COMPAT_H */

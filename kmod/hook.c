@@ -28,6 +28,7 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 
+#include "compat.h"
 #include "l3dsr.h"
 
 #define L3DSR_HOOK_PRIORITY	(NF_IP_PRI_RAW - 10)
@@ -380,16 +381,12 @@ static __always_inline u64 l3dsr_add64(u64 a, u64 b)
 
 /*
  * An address summed as two 64-bit words, as good as any other width in
- * one's complement; memcpy() makes no claim on its alignment.
+ * one's complement; an address is only 32-bit aligned.
  */
 static __always_inline u64 l3dsr_in6_sum(const struct in6_addr *addr)
 {
-	/* two scalars: an array would stay on the stack, with a canary */
-	u64 high, low;
-
-	memcpy(&high, &addr->s6_addr32[0], sizeof(high));
-	memcpy(&low, &addr->s6_addr32[2], sizeof(low));
-	return l3dsr_add64(high, low);
+	return l3dsr_add64(get_unaligned((const u64 *)&addr->s6_addr[0]),
+			   get_unaligned((const u64 *)&addr->s6_addr[8]));
 }
 
 static __always_inline u16 l3dsr_ipv6_delta(const struct in6_addr *from,
@@ -566,12 +563,12 @@ static const struct l3dsr_fast_pattern l3dsr_ipv4_pattern = {
 	.tcp = htonl(IPPROTO_TCP),
 };
 
+/* Four bytes of the header from frag_off on, wider than the field. */
 static __always_inline __be32 l3dsr_ipv4_word(const struct iphdr *iph)
 {
-	__be32 word;
-
-	memcpy(&word, &iph->frag_off, sizeof(word));
-	return word;
+	return get_unaligned((const __be32 *)((const u8 *)iph +
+					      offsetof(struct iphdr,
+						       frag_off)));
 }
 
 static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
@@ -797,12 +794,12 @@ static const struct l3dsr_fast_pattern l3dsr_ipv6_pattern = {
 	.tcp = htonl(IPPROTO_TCP << 8),
 };
 
+/* Four bytes of the header from payload_len on, wider than the field. */
 static __always_inline __be32 l3dsr_ipv6_word(const struct ipv6hdr *ip6h)
 {
-	__be32 word;
-
-	memcpy(&word, &ip6h->payload_len, sizeof(word));
-	return word;
+	return get_unaligned((const __be32 *)((const u8 *)ip6h +
+					      offsetof(struct ipv6hdr,
+						       payload_len)));
 }
 
 static noinline unsigned int l3dsr_ipv6_rewrite_slow(struct l3dsr_table *table,
