@@ -14,7 +14,7 @@
 #endif
 
 /* get_unaligned(): in <linux/unaligned.h> from 6.12, <asm/unaligned.h> before */
-#if __has_include(<linux/unaligned.h>)
+#ifdef COMPAT_HAVE_LINUX_UNALIGNED_H
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
