@@ -412,8 +412,9 @@ static int l3dsr_nl_set_mapping(struct sk_buff *skb, struct genl_info *info)
 	m->dscp = dscp;
 	m->flags = flags;
 	change.new = m;
-	/* a replacement allocates nothing: this cannot fail */
 	err = l3dsr_net_commit(ln, &change, 1);
+	if (err)
+		l3dsr_mapping_free(m);
 out_unlock:
 	mutex_unlock(&ln->lock);
 	return err;
