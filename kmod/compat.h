@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences between the kernels the module builds against, each keyed on
- * the presence of the feature rather than on a version number.
+ * the presence of the feature rather than on a version number, so that a
+ * distribution kernel that backported an API takes the path it has. Kbuild
+ * compiles each kmod/probes/NAME.c with the kernel's flags and defines
+ * COMPAT_HAVE_NAME in compat-probes.h for those that compile.
  */
 #ifndef _L3DSR_COMPAT_H
 #define _L3DSR_COMPAT_H
 
-#include <linux/netlink.h>
+#include "compat-probes.h"
 
-/* extack messages with values in them (6.2+) */
-#ifdef NL_SET_ERR_MSG_FMT_MOD
-#define COMPAT_HAVE_EXTACK_FMT 1
+/*
+ * COMPAT_HAVE_GENL_MCAST_CAP: the "config" group shows a namespace's table,
+ * so only CAP_NET_ADMIN over the namespace may join it. There is no safe
+ * path without it.
+ */
+#ifndef COMPAT_HAVE_GENL_MCAST_CAP
+#error "l3dsr needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or a stable update with it)"
 #endif
+
+/* COMPAT_HAVE_EXTACK_FMT: extack messages with values in them (6.2+) */
 
 /* get_unaligned(): in <linux/unaligned.h> from 6.12, <asm/unaligned.h> before */
 #ifdef COMPAT_HAVE_LINUX_UNALIGNED_H
