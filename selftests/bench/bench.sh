@@ -54,13 +54,14 @@ print_table() {
 		end;
 	"kernel \(.kernel), \(.packets_per_run) packets per run, " +
 	"\(.rounds) round(s), median; \(.unit)",
-	"added: over the no-rule run that ends the same way (none, or none_vip " +
-	"for packets rewritten to the VIP); x empty: added / the empty hook'"'"'s",
+	"added: over the no-rule run that ends the same way (none; none_vip " +
+	"for packets rewritten to the VIP; none_other for packets to an " +
+	"address not this host'"'"'s); x empty: added / the empty hook'"'"'s",
 	"",
-	("VARIANT" | pad(13)) + ("FAMILY" | pad(7)) + "  SIZE" +
+	("VARIANT" | pad(16)) + ("FAMILY" | pad(7)) + "  SIZE" +
 		"    NS/PKT     ADDED  X EMPTY  TARGETS",
 	(.results[] |
-		(.variant | pad(13)) + (.family | pad(7)) +
+		(.variant | pad(16)) + (.family | pad(7)) +
 		(.size | tostring | (" " * (6 - length)) + .) +
 		(if .status == "ok" then
 			(.ns | num(10; 1)) + (.added_ns | num(10; 1)) +
