@@ -7,7 +7,9 @@
 #   1. VERSION is the one version: debian/changelog and the RPM spec agree
 #      with it, dkms.conf carries a placeholder rather than a copy.
 #   2. DKMS from the source tree: add, build and install for both kernels of
-#      the VM matrix (selftests/vm/vm.sh kver 6.1 / 6.12), then remove.
+#      the VM matrix (selftests/vm/vm.sh kver 6.1 / 6.12), then remove; and
+#      `dkms add .` from a checkout, as people try a DKMS module, builds too.
+#      Kbuild's feature probes all pass on the newest kernel of the matrix.
 #   3. dpkg-buildpackage -us -uc -b, the packages' contents, lintian.
 #   4. apt-get install of both .debs: DKMS builds the module for both
 #      kernels, l3dsrctl reports VERSION; then purge.
@@ -315,6 +317,49 @@ test_dkms_source() {
 		DKMS_ADDED=0
 }
 
+# `dkms add DIR` on a checkout: dkms reads the checkout's own dkms.conf,
+# whose placeholder gives way to VERSION, and copies the tree to
+# /usr/src/l3dsr-VERSION itself.
+test_dkms_checkout() {
+	local kver=${KERNELS[0]}
+
+	DKMS_ADDED=1
+	check "dkms add . in a checkout registers l3dsr/$VERSION" \
+		sh -c "cd '$SRC' && dkms add . && dkms status -m l3dsr -v '$VERSION' | grep -q added" ||
+		return
+	check "dkms build of the checkout for $kver" \
+		dkms build "l3dsr/$VERSION" -k "$kver"
+	check "dkms remove l3dsr/$VERSION --all (the checkout's)" \
+		sh -c "dkms remove l3dsr/$VERSION --all && rm -rf /usr/src/l3dsr-$VERSION" &&
+		check "no l3dsr module, DKMS entry or source left" nothing_left &&
+		DKMS_ADDED=0
+}
+
+# Kbuild's probes (kmod/probes/) test for APIs that newer kernels have: on
+# the newest kernel of the matrix every one must pass, or it is broken.
+test_probes() {
+	local kver dir want got newest=${KERNELS[-1]}
+
+	want=$(cd "$SRC/kmod/probes" && for f in *.c; do
+		printf 'COMPAT_HAVE_%s ' "$(basename "$f" .c | tr '[:lower:]' '[:upper:]')"; done)
+	for kver in "${KERNELS[@]}"; do
+		dir=$WORK/probes-$kver
+		if ! mkdir -p "$dir" ||
+			! cp -r "$SRC/Kbuild" "$SRC/VERSION" "$SRC/kmod" "$dir/"; then
+			fail "copy the module for $kver"
+			continue
+		fi
+		check "module builds for $kver with the probes' answers" \
+			make -C "/lib/modules/$kver/build" M="$dir" modules || continue
+		got=$(sed -n 's/^#define \(COMPAT_HAVE_[A-Z0-9_]*\) 1$/\1 /p' \
+			"$dir/compat-probes.h" | tr -d '\n')
+		msg "$kver has: ${got:-none}"
+		[ "$kver" = "$newest" ] &&
+			check_eq "every probe passes on $newest" "$want" "$got"
+	done
+	return 0
+}
+
 # The files the tools package must hold, as regular expressions over paths.
 # $1: the distribution's systemd unit directory; $2: the manual pages'
 # compression suffix (Debian always compresses, rpm as its macros say).
@@ -505,6 +550,8 @@ export_tree "$SRC" || bail "cannot copy the tree under test"
 
 test_versions
 timed "DKMS from the source tree" test_dkms_source
+timed "DKMS from a checkout" test_dkms_checkout
+timed "feature probes" test_probes
 timed "Debian packages" test_debs && timed "install and purge" test_install
 timed "RPM packages" test_rpm
 
