@@ -258,7 +258,8 @@ static bool l3dsr_bridged_elsewhere(const struct sk_buff *skb)
  * Checks shared by both families before anything is written. Returns the
  * stat to count if the packet is to be left alone, or __L3DSR_STAT_LAST.
  */
-static enum l3dsr_stat l3dsr_precheck(struct l3dsr_mapping *m,
+static enum l3dsr_stat l3dsr_precheck(struct l3dsr_table *table,
+				      struct l3dsr_mapping *m,
 				      struct sk_buff *skb, const void *daddr)
 {
 	if (unlikely(m->flags & L3DSR_F_DOWN))
@@ -270,7 +271,7 @@ static enum l3dsr_stat l3dsr_precheck(struct l3dsr_mapping *m,
 	if (l3dsr_bridged_elsewhere(skb))
 		return L3DSR_STAT_SKIPPED_BRIDGED;
 	if (!(m->flags & L3DSR_F_NONLOCAL) &&
-	    !l3dsr_dest_is_local(m, skb, daddr))
+	    !l3dsr_dest_is_local(table, m, skb, daddr))
 		return L3DSR_STAT_SKIPPED_NOT_LOCAL;
 	return __L3DSR_STAT_LAST;
 }
@@ -489,17 +490,13 @@ static __always_inline bool l3dsr_has_extensions(const struct sk_buff *skb)
  * packet came in on, since the routes last changed (local.c).
  */
 static __always_inline bool
-l3dsr_known_local(const struct l3dsr_mapping *m, const struct sk_buff *skb,
+l3dsr_known_local(const struct l3dsr_table *table,
+		  const struct l3dsr_mapping *m, const struct sk_buff *skb,
 		  const struct net *net, const void *daddr, u8 family)
 {
-	const struct l3dsr_dest_cache *c = &this_cpu_ptr(m->pcpu)->local;
-
-	if (c->ifindex != skb->dev->ifindex ||
-	    c->gen != l3dsr_routes_gen(m->ln, net, family))
-		return false;
-	if (family == AF_INET)
-		return c->addr.ip == *(const __be32 *)daddr;
-	return ipv6_addr_equal(&c->addr.in6, daddr);
+	return l3dsr_dest_cached(&this_cpu_ptr(m->pcpu)->local, daddr, family,
+				 skb->dev->ifindex,
+				 l3dsr_routes_gen(table, net, family));
 }
 
 /* Every shape of IPv4 packet, and every kind of mapping. */
@@ -518,7 +515,7 @@ static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
 
 	if (l3dsr_second_pass(skb))
 		return NF_ACCEPT;
-	skip = l3dsr_precheck(m, skb, &iph->daddr);
+	skip = l3dsr_precheck(table, m, skb, &iph->daddr);
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
@@ -595,7 +592,8 @@ l3dsr_ipv4_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
 	if (likely(skb->pkt_type == PACKET_HOST &&
 		   *(u8 *)iph == L3DSR_IPV4_NO_OPTIONS &&
 		   !l3dsr_has_extensions(skb) &&
-		   l3dsr_known_local(m, skb, net, &iph->daddr, AF_INET) &&
+		   l3dsr_known_local(table, m, skb, net, &iph->daddr,
+				     AF_INET) &&
 		   l3dsr_fast_apply(skb, m, l3dsr_ipv4_word(iph), pattern,
 				    sizeof(*iph), false)))
 		return NF_ACCEPT;
@@ -753,7 +751,7 @@ static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
 
 	if (l3dsr_second_pass(skb))
 		return NF_ACCEPT;
-	skip = l3dsr_precheck(m, skb, &ipv6_hdr(skb)->daddr);
+	skip = l3dsr_precheck(table, m, skb, &ipv6_hdr(skb)->daddr);
 	if (skip != __L3DSR_STAT_LAST)
 		goto skipped;
 
@@ -817,7 +815,8 @@ l3dsr_ipv6_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
 
 	if (likely(skb->pkt_type == PACKET_HOST &&
 		   !l3dsr_has_extensions(skb) &&
-		   l3dsr_known_local(m, skb, net, &ip6h->daddr, AF_INET6) &&
+		   l3dsr_known_local(table, m, skb, net, &ip6h->daddr,
+				     AF_INET6) &&
 		   l3dsr_fast_apply(skb, m, l3dsr_ipv6_word(ip6h), pattern,
 				    sizeof(*ip6h), true)))
 		return NF_ACCEPT;

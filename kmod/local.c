@@ -17,12 +17,19 @@
 
 #include "l3dsr.h"
 
+/* Called under RCU, some of the time with a FIB table's lock held. */
 static int l3dsr_routes_changed(struct notifier_block *nb,
 				unsigned long event, void *ptr)
 {
 	struct l3dsr_net *ln = container_of(nb, struct l3dsr_net, fib_nb);
+	struct l3dsr_table *table;
+	unsigned int fi;
 
-	atomic_inc(&ln->routes_gen);
+	for (fi = 0; fi < L3DSR_NR_FAMILIES; fi++) {
+		table = rcu_dereference(ln->tables[fi]);
+		if (table)
+			atomic_inc(&table->routes_changes);
+	}
 	return NOTIFY_DONE;
 }
 
@@ -88,41 +95,46 @@ static bool l3dsr_ipv6_is_local(struct net *net, const struct sk_buff *skb)
 	return local;
 }
 
-static bool l3dsr_dest_cached(const struct l3dsr_dest_cache *c,
-			      const union l3dsr_addr *daddr, size_t alen,
-			      int ifindex, u32 gen)
-{
-	return c->ifindex == ifindex && c->gen == gen &&
-	       !memcmp(&c->addr, daddr, alen);
-}
-
-/* Called under RCU, from the packet path. */
-bool l3dsr_dest_is_local(struct l3dsr_mapping *m, struct sk_buff *skb,
-			 const union l3dsr_addr *daddr)
+/*
+ * Apart, so that its stack frame is paid by the lookups alone. Fills the
+ * cache entry of the answer with @daddr seen on @ifindex under @gen.
+ */
+static noinline bool l3dsr_dest_lookup(struct l3dsr_mapping *m,
+				       struct sk_buff *skb, const void *daddr,
+				       int ifindex, u32 gen)
 {
 	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
 	struct net *net = m->ln->net;
-	size_t alen = l3dsr_addr_len(m->family);
-	int ifindex = skb->dev->ifindex;
 	struct l3dsr_dest_cache *c;
 	bool local;
-	u32 gen;
-
-	/* read before the lookup: a change during it leaves the answer stale */
-	gen = l3dsr_routes_gen(m->ln, net, m->family);
-	if (l3dsr_dest_cached(&pcpu->local, daddr, alen, ifindex, gen))
-		return true;
-	if (l3dsr_dest_cached(&pcpu->not_local, daddr, alen, ifindex, gen))
-		return false;
 
 	if (m->family == AF_INET)
-		local = l3dsr_ipv4_is_local(net, skb, daddr->ip);
+		local = l3dsr_ipv4_is_local(net, skb,
+					    *(const __be32 *)daddr);
 	else
 		local = l3dsr_ipv6_is_local(net, skb);
 
 	c = local ? &pcpu->local : &pcpu->not_local;
-	memcpy(&c->addr, daddr, alen);
+	memcpy(&c->addr, daddr, l3dsr_addr_len(m->family));
 	c->ifindex = ifindex;
 	c->gen = gen;
 	return local;
+}
+
+/* Called under RCU, from the packet path. */
+bool l3dsr_dest_is_local(struct l3dsr_table *table, struct l3dsr_mapping *m,
+			 struct sk_buff *skb, const void *daddr)
+{
+	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
+	int ifindex = skb->dev->ifindex;
+	u8 family = m->family;
+	u32 gen;
+
+	/* read before the lookup: a change during it leaves the answer stale */
+	gen = l3dsr_routes_gen(table, m->ln->net, family);
+	if (l3dsr_dest_cached(&pcpu->local, daddr, family, ifindex, gen))
+		return true;
+	if (l3dsr_dest_cached(&pcpu->not_local, daddr, family, ifindex, gen))
+		return false;
+	return l3dsr_dest_lookup(m, skb, daddr, ifindex, gen);
 }
