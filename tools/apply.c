@@ -11,6 +11,7 @@
 
 #include "l3dsr.h"
 #include "config.h"
+#include "family.h"
 #include "json.h"
 #include "l3dsrctl.h"
 #include "mapping.h"
@@ -140,7 +141,7 @@ static void print_dry_run(const struct ctl *ctl, const struct config *c)
 							  rip) : NULL);
 			json_member_string(&json, "dev",
 					   e->spec.dev[0] ? e->spec.dev : NULL);
-			flags_json(&json, m->flags);
+			flags_json(&json, m->flags, __L3DSR_F_ALL);
 			json_member_string(&json, "file", e->file);
 			json_member_u64(&json, "line", e->line);
 			json_object_end(&json);

@@ -60,5 +60,6 @@ int cmd_apply(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_save(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_import_iptables(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_check(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_version(const struct ctl *ctl, int argc, char *argv[]);
 
 #endif

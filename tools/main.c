@@ -23,7 +23,6 @@
 #endif
 
 static int cmd_help(const struct ctl *ctl, int argc, char *argv[]);
-static int cmd_version(const struct ctl *ctl, int argc, char *argv[]);
 
 #define MAPPING_ARGS \
 	"dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal]"
@@ -57,7 +56,7 @@ static const struct subcommand subcommands[] = {
 	{ "help", cmd_help, "[COMMAND]",
 	  "show this help, or the usage of COMMAND" },
 	{ "version", cmd_version, "",
-	  "show the version of l3dsrctl" },
+	  "show the versions of l3dsrctl and of the loaded module" },
 };
 
 #define SUBCOMMAND_COUNT (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -188,16 +187,6 @@ static int cmd_help(const struct ctl *ctl, int argc, char *argv[])
 	return EXIT_OK;
 }
 
-static int cmd_version(const struct ctl *ctl, int argc, char *argv[])
-{
-	int status = expect_no_arguments(ctl, argc, argv);
-
-	if (status)
-		return status;
-	puts(PROG_NAME " " L3DSR_VERSION);
-	return EXIT_OK;
-}
-
 /* Names are single path components under /run/netns, as `ip netns` makes. */
 static bool valid_netns_name(const char *name)
 {
@@ -272,8 +261,10 @@ int main(int argc, char *argv[])
 			print_help(stdout);
 			return finish_output("help", EXIT_OK);
 		case 'V':
-			puts(PROG_NAME " " L3DSR_VERSION);
-			return finish_output("version", EXIT_OK);
+			/* What the version command says, whatever follows. */
+			ctl.cmd = find_subcommand("version");
+			return finish_output(ctl.cmd->name,
+					     ctl.cmd->handler(&ctl, 0, NULL));
 		case ':':
 			return global_usage_error("option \"%s\" needs a value",
 						  argv[optind - 1]);

@@ -9,6 +9,7 @@
 
 #include "l3dsr.h"
 #include "dscp.h"
+#include "family.h"
 #include "json.h"
 #include "l3dsrctl.h"
 #include "mapping.h"
@@ -127,7 +128,8 @@ void mapping_describe(const struct mapping *m, FILE *out)
 	describe_target(m, out);
 }
 
-void mapping_json(struct json *json, const struct mapping *m)
+void mapping_json(struct json *json, const struct mapping *m,
+		  uint32_t known)
 {
 	char vip[INET6_ADDRSTRLEN], rip[INET6_ADDRSTRLEN];
 	char dev[MAPPING_DEV_SIZE];
@@ -139,7 +141,7 @@ void mapping_json(struct json *json, const struct mapping *m)
 	json_member_string(json, "rip", m->has_rip ?
 			   format_address(m->family, m->rip, rip) : NULL);
 	json_member_string(json, "dev", format_device(m->ifindex, dev));
-	flags_json(json, m->flags);
+	flags_json(json, m->flags, known);
 	json_member_u64(json, "packets", m->packets);
 	json_member_u64(json, "bytes", m->bytes);
 	json_object_end(json);
@@ -209,18 +211,6 @@ int resolve_device(const struct ctl *ctl, const char *where,
 		fprintf(stderr, PROG_NAME ": %s: cannot look up device %s: %s\n",
 			where ? where : ctl->cmd->name, name, strerror(errno));
 	return EXIT_FAILED;
-}
-
-bool module_knows_flags(const struct ctl *ctl, const char *where,
-			const struct l3dsr_nl *nl, uint32_t flags)
-{
-	/* A module that does not say its version is left to judge. */
-	if (!nl->version || nl->version >= 2 || !(flags & L3DSR_F_NONLOCAL))
-		return true;
-	fprintf(stderr, PROG_NAME
-		": %s: nonlocal needs version 2 of the l3dsr module, and the one loaded is version %u\n",
-		where ? where : ctl->cmd->name, nl->version);
-	return false;
 }
 
 static void put_key(struct nlmsghdr *nlh, int family, unsigned int dscp)
@@ -660,7 +650,7 @@ static void print_json(const struct mapping_list *list)
 	json_init(&json, stdout);
 	json_array_begin(&json);
 	for (i = 0; i < list->count; i++)
-		mapping_json(&json, &list->items[i]);
+		mapping_json(&json, &list->items[i], list->known_flags);
 	json_array_end(&json);
 	putchar('\n');
 }
@@ -671,6 +661,7 @@ int mappings_read(struct l3dsr_nl *nl, struct mapping_list *list)
 	struct nl_status st;
 	int attempt;
 
+	list->known_flags = module_flags(nl);
 	for (attempt = 1;; attempt++) {
 		struct nlmsghdr *nlh;
 

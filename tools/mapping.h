@@ -36,6 +36,7 @@ struct mapping_list {
 	size_t capacity;
 	int family;		/* only this family, or AF_UNSPEC for both */
 	unsigned int dscp;	/* only this DSCP, or 0 for all */
+	uint32_t known_flags;	/* the flags the module knows of */
 };
 
 /* Room for a device name, or "if" and an index when it has none. */
@@ -53,8 +54,12 @@ void mapping_put(struct nlmsghdr *nlh, const struct mapping *m);
  */
 void mapping_describe(const struct mapping *m, FILE *out);
 
-/* An object with the keys of a `show -j` entry. */
-void mapping_json(struct json *json, const struct mapping *m);
+/*
+ * An object with the keys of a `show -j` entry; known: the flags the module
+ * that described m knows (module_flags()), the others are null.
+ */
+void mapping_json(struct json *json, const struct mapping *m,
+		  uint32_t known);
 
 const char *format_address(int family, const void *addr,
 			   char buf[INET6_ADDRSTRLEN]);
@@ -65,15 +70,6 @@ const char *format_address(int family, const void *addr,
  * printing why. The caller frees list->items.
  */
 int mappings_read(struct l3dsr_nl *nl, struct mapping_list *list);
-
-/*
- * Whether the loaded module knows every flag in flags: an older one would
- * refuse a newer flag with a bare "Invalid argument". If not, prints
- * "l3dsrctl: WHERE: FLAG needs version N of the l3dsr module ..." (WHERE
- * defaults to the command's name).
- */
-bool module_knows_flags(const struct ctl *ctl, const char *where,
-			const struct l3dsr_nl *nl, uint32_t flags);
 
 /*
  * The index of device name, printing "l3dsrctl: WHERE: no such device: ..."

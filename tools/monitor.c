@@ -6,15 +6,22 @@
 #include <sys/socket.h>
 
 #include "l3dsr.h"
+#include "family.h"
 #include "json.h"
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
 
+struct monitor {
+	const struct ctl *ctl;
+	uint32_t known_flags;	/* the flags the module knows of */
+};
+
 static int on_event(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
-	const struct ctl *ctl = data;
+	const struct monitor *mon = data;
+	const struct ctl *ctl = mon->ctl;
 	struct mapping m;
 	const char *event;
 	struct json json;
@@ -45,7 +52,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 		json_object_begin(&json);
 		json_member_string(&json, "event", event);
 		json_key(&json, "mapping");
-		mapping_json(&json, &m);
+		mapping_json(&json, &m, mon->known_flags);
 		json_object_end(&json);
 	} else {
 		printf("%s ", event);
@@ -64,6 +71,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 
 int cmd_monitor(const struct ctl *ctl, int argc, char *argv[])
 {
+	struct monitor mon = { .ctl = ctl };
 	struct l3dsr_nl nl;
 	int status;
 
@@ -74,8 +82,9 @@ int cmd_monitor(const struct ctl *ctl, int argc, char *argv[])
 	if (status)
 		return status;
 
+	mon.known_flags = module_flags(&nl);
 	if (nl_join_config(&nl) < 0 ||
-	    nl_listen(&nl, on_event, (void *)ctl) < 0)
+	    nl_listen(&nl, on_event, &mon) < 0)
 		status = EXIT_FAILED;
 	nl_close(&nl);
 	return status;

@@ -278,6 +278,14 @@ void nl_report(const struct l3dsr_nl *nl, const struct nl_status *st)
 		fprintf(stderr, " (attribute %s)", st->attribute);
 	if (st->missing)
 		fprintf(stderr, " (missing attribute %s)", st->missing);
+	/* What the tool checks before sending cannot cover everything. */
+	if ((st->error == EINVAL || st->error == EOPNOTSUPP) && nl->version &&
+	    nl->version < L3DSR_GENL_VERSION)
+		fprintf(stderr,
+			"; the loaded l3dsr module is older than " PROG_NAME
+			" (netlink family version %u, not %d): see " PROG_NAME
+			" version",
+			nl->version, L3DSR_GENL_VERSION);
 	fputc('\n', stderr);
 }
 
@@ -332,11 +340,21 @@ static void parse_group(const struct nlattr *group, struct l3dsr_nl *nl)
 		nl->config_group = id;
 }
 
+/*
+ * The controller's description of a family: ours is taken, any other (a
+ * dump lists them all) is passed over.
+ */
 static int on_family(const struct nlmsghdr *nlh, void *data)
 {
 	struct l3dsr_nl *nl = data;
 	const struct nlattr *attr, *group;
 
+	nl_for_each_attr(attr, nlh) {
+		if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_NAME &&
+		    (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ||
+		     strcmp(mnl_attr_get_str(attr), L3DSR_GENL_NAME)))
+			return MNL_CB_OK;
+	}
 	nl_for_each_attr(attr, nlh) {
 		switch (mnl_attr_get_type(attr)) {
 		case CTRL_ATTR_FAMILY_ID:
@@ -386,7 +404,7 @@ static int resolve_family(struct l3dsr_nl *nl)
 	return 0;
 }
 
-int nl_open(struct l3dsr_nl *nl, const char *cmd)
+static int open_socket(struct l3dsr_nl *nl, const char *cmd)
 {
 	int on = 1;
 
@@ -414,12 +432,39 @@ int nl_open(struct l3dsr_nl *nl, const char *cmd)
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = time(NULL);
+	return 0;
+}
 
+int nl_open(struct l3dsr_nl *nl, const char *cmd)
+{
+	if (open_socket(nl, cmd) < 0)
+		return -1;
 	if (resolve_family(nl) < 0) {
 		nl_close(nl);
 		return -1;
 	}
 	return 0;
+}
+
+int nl_find(struct l3dsr_nl *nl, const char *cmd)
+{
+	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8))) = { 0 };
+	struct nlmsghdr *nlh;
+	struct nl_status st;
+
+	if (open_socket(nl, cmd) < 0)
+		return -1;
+	/* A dump of every family, unlike a lookup by name, loads nothing. */
+	nlh = put_genl_header(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
+			      NLM_F_DUMP);
+	if (nl_transact(nl, nlh, on_family, nl, &st) < 0) {
+		fprintf(stderr, PROG_NAME
+			": %s: cannot list the netlink families: %s\n",
+			cmd, strerror(st.error));
+		nl_close(nl);
+		return -1;
+	}
+	return nl->family_id ? 1 : 0;
 }
 
 void nl_close(struct l3dsr_nl *nl)

@@ -37,6 +37,12 @@ struct l3dsr_nl {
  * Prints the reason and returns -1 on failure.
  */
 int nl_open(struct l3dsr_nl *nl, const char *cmd);
+/*
+ * The same, but only if the family is registered already: a module that is
+ * not loaded stays so. Returns 1 with nl open, 0 when there is no l3dsr
+ * family (nl open all the same), -1 after printing why it failed.
+ */
+int nl_find(struct l3dsr_nl *nl, const char *cmd);
 void nl_close(struct l3dsr_nl *nl);
 
 /* Start an l3dsr request in buf (NL_REQUEST_SIZE bytes). */

@@ -102,7 +102,7 @@ void prometheus_write(FILE *out, const struct stats *stats,
 	size_t j;
 
 	for (i = 0; i <= L3DSR_STAT_MAX; i++) {
-		if (!stat_names[i])
+		if (!stat_names[i] || !stats->present[i])
 			continue;
 		snprintf(name, sizeof(name), "l3dsr_%s_total", stat_names[i]);
 		write_header(out, name, "counter", stat_help[i]);

@@ -31,6 +31,7 @@ static int on_stats(const struct nlmsghdr *nlh, void *data)
 				continue;
 			if (!nl_attr_get_counter(counter, &stats->values[type]))
 				goto malformed;
+			stats->present[type] = true;
 		}
 		stats->received = true;
 	}
@@ -41,25 +42,57 @@ malformed:
 	return MNL_CB_ERROR;
 }
 
+/* Counters of ours the module did not send: it is older than the tool. */
+static void note_absent(const struct ctl *ctl, const struct l3dsr_nl *nl,
+			const struct stats *stats)
+{
+	unsigned int i, count = 0;
+
+	for (i = 0; i <= L3DSR_STAT_MAX; i++) {
+		if (!stat_names[i] || stats->present[i])
+			continue;
+		if (!count++)
+			fprintf(stderr, PROG_NAME
+				": %s: the loaded module (netlink family version %u) does not count ",
+				ctl->cmd->name, nl->version);
+		else
+			fputs(", ", stderr);
+		fputs(stat_names[i], stderr);
+	}
+	if (count)
+		fputs(" (shown as -)\n", stderr);
+}
+
 static void print_stats(const struct ctl *ctl, const struct stats *stats)
 {
 	struct json json;
 	unsigned int i;
 
 	if (!ctl->json) {
-		for (i = 0; i <= L3DSR_STAT_MAX; i++)
-			if (stat_names[i])
+		for (i = 0; i <= L3DSR_STAT_MAX; i++) {
+			if (!stat_names[i])
+				continue;
+			if (stats->present[i])
 				printf("%s %" PRIu64 "\n", stat_names[i],
 				       stats->values[i]);
+			else
+				printf("%s -\n", stat_names[i]);
+		}
 		return;
 	}
 
-	/* Every key is written, zero if the kernel left it out. */
+	/* Every key is written, null if the module does not count it. */
 	json_init(&json, stdout);
 	json_object_begin(&json);
-	for (i = 0; i <= L3DSR_STAT_MAX; i++)
-		if (stat_names[i])
-			json_member_u64(&json, stat_names[i], stats->values[i]);
+	for (i = 0; i <= L3DSR_STAT_MAX; i++) {
+		if (!stat_names[i])
+			continue;
+		json_key(&json, stat_names[i]);
+		if (stats->present[i])
+			json_u64(&json, stats->values[i]);
+		else
+			json_null(&json);
+	}
 	json_object_end(&json);
 	putchar('\n');
 }
@@ -68,7 +101,7 @@ int cmd_stats(const struct ctl *ctl, int argc, char *argv[])
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
 	struct mapping_list list = { .family = AF_UNSPEC };
-	struct stats stats = { { 0 }, false };
+	struct stats stats = { .received = false };
 	bool prometheus = false;
 	struct nl_status st;
 	struct l3dsr_nl nl;
@@ -100,6 +133,8 @@ int cmd_stats(const struct ctl *ctl, int argc, char *argv[])
 		status = fail(ctl, "the kernel answered without counters");
 	} else if (!prometheus) {
 		print_stats(ctl, &stats);
+		if (!ctl->json)
+			note_absent(ctl, &nl, &stats);
 	} else if (mappings_read(&nl, &list) < 0) {
 		status = EXIT_FAILED;
 	} else {

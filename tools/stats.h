@@ -16,16 +16,22 @@
 extern const char *const stat_names[L3DSR_STAT_MAX + 1];
 extern const char *const stat_help[L3DSR_STAT_MAX + 1];
 
+/*
+ * A module older than the tool lacks some counters: those it did not send
+ * are absent, never 0, so that a monitor does not read a flat line where
+ * nothing is counted.
+ */
 struct stats {
 	uint64_t values[L3DSR_STAT_MAX + 1];
+	bool present[L3DSR_STAT_MAX + 1];	/* the module sent it */
 	bool received;
 };
 
 /*
  * The namespace counters and every mapping's in the Prometheus text
- * exposition format, for node_exporter's textfile collector. netns, if not
- * NULL, becomes a label of every sample, so files of several namespaces
- * can sit side by side.
+ * exposition format, for node_exporter's textfile collector; an absent
+ * counter has no sample. netns, if not NULL, becomes a label of every
+ * sample, so files of several namespaces can sit side by side.
  */
 void prometheus_write(FILE *out, const struct stats *stats,
 		      const struct mapping_list *list, const char *netns);

@@ -262,13 +262,17 @@ void flags_describe(uint32_t flags, FILE *out)
 			fprintf(out, " %s", flag_words[i].word);
 }
 
-void flags_json(struct json *json, uint32_t flags)
+void flags_json(struct json *json, uint32_t flags, uint32_t known)
 {
 	size_t i;
 
-	for (i = 0; i < FLAG_WORD_COUNT; i++)
-		json_member_bool(json, flag_words[i].key,
-				 flags & flag_words[i].flag);
+	for (i = 0; i < FLAG_WORD_COUNT; i++) {
+		json_key(json, flag_words[i].key);
+		if (known & flag_words[i].flag)
+			json_bool(json, flags & flag_words[i].flag);
+		else
+			json_null(json);
+	}
 }
 
 /* Append word to cell, after a comma unless it is the first. */

@@ -91,11 +91,13 @@ void spec_describe(const struct mapping_spec *spec, FILE *out);
  * A mapping's flags in each of the forms the tool writes them: the words
  * of a configuration line, each after a blank (" clear-dscp nonlocal
  * down"); the boolean members of a JSON object ("clear_dscp", "nonlocal",
- * "down"); and the FLAGS cell of `show`, comma-separated with down first,
- * "-" for none, and bits this tool has no name for in hex.
+ * "down"), null for those not in known (the flags whoever describes the
+ * mapping knows of: a module older than the tool lacks some); and the
+ * FLAGS cell of `show`, comma-separated with down first, "-" for none, and
+ * bits this tool has no name for in hex.
  */
 void flags_describe(uint32_t flags, FILE *out);
-void flags_json(struct json *json, uint32_t flags);
+void flags_json(struct json *json, uint32_t flags, uint32_t known);
 void flags_format(uint32_t flags, char *cell, size_t size);
 
 /*

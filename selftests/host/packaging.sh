@@ -12,7 +12,7 @@
 #      Kbuild's feature probes all pass on the newest kernel of the matrix.
 #   3. dpkg-buildpackage -us -uc -b, the packages' contents, lintian.
 #   4. apt-get install of both .debs: DKMS builds the module for both
-#      kernels, l3dsrctl reports VERSION; then purge.
+#      kernels, l3dsrctl --version reports VERSION; then purge.
 #   5. rpmbuild of packaging/l3dsr.spec, rpm -qlp of both packages.
 #   6. The machine is left as it was found.
 #
@@ -485,9 +485,9 @@ test_install() {
 		check "installed package: dkms status says installed for $kver, modinfo $VERSION" \
 			installed_for "$kver"
 	done
-	tool_version=$(/usr/sbin/l3dsrctl --version 2>&1)
-	check_eq "l3dsrctl --version reports VERSION" "l3dsrctl $VERSION" \
-		"$tool_version"
+	tool_version=$(/usr/sbin/l3dsrctl --version 2>&1 | head -n 1)
+	check_eq "l3dsrctl --version reports VERSION" "l3dsrctl $VERSION," \
+		"$(cut -d' ' -f1-2 <<< "$tool_version")"
 	check "apt-get purge both packages" apt_get purge "${PACKAGES[@]}" &&
 		DEBS_INSTALLED=0
 	check "no l3dsr module, DKMS entry or source left after purge" nothing_left

@@ -149,17 +149,37 @@ check_eq "help set-mapping gives the one-line usage" \
 
 ctl version
 version=$OUT
-if [ "$RC" = 0 ] && [[ "$version" =~ ^l3dsrctl\ [0-9]+\.[0-9]+\.[0-9]+ ]]; then
-	pass "version prints 'l3dsrctl X.Y.Z'"
+if [ "$RC" = 0 ] && [[ "$version" =~ ^l3dsrctl\ [0-9]+\.[0-9]+\.[0-9]+, ]]; then
+	pass "version prints 'l3dsrctl X.Y.Z, ...'"
 else
-	fail "version prints 'l3dsrctl X.Y.Z'" "exit $RC: $version"
+	fail "version prints 'l3dsrctl X.Y.Z, ...'" "exit $RC: $version"
 fi
 expected_version=0.1.0
 [ -f "$TOOLS_DIR/../VERSION" ] && expected_version=$(cat "$TOOLS_DIR/../VERSION")
-check_eq "version is the one in ../VERSION" "l3dsrctl $expected_version" \
-	"$version"
+family_version=$(sed -n 's/^#define L3DSR_GENL_VERSION[[:space:]]*\([0-9]*\)$/\1/p' \
+	"$TOOLS_DIR/../kmod/uapi/l3dsr.h")
+check_eq "version names the tool's release (../VERSION) and family version first" \
+	"l3dsrctl $expected_version, netlink family version $family_version" \
+	"$(head -n 1 <<< "$OUT")"
 ctl --version
 check_eq "--version says what version says" "$version" "$OUT"
+# The host cannot load modules: there is none to look up, and looking
+# must not try to load one.
+if [ ! -e /sys/module/l3dsr ]; then
+	check_eq "version without the module: 'module not loaded', exit 0" \
+		"0 module not loaded" "$RC $(sed -n 2p <<< "$OUT")"
+	ctl -j version
+	if [ "$RC" = 0 ] && jq -e --arg v "$expected_version" \
+		--argjson f "$family_version" \
+		'.tool.release == $v and .tool.family_version == $f and
+		 .module.loaded == false and .module.release == null and
+		 .module.family_version == null and .same == null and
+		 .module_lacks == []' <<< "$OUT" >/dev/null; then
+		pass "version -j without the module"
+	else
+		fail "version -j without the module" "exit $RC: $OUT" "$ERR"
+	fi
+fi
 
 "$TOOL" help >/dev/full 2>"$TMP/err"
 RC=$?
@@ -343,6 +363,8 @@ for word in $commands -j -n -4 -6 \
 	    skipped_down skipped_not_local skipped_bridged skipped_protocol \
 	    family dscp vip rip dev clear_dscp nonlocal down \
 	    packets bytes event mapping \
+	    tool module release family_version loaded same module_lacks \
+	    UPGRADING \
 	    "add-mapping dscp 10 vip 211.115.115.100"; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
 done
@@ -380,6 +402,8 @@ check_eq "completion: nothing after a complete del-mapping" "" \
 	"$(complete_line "del-mapping dscp 10 ")"
 check_eq "completion: help completes commands" "set-mapping show save stats" \
 	"$(complete_line "help s")"
+check_eq "completion: version" "version" "$(complete_line "vers")"
+check_eq "completion: nothing after version" "" "$(complete_line "version ")"
 check_eq "completion: options" "--json" "$(complete_line "--js")"
 devices=" $(complete_line "add-mapping dev ") "
 if [[ "$devices" == *" lo "* ]]; then

@@ -22,6 +22,7 @@
 #include "l3dsr.h"
 #include "config.h"
 #include "dscp.h"
+#include "family.h"
 #include "json.h"
 #include "netlink.h"
 #include "stats.h"
@@ -321,7 +322,16 @@ static void test_mapping_words(void)
 static void write_flags(struct json *json, const void *arg)
 {
 	json_object_begin(json);
-	flags_json(json, *(const uint32_t *)arg);
+	flags_json(json, *(const uint32_t *)arg, __L3DSR_F_ALL);
+	json_object_end(json);
+}
+
+/* A mapping of a module that knows clear-dscp and down only. */
+static void write_flags_of_version_1(struct json *json, const void *arg)
+{
+	json_object_begin(json);
+	flags_json(json, *(const uint32_t *)arg,
+		   L3DSR_F_CLEAR_DSCP | L3DSR_F_DOWN);
 	json_object_end(json);
 }
 
@@ -352,7 +362,8 @@ static void check_flags(uint32_t flags, const char *words, const char *json,
 
 static void test_flags(void)
 {
-	char small[8];
+	char small[8], *text;
+	uint32_t flags;
 
 	check_flags(0, "",
 		    "{\"clear_dscp\":false,\"nonlocal\":false,\"down\":false}",
@@ -373,6 +384,13 @@ static void test_flags(void)
 	check_flags(L3DSR_F_DOWN | 1U << 31, " down",
 		    "{\"clear_dscp\":false,\"nonlocal\":false,\"down\":true}",
 		    "down,0x80000000");
+
+	/* What the module does not know it cannot say: null, not false. */
+	flags = L3DSR_F_DOWN;
+	text = render(write_flags_of_version_1, &flags);
+	CHECK(!strcmp(text, "{\"clear_dscp\":false,\"nonlocal\":null,\"down\":true}"),
+	      "the flags of a version 1 module written as %s", text);
+	free(text);
 
 	/* A cell too small is cut, never overrun. */
 	flags_format(L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP, small, sizeof(small));
@@ -515,7 +533,11 @@ static void sample_exposition(FILE *out)
 		  .packets = 18446744073709551615ULL },
 	};
 	struct mapping_list list = { .items = items, .count = 2 };
-	struct stats stats = { { 0 }, true };
+	struct stats stats = { .received = true };
+	unsigned int i;
+
+	for (i = 0; i <= L3DSR_STAT_MAX; i++)
+		stats.present[i] = stat_names[i] != NULL;
 
 	inet_pton(AF_INET, "211.115.115.100", items[0].vip);
 	inet_pton(AF_INET6, "2001:db8::1", items[1].vip);
@@ -611,6 +633,70 @@ static void test_prometheus(const char *file)
 	}
 }
 
+/*
+ * A module of version 1 sends neither of the three counters version 2
+ * added: they have no sample at all, which a monitor tells from 0.
+ */
+static void test_prometheus_absent(void)
+{
+	struct mapping_list list = { .count = 0 };
+	struct stats stats = { .received = true };
+	char *text;
+	size_t size;
+	unsigned int i;
+	FILE *out = open_memstream(&text, &size);
+
+	for (i = L3DSR_STAT_REWRITTEN; i <= L3DSR_STAT_SKIPPED_DOWN; i++)
+		stats.present[i] = true;
+	stats.values[L3DSR_STAT_REWRITTEN] = 7;
+	prometheus_write(out, &stats, &list, NULL);
+	fclose(out);
+	CHECK(strstr(text, "\nl3dsr_rewritten_total 7\n"),
+	      "rewritten is missing:\n%s", text);
+	CHECK(strstr(text, "\nl3dsr_skipped_down_total 0\n"),
+	      "skipped_down is missing:\n%s", text);
+	CHECK(!strstr(text, "skipped_not_local") &&
+	      !strstr(text, "skipped_bridged") &&
+	      !strstr(text, "skipped_protocol"),
+	      "absent counters have samples:\n%s", text);
+	free(text);
+}
+
+/* What each version of the family has, as the tool asks it. */
+static void test_family_versions(void)
+{
+	struct l3dsr_nl nl = { .version = 1 };
+	const char *names[8];
+	size_t count;
+
+	CHECK(module_flags(&nl) == (L3DSR_F_CLEAR_DSCP | L3DSR_F_DOWN),
+	      "version 1 knows flags %#x", module_flags(&nl));
+	nl.version = 2;
+	CHECK(module_flags(&nl) == __L3DSR_F_ALL,
+	      "version 2 knows flags %#x", module_flags(&nl));
+	/* A module that does not say is left to judge for itself. */
+	nl.version = 0;
+	CHECK(module_flags(&nl) == __L3DSR_F_ALL,
+	      "a module of no version knows flags %#x", module_flags(&nl));
+	nl.version = L3DSR_GENL_VERSION + 1;
+	CHECK(module_flags(&nl) == __L3DSR_F_ALL,
+	      "a newer module knows flags %#x", module_flags(&nl));
+
+	count = missing_features(1, names, 8);
+	CHECK(count == 4 && !strcmp(names[0], "nonlocal") &&
+	      !strcmp(names[1], "skipped_not_local") &&
+	      !strcmp(names[2], "skipped_bridged") &&
+	      !strcmp(names[3], "skipped_protocol"),
+	      "version 1 lacks %zu features, first %s", count,
+	      count ? names[0] : "none");
+	CHECK(missing_features(L3DSR_GENL_VERSION, names, 8) == 0,
+	      "the tool's own version lacks something");
+	CHECK(missing_features(0, names, 8) == 0,
+	      "a module of no version is said to lack something");
+	CHECK(missing_features(1, names, 2) == 2,
+	      "more names than room were written");
+}
+
 #define TEST_FAMILY_ID 0x20
 #define TEST_PORTID 4242
 #define TEST_SEQ 7
@@ -696,6 +782,8 @@ int main(int argc, char *argv[])
 	test_config();
 	test_default_paths();
 	test_stat_names();
+	test_prometheus_absent();
+	test_family_versions();
 	test_prometheus(argc > 1 ? argv[1] : NULL);
 	test_dump_replies();
 	printf("unit: %d checks, %d failed\n", checks, failures);
