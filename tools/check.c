@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "l3dsr.h"
+#include "family.h"
 #include "iptables.h"
 #include "json.h"
 #include "l3dsrctl.h"
@@ -706,6 +707,30 @@ static void check_mappings(struct report *r, const struct mapping_list *list)
 	free(local.items);
 }
 
+/* After an upgrade without a reload, tool and module are of two versions. */
+static void check_version(struct report *r, const struct l3dsr_nl *nl)
+{
+	const char *missing[16];
+	char names[256] = "";
+	size_t count, i, used = 0;
+
+	if (!nl->version || nl->version == L3DSR_GENL_VERSION)
+		return;
+	if (nl->version > L3DSR_GENL_VERSION) {
+		add(r, LEVEL_WARN, "module", "version",
+		    "the loaded module is newer than %s (netlink family version %u, not %d): what it added cannot be used from this %s",
+		    PROG_NAME, nl->version, L3DSR_GENL_VERSION, PROG_NAME);
+		return;
+	}
+	count = missing_features(nl->version, missing, 16);
+	for (i = 0; i < count && used < sizeof(names); i++)
+		used += snprintf(names + used, sizeof(names) - used, "%s%s",
+				 i ? ", " : "", missing[i]);
+	add(r, LEVEL_WARN, "module", "version",
+	    "the loaded module is older than %s (netlink family version %u, not %d): it lacks %s; load the new one (%s(8), UPGRADING)",
+	    PROG_NAME, nl->version, L3DSR_GENL_VERSION, names, PROG_NAME);
+}
+
 int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 {
 	struct mapping_list list = { .family = ctl->family };
@@ -729,6 +754,7 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 			add(&r, LEVEL_FAIL, "mappings", "table",
 			    "cannot reach the l3dsr netlink family");
 		} else {
+			check_version(&r, &nl);
 			if (mappings_read(&nl, &list) < 0)
 				add(&r, LEVEL_FAIL, "mappings", "table",
 				    "cannot read the mappings");
