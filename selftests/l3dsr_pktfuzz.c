@@ -2427,10 +2427,31 @@ static void replay_hint(const struct run *run, const struct slot *s)
 	printf("\n");
 }
 
+/* Offsets and lengths in a failure's kind become N, so that kinds group. */
+static void sig_normalize(char *sig)
+{
+	char *r = sig, *w = sig;
+
+	while (*r) {
+		if (*r >= '0' && *r <= '9' && r > sig && r[-1] == ' ') {
+			while (*r >= '0' && *r <= '9')
+				r++;
+			*w++ = 'N';
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = 0;
+}
+
+/*
+ * Fails a packet. @got says what was wrong with it, or NULL: what the copy
+ * @c shows (left alone, rewritten, ...).
+ */
 static void fail_packet(struct run *run, const struct slot *s,
 			const struct view *v, const char *what,
 			const char *expected, const uint8_t *exp_b,
-			const struct capture *c)
+			const struct capture *c, const char *got)
 {
 	struct group *g = NULL;
 	char sig[200];
@@ -2440,7 +2461,8 @@ static void fail_packet(struct run *run, const struct slot *s,
 	snprintf(sig, sizeof(sig), "v%d %s: %s; expected %s, got %s",
 		 v->family, proto_name(v->family == 4 ? s->p.b[9] : s->p.b[6],
 				       v->family),
-		 what, expected, observed_kind(v, c, &s->p));
+		 what, expected, got ? got : observed_kind(v, c, &s->p));
+	sig_normalize(sig);
 	for (i = 0; i < run->ngroups; i++)
 		if (!strcmp(run->groups[i].sig, sig))
 			g = &run->groups[i];
@@ -2529,19 +2551,21 @@ static void judge(struct run *run, struct slot *s)
 		if (s->cap[i].count > 1) {
 			snprintf(what, sizeof(what), "%d copies from the %s",
 				 s->cap[i].count, cap_names[i]);
-			fail_packet(run, s, &v, what, "one", NULL, &s->cap[i]);
+			fail_packet(run, s, &v, what, "one", NULL, &s->cap[i],
+				    "more");
 			return;
 		}
 		if (s->cap[i].count && s->cap[i].csum_not_ready) {
 			fail_packet(run, s, &v, "a copy still waits for its checksum (tx offload on an observer device?)",
-				    "completed checksums", NULL, &s->cap[i]);
+				    "completed checksums", NULL, &s->cap[i],
+				    "CHECKSUM_PARTIAL");
 			return;
 		}
 	}
 	if (!cl->count && !cn->count) {
 		if (v.reach == REACH) {
 			fail_packet(run, s, &v, "neither twin passed it on, yet the stack takes it",
-				    "a copy from each twin", NULL, cl);
+				    "a copy from each twin", NULL, cl, NULL);
 			return;
 		}
 		run->reason_count[R_SAME_DROPPED]++;
@@ -2588,7 +2612,7 @@ static void judge(struct run *run, struct slot *s)
 		apply(&s->p, &v, &e.o[0], exp_l);
 		dup_copy(&s->p, &v, exp_l);
 		fail_packet(run, s, &v, "l3dsr did not do what the contract says",
-			    want, exp_l, cl);
+			    want, exp_l, cl, NULL);
 		return;
 	}
 
@@ -2601,7 +2625,7 @@ static void judge(struct run *run, struct slot *s)
 		fail_packet(run, s, &v, "the nft twin did not do what nft_payload.c does",
 			    on.rewrite ? "rewritten" : (broken ?
 			    "left alone (the rule gives up)" : "left alone"),
-			    exp_n, cn);
+			    exp_n, cn, NULL);
 		return;
 	}
 
@@ -2610,21 +2634,28 @@ static void judge(struct run *run, struct slot *s)
 	/* the forwarded IPv4 copies must carry a right header checksum */
 	for (i = CAP_L_FWD; i < CAP_COUNT; i += 2) {
 		struct capture *f = &s->cap[i], *d = &s->cap[i - 1];
+		const char *bad = NULL;
 		size_t ihl;
 
 		if (!f->count)
 			continue;
 		ihl = f->len >= 20 ? (size_t)(f->b[0] & 0xf) * 4 : 0;
 		if (f->len < 20 || (f->b[0] >> 4) != 4 || ihl < 20 ||
-		    ihl > f->len || fold(sum16(0, f->b, ihl)) != 0xffff ||
-		    memcmp(f->b + 16, vip4, 4) || !d->count ||
-		    d->len != f->len || memcmp(d->b + ihl, f->b + ihl,
-					       f->len - ihl)) {
+		    ihl > f->len)
+			bad = "not an IPv4 packet";
+		else if (fold(sum16(0, f->b, ihl)) != 0xffff)
+			bad = "a wrong IPv4 header checksum";
+		else if (memcmp(f->b + 16, vip4, 4))
+			bad = "a destination other than the VIP";
+		else if (!d->count || d->len != f->len ||
+			 memcmp(d->b + ihl, f->b + ihl, f->len - ihl))
+			bad = "a payload other than the dup copy's";
+		if (bad) {
 			fail_packet(run, s, &v, i == CAP_L_FWD ?
-				    "the l3dsr twin forwarded a copy that is not the packet with a right IPv4 header" :
-				    "the nft twin forwarded a copy that is not the packet with a right IPv4 header",
-				    "a right IPv4 header, the rest as the dup copy",
-				    d->count ? d->b : NULL, f);
+				    "the l3dsr twin forwarded a wrong copy" :
+				    "the nft twin forwarded a wrong copy",
+				    "the VIP, a right IPv4 header and the dup copy's payload",
+				    d->count ? d->b : NULL, f, bad);
 			return;
 		}
 		run->fwd_checked++;
@@ -2636,7 +2667,8 @@ static void judge(struct run *run, struct slot *s)
 		if (s->cap[CAP_L_FWD].count != s->cap[CAP_N_FWD].count) {
 			fail_packet(run, s, &v, "one twin forwarded it and the other did not",
 				    "both or neither", NULL,
-				    &s->cap[CAP_L_FWD]);
+				    &s->cap[CAP_L_FWD], s->cap[CAP_L_FWD].count ?
+				    "only the l3dsr twin" : "only the nft twin");
 			return;
 		}
 		if (matched->reason == R_SAME_UNMAPPED)
@@ -2655,7 +2687,7 @@ static void judge(struct run *run, struct slot *s)
 		snprintf(what, sizeof(what), "the twins differ, and no rule says why (l3dsr: %s)",
 			 matched->note);
 		fail_packet(run, s, &v, what, "the nft twin's packet", cn->b,
-			    cl);
+			    cl, NULL);
 		return;
 	}
 	run->reason_count[matched->reason]++;
