@@ -13,6 +13,40 @@
  *	  udp tcp-short udp-short udp-len-long       (either family)
  *	  ip-short ihl-small ihl-past-end totlen-long ip-options  (IPv4)
  *	  ip-short paylen-long dstopts-short rthdr-sl0 rthdr-sl1  (IPv6)
+ *	Other transports, each well formed, its checksum (if any) right for
+ *	DST, every one addressed to PORT where it has ports:
+ *	  dccp     a DCCP-Request with 32 bytes of data  (either family)
+ *	  mh       an IPv6 Mobility Header, a Binding Refresh Request (IPv6)
+ *	  ospf     an OSPFv3 Hello                       (IPv6)
+ *	  pim      a PIM Hello                           (either family)
+ *	  vrrp     a VRRPv3 advertisement                (either family)
+ *	  gre      GRE (no checksum) around 32 bytes     (either family)
+ *	  sctp     an SCTP DATA chunk, CRC32c right      (either family)
+ *	  ah       AH (as IPsec transport mode) before a UDP datagram
+ *	  p253     32 bytes of protocol 253, set aside for experiments
+ *	IPv4 datagrams sent in fragments whose first is too short to hold
+ *	the transport header (each datagram's IP ID is its own):
+ *	  tcp-frag8      a TCP segment with 32 bytes of data in two
+ *	                 fragments, 8 bytes and the rest: the checksum is in
+ *	                 the second
+ *	  tcp-frag8x2    the same in three, 8, 8 and the rest: the checksum
+ *	                 is in the third
+ *	  tcp-frag8-rev  as tcp-frag8, the last fragment sent first
+ *	  udp-frag8      a UDP datagram, 8 bytes (its header) and the rest
+ *
+ *   l3dsr_wire [-n COUNT] [-r MS] recv SHAPE ADDR_A ADDR_B
+ *	Open a raw socket for SHAPE's protocol (ADDR_A's family), say
+ *	"ready" on stdout, and take what the stack delivers locally until
+ *	COUNT (default 1) packets addressed to ADDR_A or ADDR_B have come or
+ *	none came for MS milliseconds (default 2000); then print "ADDR_A N
+ *	ADDR_B M bad K": how many were addressed to each, and how many of
+ *	those fail the shape's own integrity check, computed here over the
+ *	bytes received: the transport checksum over the pseudo-header with
+ *	the addresses the packet arrived with, where the protocol has one
+ *	(TCP, UDP, DCCP, VRRPv3; for IPv6 also MH, OSPFv3 and PIM), PIM's
+ *	own checksum for IPv4, SCTP's CRC32c, the checksum of the UDP
+ *	datagram behind AH; GRE and p253 carry none. Datagrams sent in
+ *	fragments arrive here reassembled.
  *
  *   l3dsr_wire capture DEV ADDR_A ADDR_B
  *	Open an AF_PACKET socket on DEV, say "ready" on stdout, and let
@@ -25,6 +59,7 @@
  *
  * Exit 0 on success, 1 on failure, 2 on a usage error.
  */
+#define _GNU_SOURCE		/* struct in6_pktinfo */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +71,7 @@
 #include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -57,7 +93,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: %s [-t TOS] [-n COUNT] send DEV DSTMAC SHAPE SRC DST PORT\n"
-		"       %s capture DEV ADDR_A ADDR_B\n", progname, progname);
+		"       %s [-n COUNT] [-r MS] recv SHAPE ADDR_A ADDR_B\n"
+		"       %s capture DEV ADDR_A ADDR_B\n", progname, progname,
+		progname);
 	exit(2);
 }
 
@@ -146,7 +184,26 @@ static uint16_t l4_checksum(const struct address *src,
 	return fold(sum16(sum, l4, len));
 }
 
+/* SCTP's CRC32c (Castagnoli, reflected), bit by bit: a few packets only. */
+static uint32_t crc32c(const uint8_t *p, size_t len)
+{
+	uint32_t crc = ~0U;
+	int bit;
+
+	while (len--) {
+		crc ^= *p++;
+		for (bit = 0; bit < 8; bit++)
+			crc = crc >> 1 ^ (crc & 1 ? 0x82f63b78U : 0);
+	}
+	return ~crc;
+}
+
 /* ---------------------------------------------------------- frame shapes */
+
+/* Protocol numbers the C library may not name. */
+#define PROTO_OSPF		89
+#define PROTO_VRRP		112
+#define PROTO_EXPERIMENT	253
 
 /*
  * What a shape changes of an otherwise well-formed packet. The IP header
@@ -156,7 +213,11 @@ static uint16_t l4_checksum(const struct address *src,
 struct shape {
 	const char *name;
 	int family;		/* AF_UNSPEC: either */
-	uint8_t proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	uint8_t proto;		/* 0 is IPPROTO_UDP; TCP or another transport */
+	bool data;		/* TCP: PAYLOAD_LEN bytes of data, PSH ACK */
+	int frag8;		/* IPv4: this many 8-byte fragments, then the rest */
+	bool frag_reverse;	/* and the last of them sent first */
+	uint16_t ip_id;		/* IPv4: added to the sequence for the IP ID */
 	int l4_keep;		/* bytes of the transport part to send; -1 all */
 	int udp_len_extra;	/* added to the UDP length field */
 	int ip_keep;		/* bytes of the IP packet to send; -1 all */
@@ -195,6 +256,35 @@ static const struct shape shape_table[] = {
 	  .ip_keep = -1, .rthdr_left = 0 },
 	{ .name = "rthdr-sl1", .family = AF_INET6, .l4_keep = -1,
 	  .ip_keep = -1, .rthdr_left = 1 },
+	{ .name = "dccp", .proto = IPPROTO_DCCP, .l4_keep = -1,
+	  .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "mh", .family = AF_INET6, .proto = IPPROTO_MH, .l4_keep = -1,
+	  .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "ospf", .family = AF_INET6, .proto = PROTO_OSPF,
+	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "pim", .proto = IPPROTO_PIM, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
+	{ .name = "vrrp", .proto = PROTO_VRRP, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
+	{ .name = "gre", .proto = IPPROTO_GRE, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
+	{ .name = "sctp", .proto = IPPROTO_SCTP, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
+	{ .name = "ah", .proto = IPPROTO_AH, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
+	{ .name = "p253", .proto = PROTO_EXPERIMENT, .l4_keep = -1,
+	  .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "tcp-frag8", .family = AF_INET, .proto = IPPROTO_TCP,
+	  .data = true, .frag8 = 1, .ip_id = 0x1000, .l4_keep = -1,
+	  .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "tcp-frag8x2", .family = AF_INET, .proto = IPPROTO_TCP,
+	  .data = true, .frag8 = 2, .ip_id = 0x2000, .l4_keep = -1,
+	  .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "tcp-frag8-rev", .family = AF_INET, .proto = IPPROTO_TCP,
+	  .data = true, .frag8 = 1, .frag_reverse = true, .ip_id = 0x3000,
+	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "udp-frag8", .family = AF_INET, .frag8 = 1, .ip_id = 0x4000,
+	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
 };
 
 static const struct shape *find_shape(const char *name, int family)
@@ -217,43 +307,199 @@ static const struct shape *find_shape(const char *name, int family)
 	return NULL;
 }
 
+static void put16(uint8_t *p, uint16_t value)
+{
+	p[0] = value >> 8;
+	p[1] = value;
+}
+
+static void fill_payload(uint8_t *p, size_t len, unsigned long seq)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seq * 7 + i);
+}
+
+static size_t build_udp(uint8_t *p, const struct shape *s,
+			const struct address *src, const struct address *dst,
+			uint16_t port, unsigned long seq)
+{
+	struct udphdr *uh = (struct udphdr *)p;
+	size_t len = sizeof(*uh) + PAYLOAD_LEN;
+
+	memset(uh, 0, sizeof(*uh));
+	uh->source = htons(40000);
+	uh->dest = htons(port);
+	uh->len = htons(len + s->udp_len_extra);
+	fill_payload(p + sizeof(*uh), PAYLOAD_LEN, seq);
+	uh->check = l4_checksum(src, dst, IPPROTO_UDP, p, len);
+	if (!uh->check)
+		uh->check = 0xffff;
+	return len;
+}
+
 /*
- * The transport part: a UDP datagram or a TCP SYN, whole and with a right
- * checksum for SRC -> DST. Returns its length.
+ * The transports beyond TCP and UDP, each a well-formed message of its
+ * kind. Those whose checksum covers the pseudo-header get it for DST.
+ */
+static size_t build_other(uint8_t *p, const struct shape *s,
+			  const struct address *src, const struct address *dst,
+			  uint16_t port, unsigned long seq)
+{
+	bool ipv6 = src->family == AF_INET6;
+	size_t len, alen = ipv6 ? 16 : 4;
+	uint16_t sum;
+	uint32_t crc;
+
+	switch (s->proto) {
+	case IPPROTO_DCCP:
+		/* generic header with 48-bit sequence numbers, a Request */
+		len = 20 + PAYLOAD_LEN;
+		memset(p, 0, 20);
+		put16(p, 40000);
+		put16(p + 2, port);
+		p[4] = 20 / 4;		/* data offset; CCVal, CsCov 0: all */
+		p[8] = 0 << 1 | 1;	/* type Request, X */
+		put16(p + 12, seq >> 16);
+		put16(p + 14, seq);
+		memcpy(p + 16, "l3ds", 4);	/* service code */
+		fill_payload(p + 20, PAYLOAD_LEN, seq);
+		sum = l4_checksum(src, dst, s->proto, p, len);
+		memcpy(p + 6, &sum, 2);
+		return len;
+	case IPPROTO_MH:
+		/* Binding Refresh Request, padded to 16 bytes (PadN) */
+		len = 16;
+		memset(p, 0, len);
+		p[0] = IPPROTO_NONE;
+		p[1] = len / 8 - 1;
+		p[8] = 1;
+		p[9] = 6;
+		sum = l4_checksum(src, dst, s->proto, p, len);
+		memcpy(p + 4, &sum, 2);
+		return len;
+	case PROTO_OSPF:
+		/* OSPFv3 Hello: 16-byte header, 20-byte body */
+		len = 36;
+		memset(p, 0, len);
+		p[0] = 3;
+		p[1] = 1;
+		put16(p + 2, len);
+		p[4] = p[5] = p[6] = p[7] = 1;	/* router ID 1.1.1.1 */
+		p[19] = 1;			/* interface ID */
+		p[20] = 1;			/* priority */
+		put16(p + 24, 10);		/* hello interval */
+		put16(p + 26, 40);		/* dead interval */
+		sum = l4_checksum(src, dst, s->proto, p, len);
+		memcpy(p + 12, &sum, 2);
+		return len;
+	case IPPROTO_PIM:
+		/* Hello with a Holdtime option; IPv4 sums the message alone */
+		len = 10;
+		memset(p, 0, len);
+		p[0] = 2 << 4 | 0;
+		put16(p + 4, 1);
+		put16(p + 6, 2);
+		put16(p + 8, 105);
+		if (ipv6)
+			sum = l4_checksum(src, dst, s->proto, p, len);
+		else
+			sum = fold(sum16(0, p, len));
+		memcpy(p + 2, &sum, 2);
+		return len;
+	case PROTO_VRRP:
+		/* version 3: the pseudo-header is summed in both families */
+		len = 8 + alen;
+		memset(p, 0, len);
+		p[0] = 3 << 4 | 1;	/* advertisement */
+		p[1] = 1;		/* VRID */
+		p[2] = 100;		/* priority */
+		p[3] = 1;		/* one address */
+		put16(p + 4, 100);	/* centiseconds */
+		memcpy(p + 8, ipv6 ? (const void *)&src->v6 :
+				     (const void *)&src->v4, alen);
+		sum = l4_checksum(src, dst, s->proto, p, len);
+		memcpy(p + 6, &sum, 2);
+		return len;
+	case IPPROTO_GRE:
+		/* no checksum, a protocol type set aside for experiments */
+		len = 4 + PAYLOAD_LEN;
+		memset(p, 0, 4);
+		put16(p + 2, 0x88b5);
+		fill_payload(p + 4, PAYLOAD_LEN, seq);
+		return len;
+	case IPPROTO_SCTP:
+		/* common header and one DATA chunk; CRC32c without addresses */
+		len = 12 + 16 + PAYLOAD_LEN;
+		memset(p, 0, 28);
+		put16(p, 40000);
+		put16(p + 2, port);
+		put16(p + 4, 0x1122);	/* verification tag */
+		put16(p + 6, 0x3344);
+		p[12] = 0;		/* DATA */
+		p[13] = 3;		/* first and last piece */
+		put16(p + 14, 16 + PAYLOAD_LEN);
+		put16(p + 18, seq);	/* TSN */
+		fill_payload(p + 28, PAYLOAD_LEN, seq);
+		crc = crc32c(p, len);
+		/* the CRC goes out least significant byte first */
+		p[8] = crc;
+		p[9] = crc >> 8;
+		p[10] = crc >> 16;
+		p[11] = crc >> 24;
+		return len;
+	case IPPROTO_AH:
+		/* 24 bytes of AH (a 96-bit ICV), then a UDP datagram */
+		memset(p, 0, 24);
+		p[0] = IPPROTO_UDP;
+		p[1] = 24 / 4 - 2;
+		p[7] = 1;		/* SPI */
+		put16(p + 10, seq + 1);
+		memset(p + 12, 0xa5, 12);
+		return 24 + build_udp(p + 24, s, src, dst, port, seq);
+	default:
+		len = PAYLOAD_LEN;
+		fill_payload(p, len, seq);
+		return len;
+	}
+}
+
+/*
+ * The transport part: a UDP datagram, a TCP SYN (or a segment of data), or
+ * another transport's message, whole and with a right checksum for SRC ->
+ * DST. Returns its length.
  */
 static size_t build_l4(uint8_t *p, const struct shape *s,
 		       const struct address *src, const struct address *dst,
 		       uint16_t port, unsigned long seq)
 {
 	uint8_t proto = s->proto ? s->proto : IPPROTO_UDP;
-	size_t len, i;
+	struct tcphdr *th = (struct tcphdr *)p;
+	size_t len;
 
-	if (proto == IPPROTO_UDP) {
-		struct udphdr *uh = (struct udphdr *)p;
+	if (proto == IPPROTO_UDP)
+		return build_udp(p, s, src, dst, port, seq);
+	if (proto != IPPROTO_TCP)
+		return build_other(p, s, src, dst, port, seq);
 
-		len = sizeof(*uh) + PAYLOAD_LEN;
-		memset(uh, 0, sizeof(*uh));
-		uh->source = htons(40000);
-		uh->dest = htons(port);
-		uh->len = htons(len + s->udp_len_extra);
-		for (i = 0; i < PAYLOAD_LEN; i++)
-			p[sizeof(*uh) + i] = (uint8_t)(seq * 7 + i);
-		uh->check = l4_checksum(src, dst, proto, p, len);
-		if (!uh->check)
-			uh->check = 0xffff;
+	len = sizeof(*th);
+	memset(th, 0, sizeof(*th));
+	th->source = htons(40000);
+	th->dest = htons(port);
+	th->seq = htonl(seq);
+	th->doff = sizeof(*th) / 4;
+	th->window = htons(65535);
+	if (s->data) {
+		th->ack_seq = htonl(1);
+		th->ack = 1;
+		th->psh = 1;
+		fill_payload(p + len, PAYLOAD_LEN, seq);
+		len += PAYLOAD_LEN;
 	} else {
-		struct tcphdr *th = (struct tcphdr *)p;
-
-		len = sizeof(*th);
-		memset(th, 0, sizeof(*th));
-		th->source = htons(40000);
-		th->dest = htons(port);
-		th->seq = htonl(seq);
-		th->doff = sizeof(*th) / 4;
 		th->syn = 1;
-		th->window = htons(65535);
-		th->check = l4_checksum(src, dst, proto, p, len);
 	}
+	th->check = l4_checksum(src, dst, proto, p, len);
 	return len;
 }
 
@@ -273,7 +519,7 @@ static size_t build_ipv4(uint8_t *pkt, const struct shape *s, uint8_t tos,
 	iph->ihl = s->ihl ? (size_t)s->ihl : hlen / 4;
 	iph->tos = tos;
 	iph->tot_len = htons(hlen + l4len + s->len_extra);
-	iph->id = htons((uint16_t)seq);
+	iph->id = htons((uint16_t)(s->ip_id + seq));
 	iph->ttl = 64;
 	iph->protocol = s->proto ? s->proto : IPPROTO_UDP;
 	iph->saddr = src->v4.s_addr;
@@ -358,6 +604,47 @@ static void parse_mac(const char *text, uint8_t *mac)
 	}
 }
 
+static void send_frame(int fd, const struct sockaddr_ll *sll,
+		       const uint8_t *frame, size_t len)
+{
+	if (sendto(fd, frame, len, 0, (const struct sockaddr *)sll,
+		   sizeof(*sll)) != (ssize_t)len)
+		die("send");
+}
+
+/*
+ * The IPv4 packet in @frame, sent in fragments: s->frag8 of 8 bytes of
+ * its transport part, then one with the rest; with s->frag_reverse that
+ * last one goes first.
+ */
+static void send_fragments(int fd, const struct sockaddr_ll *sll,
+			   const uint8_t *frame, size_t len,
+			   const struct shape *s)
+{
+	static uint8_t piece[FRAME_MAX];
+	const size_t eth_len = sizeof(struct ether_header);
+	const struct iphdr *whole = (const struct iphdr *)(frame + eth_len);
+	size_t hlen = whole->ihl * 4, data = len - eth_len - hlen;
+	int count = s->frag8 + 1, k, n;
+
+	for (n = 0; n < count; n++) {
+		struct iphdr *iph = (struct iphdr *)(piece + eth_len);
+		size_t off, size;
+
+		k = s->frag_reverse ? (n + count - 1) % count : n;
+		off = 8 * k;
+		size = k < s->frag8 ? 8 : data - off;
+		memcpy(piece, frame, eth_len + hlen);
+		memcpy(piece + eth_len + hlen, frame + eth_len + hlen + off,
+		       size);
+		iph->tot_len = htons(hlen + size);
+		iph->frag_off = htons(off / 8 | (k < s->frag8 ? IP_MF : 0));
+		iph->check = 0;
+		iph->check = fold(sum16(0, iph, hlen));
+		send_frame(fd, sll, piece, eth_len + hlen + size);
+	}
+}
+
 static int send_frames(int argc, char **argv, uint8_t tos,
 		       unsigned long count)
 {
@@ -415,10 +702,200 @@ static int send_frames(int argc, char **argv, uint8_t tos,
 		if (s->ip_keep >= 0)
 			len = s->ip_keep;
 		len += sizeof(*eth);
-		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll,
-			   sizeof(sll)) != (ssize_t)len)
-			die("send");
+		if (s->frag8)
+			send_fragments(fd, &sll, frame, len, s);
+		else
+			send_frame(fd, &sll, frame, len);
 	}
+	close(fd);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- recv */
+
+/*
+ * Whether a packet of shape @s that arrived from @src to @dst passes the
+ * integrity check the shape has (see the top), over @len bytes of it from
+ * its transport header on.
+ */
+static bool integrity_ok(const struct shape *s, const struct address *src,
+			 const struct address *dst, const uint8_t *l4,
+			 size_t len)
+{
+	static uint8_t copy[65536];
+	uint8_t proto = s->proto ? s->proto : IPPROTO_UDP;
+	bool ipv6 = src->family == AF_INET6;
+	uint32_t crc;
+
+	switch (proto) {
+	case IPPROTO_UDP:
+		if (len < sizeof(struct udphdr))
+			return false;
+		/* An IPv4 UDP checksum of 0 means none was computed. */
+		if (!ipv6 && !((const struct udphdr *)l4)->check)
+			return true;
+		return l4_checksum(src, dst, proto, l4, len) == 0;
+	case IPPROTO_TCP:
+	case IPPROTO_DCCP:
+	case IPPROTO_MH:
+	case PROTO_OSPF:
+	case PROTO_VRRP:
+		/* Summed with its own checksum, a right packet folds to 0. */
+		return l4_checksum(src, dst, proto, l4, len) == 0;
+	case IPPROTO_PIM:
+		if (ipv6)
+			return l4_checksum(src, dst, proto, l4, len) == 0;
+		return fold(sum16(0, l4, len)) == 0;
+	case IPPROTO_SCTP:
+		if (len < 12 || len > sizeof(copy))
+			return false;
+		memcpy(copy, l4, len);
+		memset(copy + 8, 0, 4);
+		crc = crc32c(copy, len);
+		return l4[8] == (uint8_t)crc && l4[9] == (uint8_t)(crc >> 8) &&
+		       l4[10] == (uint8_t)(crc >> 16) &&
+		       l4[11] == (uint8_t)(crc >> 24);
+	case IPPROTO_AH:
+		if (len < 24 + sizeof(struct udphdr))
+			return false;
+		return l4_checksum(src, dst, IPPROTO_UDP, l4 + 24,
+				   len - 24) == 0;
+	default:
+		return true;
+	}
+}
+
+static bool same_address(const struct address *a, const struct address *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->v4.s_addr == b->v4.s_addr;
+	return !memcmp(&a->v6, &b->v6, sizeof(a->v6));
+}
+
+/*
+ * One packet from the raw socket: its addresses and where its transport
+ * part starts. IPv4 raw sockets return the IP header; IPv6 ones start at
+ * the transport header, the destination coming as IPV6_PKTINFO. Returns
+ * the transport part's length, or -1 when there is nothing to judge.
+ */
+static ssize_t receive_one(int fd, int family, uint8_t *buf, size_t size,
+			   struct address *src, struct address *dst,
+			   const uint8_t **l4)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} control;
+	struct sockaddr_in6 from;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	bool have_dst = false;
+	ssize_t n;
+
+	n = recvmsg(fd, &msg, 0);
+	if (n < 0) {
+		if (errno == EINTR)
+			return -1;
+		die("recvmsg");
+	}
+	if (family == AF_INET) {
+		const struct iphdr *iph = (const struct iphdr *)buf;
+		size_t hlen, total;
+
+		if ((size_t)n < sizeof(*iph))
+			return -1;
+		hlen = iph->ihl * 4;
+		total = ntohs(iph->tot_len);
+		if (hlen < sizeof(*iph) || total < hlen || total > (size_t)n)
+			return -1;
+		src->family = dst->family = AF_INET;
+		src->v4.s_addr = iph->saddr;
+		dst->v4.s_addr = iph->daddr;
+		*l4 = buf + hlen;
+		return total - hlen;
+	}
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level == IPPROTO_IPV6 &&
+		    cmsg->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo info;
+
+			memcpy(&info, CMSG_DATA(cmsg), sizeof(info));
+			dst->v6 = info.ipi6_addr;
+			have_dst = true;
+		}
+	}
+	if (!have_dst)
+		return -1;
+	src->family = dst->family = AF_INET6;
+	src->v6 = from.sin6_addr;
+	*l4 = buf;
+	return n;
+}
+
+static int recv_packets(int argc, char **argv, unsigned long count,
+			int idle_ms)
+{
+	static uint8_t buf[65536];
+	unsigned long count_a = 0, count_b = 0, bad = 0;
+	const struct shape *s;
+	struct address a, b;
+	int one = 1, fd;
+
+	if (argc != 3)
+		usage();
+	parse_address(argv[1], &a);
+	parse_address(argv[2], &b);
+	if (a.family != b.family) {
+		fprintf(stderr, "%s: %s and %s are not of one family\n",
+			progname, argv[1], argv[2]);
+		exit(2);
+	}
+	s = find_shape(argv[0], a.family);
+
+	fd = socket(a.family, SOCK_RAW, s->proto ? s->proto : IPPROTO_UDP);
+	if (fd < 0)
+		die("raw socket");
+	if (a.family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)))
+		die("IPV6_RECVPKTINFO");
+	printf("ready\n");
+	fflush(stdout);
+
+	while (count_a + count_b < count) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct address src, dst;
+		const uint8_t *l4;
+		int ready = poll(&pfd, 1, idle_ms);
+		bool to_a, to_b;
+		ssize_t len;
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0)
+			die("poll");
+		if (!ready)
+			break;
+		len = receive_one(fd, a.family, buf, sizeof(buf), &src, &dst,
+				  &l4);
+		if (len < 0)
+			continue;
+		to_a = same_address(&dst, &a);
+		to_b = same_address(&dst, &b);
+		count_a += to_a;
+		count_b += to_b;
+		if ((to_a || to_b) && !integrity_ok(s, &src, &dst, l4, len))
+			bad++;
+	}
+	printf("%s %lu %s %lu bad %lu\n", argv[1], count_a, argv[2], count_b,
+	       bad);
 	close(fd);
 	return 0;
 }
@@ -579,16 +1056,20 @@ static int capture(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	unsigned long count = 1;
+	int idle_ms = 2000;
 	uint8_t tos = 0x28;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:r:")) != -1) {
 		switch (opt) {
 		case 't':
 			tos = parse_number(optarg, "traffic class", 255);
 			break;
 		case 'n':
 			count = parse_number(optarg, "count", 1000000);
+			break;
+		case 'r':
+			idle_ms = parse_number(optarg, "idle time", 60000);
 			break;
 		default:
 			usage();
@@ -601,6 +1082,9 @@ int main(int argc, char **argv)
 				   count);
 	if (!strcmp(argv[optind], "capture"))
 		return capture(argc - optind - 1, argv + optind + 1);
+	if (!strcmp(argv[optind], "recv"))
+		return recv_packets(argc - optind - 1, argv + optind + 1,
+				    count, idle_ms);
 	fprintf(stderr, "%s: unknown mode \"%s\"\n", progname, argv[optind]);
 	return 2;
 }
