@@ -32,9 +32,13 @@ L3DSRCTL=${L3DSRCTL:-l3dsrctl}
 VERBOSE=${VERBOSE:-0}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 
+readonly CROWD="$SELFTESTS_DIR/l3dsr_crowd"
+
+# In the order of enum l3dsr_stat.
 readonly STAT_NAMES=(rewritten rewritten_fragments skipped_scope
 	skipped_not_host skipped_malformed skipped_routing_header
-	dropped_unwritable skipped_down)
+	dropped_unwritable skipped_down skipped_not_local skipped_bridged
+	skipped_protocol)
 
 # ---------------------------------------------------------------- TAP output
 
@@ -387,13 +391,19 @@ nft_counter()
 		jq -e ".nftables[] | select(.counter) | .counter.$5"
 }
 
-# l3dsr_stat NAME [NS]: one namespace counter, from l3dsrctl stats -j.
+# l3dsr_stat NAME [NS]: one namespace counter, from l3dsrctl stats -j;
+# for the initial namespace, from sysfs when the tool does not name it
+# (a tool older than the module).
 l3dsr_stat()
 {
-	local args=()
+	local args=() value
 
 	[ -n "${2:-}" ] && args=(-n "$2")
-	run "$L3DSRCTL" "${args[@]}" -j stats | jq -e ".$1"
+	if value=$(run "$L3DSRCTL" "${args[@]}" -j stats | jq -e ".$1"); then
+		echo "$value"
+		return 0
+	fi
+	[ -z "${2:-}" ] && cat "/sys/kernel/l3dsr/stats/$1" 2>/dev/null
 }
 
 # mapping_field inet|inet6 DSCP FIELD [NS]: one key of a show -j entry.
@@ -674,11 +684,20 @@ csum_errors()
 }
 
 # stats_snapshot: every l3dsr counter of the server (the initial namespace)
-# as "name=value" words, in the tool's order, for stats_delta.
+# as "name=value" words, in the tool's order, for stats_delta; then, from
+# sysfs, those of STAT_NAMES the tool does not name.
 stats_snapshot()
 {
-	run "$L3DSRCTL" -j stats |
-		jq -r 'to_entries | map("\(.key)=\(.value)") | join(" ")'
+	local words name value
+
+	words=$(run "$L3DSRCTL" -j stats |
+		jq -r 'to_entries | map("\(.key)=\(.value)") | join(" ")')
+	for name in "${STAT_NAMES[@]}"; do
+		[[ " $words" == *" $name="* ]] && continue
+		value=$(cat "/sys/kernel/l3dsr/stats/$name" 2>/dev/null) &&
+			words+=" $name=$value"
+	done
+	echo "${words# }"
 }
 
 # stats_delta BEFORE AFTER: the counters that moved between two snapshots,
@@ -770,4 +789,148 @@ wire_send()
 	in_ns "$NS_WIRE" "$WIRE" -t "${WIRE_TOS:-$DSCP_TOS}" -n "$3" \
 		send eth0 "$WIRE_MAC" \
 		"$shape" "$src" "$dst" "$4"
+}
+
+# ----------------------------------------------------- crowded hosts
+#
+# Helpers for the l3dsr_crowded_*.sh tests: hosts that bridge, route, use
+# VRFs and let unprivileged users make namespaces.
+
+# sysctl_change KEY=VALUE...: set in the initial namespace; the old value
+# is put back at exit.
+sysctl_change()
+{
+	local setting path old
+
+	for setting in "$@"; do
+		path=/proc/sys/${setting%%=*}
+		path=${path//./\/}
+		old=$(cat "$path") || return 1
+		defer "printf '%s\\n' '$old' > '$path'"
+		sysctl_set "" "$setting" || return 1
+	done
+}
+
+# source_balancer NS VIP4 RIP4 VIP6 RIP6: the balancer's stateless job done
+# on the way out of NS: a request to a VIP leaves marked with DSCP 10 and
+# addressed to the RIP, so a client needs no balancer of its own. The
+# server answers from the VIP, as the client's socket (connected to the
+# VIP) expects. Only TCP and UDP, as a balancer's services: an ICMP error
+# the client sends about a reply stays as it is. Counter to_vip of tables
+# ip and ip6 l3dsr_source_lb counts the requests.
+source_balancer()
+{
+	in_ns "$1" nft -f - <<-EOF
+	table ip l3dsr_source_lb {
+		counter to_vip { }
+		chain output {
+			type route hook output priority mangle; policy accept;
+			ip daddr $2 meta l4proto { tcp, udp } counter name to_vip ip dscp set $DSCP ip daddr set $3
+		}
+	}
+	table ip6 l3dsr_source_lb {
+		counter to_vip { }
+		chain output {
+			type route hook output priority mangle; policy accept;
+			ip6 daddr $4 meta l4proto { tcp, udp } counter name to_vip ip6 dscp set $DSCP ip6 daddr set $5
+		}
+	}
+	EOF
+}
+
+# balanced NS inet|inet6: requests source_balancer has sent from NS so far.
+balanced()
+{
+	local table=ip
+
+	[ "$2" = inet6 ] && table=ip6
+	nft_counter "$1" "$table" l3dsr_source_lb to_vip packets ||
+		echo unreadable
+}
+
+# mark_counters NS: count what NS sends with DSCP 10, whatever sends it;
+# read with marked.
+mark_counters()
+{
+	in_ns "$1" nft -f - <<-EOF
+	table inet l3dsr_marked {
+		counter marked4 { }
+		counter marked6 { }
+		chain output {
+			type filter hook output priority filter; policy accept;
+			ip dscp $DSCP counter name marked4
+			ip6 dscp $DSCP counter name marked6
+		}
+	}
+	EOF
+}
+
+# marked NS inet|inet6: packets NS has sent with DSCP 10 so far.
+marked()
+{
+	local af=4
+
+	[ "$2" = inet6 ] && af=6
+	nft_counter "$1" inet l3dsr_marked "marked$af" packets ||
+		echo unreadable
+}
+
+# now_us: microseconds since the epoch, without starting a program.
+now_us()
+{
+	local t=$EPOCHREALTIME
+
+	echo "${t//[.,]/}"
+}
+
+# ms_between START_US END_US: the milliseconds between two now_us.
+ms_between()
+{
+	echo $((($2 - $1) / 1000))
+}
+
+# as_tenant COMMAND...: COMMAND as an unprivileged user (nobody) in a user
+# and a network namespace of its own, as any user of a container host may
+# make them (unshare -Urn).
+as_tenant()
+{
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		unshare -Urn "$@"
+}
+
+# tenants_allowed: whether as_tenant works on this kernel.
+tenants_allowed()
+{
+	as_tenant true >/dev/null 2>&1
+}
+
+# meminfo_kb NAME: one field of /proc/meminfo, in kB.
+meminfo_kb()
+{
+	awk -v name="$1:" '$1 == name { print $2 }' /proc/meminfo
+}
+
+# wire_recv_start SHAPE COUNT ADDR_A ADDR_B OUT: l3dsr_wire recv in the
+# initial namespace (the server), writing to OUT; returns once it listens.
+# wire_recv_result OUT then waits for it and prints its verdict, "ADDR_A N
+# ADDR_B M bad K". It stops after COUNT packets or WIRE_RECV_IDLE ms
+# (default 1000) without one.
+WIRE_RECV_PID=
+wire_recv_start()
+{
+	trace "$WIRE -n $2 -r ${WIRE_RECV_IDLE:-1000} recv $1 $3 $4 &"
+	"$WIRE" -n "$2" -r "${WIRE_RECV_IDLE:-1000}" recv "$1" "$3" "$4" \
+		>"$5" 2>&1 &
+	WIRE_RECV_PID=$!
+	track_pid "$WIRE_RECV_PID"
+	if ! wait_until 100 grep -q '^ready$' "$5"; then
+		note "l3dsr_wire recv $1 did not start: $(cat "$5")"
+		return 1
+	fi
+}
+
+wire_recv_result()
+{
+	wait "$WIRE_RECV_PID"
+	tail -n 1 "$1"
 }
