@@ -45,6 +45,7 @@
  *	One line per generated packet: index, token, description.
  *   l3dsr_pktfuzz run [-s SEED] [-n COUNT] [-c CORPUS]... [-i INDEX]
  *		[-r TOKEN] [-v] L_IN L_DUP L_FWD N_IN N_DUP N_FWD
+ *	(or --seed, --count, --corpus, --index, --replay, --verbose)
  *	Replay the corpus files, then COUNT random packets from SEED (or only
  *	packet INDEX of SEED, or only TOKEN). Prints a report: the table of
  *	outcomes by reason, every failure, and lines "expect COUNTER LOW HIGH"
@@ -63,12 +64,14 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -352,20 +355,18 @@ static uint8_t pkt_tos(const uint8_t *b, int family)
 	return family == 4 ? b[1] : (uint8_t)(b[0] << 4 | b[1] >> 4);
 }
 
-static void desc_add(struct pkt *p, const char *fmt, const char *word)
+/* Adds to a packet's description. */
+__attribute__((format(printf, 2, 3)))
+static void describe(struct pkt *p, const char *fmt, ...)
 {
 	size_t used = strlen(p->desc);
+	va_list ap;
 
-	if (used + 2 < sizeof(p->desc))
-		snprintf(p->desc + used, sizeof(p->desc) - used, fmt, word);
-}
-
-static void desc_num(struct pkt *p, const char *fmt, unsigned long v)
-{
-	size_t used = strlen(p->desc);
-
-	if (used + 2 < sizeof(p->desc))
-		snprintf(p->desc + used, sizeof(p->desc) - used, fmt, v);
+	if (used + 2 >= sizeof(p->desc))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->desc + used, sizeof(p->desc) - used, fmt, ap);
+	va_end(ap);
 }
 
 /* ------------------------------------------------ protocols and tokens */
@@ -537,27 +538,27 @@ static void pick_dst(struct gen *g, struct pkt *p)
 	memset(g->dst, 0, 16);
 	if (k < 70) {
 		memcpy(g->dst, v4 ? rip4 : rip6, alen(g->family));
-		desc_add(p, " dst=%s", "rip");
+		describe(p, " dst=%s", "rip");
 	} else if (k < 76) {
 		memcpy(g->dst, v4 ? local4 : local6, alen(g->family));
-		desc_add(p, " dst=%s", "local-lo");
+		describe(p, " dst=%s", "local-lo");
 	} else if (k < 82) {
 		memcpy(g->dst, v4 ? anyip4 : anyip6, alen(g->family));
 		if (v4)
 			g->dst[3] = rrange(&g->r, 1, 254);
 		else
 			rfill(&g->r, g->dst + 8, 8);
-		desc_add(p, " dst=%s", "local-route");
+		describe(p, " dst=%s", "local-route");
 	} else if (k < 94) {
 		memcpy(g->dst, v4 ? nonlocal4 : nonlocal6, alen(g->family));
 		if (v4)
 			g->dst[3] = rrange(&g->r, 1, 254);
 		else
 			rfill(&g->r, g->dst + 8, 8);
-		desc_add(p, " dst=%s", "not-local");
+		describe(p, " dst=%s", "not-local");
 	} else {
 		memcpy(g->dst, vip_of(g->family), alen(g->family));
-		desc_add(p, " dst=%s", "vip");
+		describe(p, " dst=%s", "vip");
 	}
 }
 
@@ -693,7 +694,7 @@ static size_t build_l4(struct gen *g, struct pkt *p, uint8_t proto,
 		set_pseudo_csum(g, l4, len, proto, 16, len);
 		if (chance(r, 3)) {
 			l4[12] = (uint8_t)(rnd(r, 16) << 4);
-			desc_add(p, " %s", "doff-lies");
+			describe(p, " %s", "doff-lies");
 		}
 		break;
 	}
@@ -717,15 +718,15 @@ static size_t build_l4(struct gen *g, struct pkt *p, uint8_t proto,
 		}
 		if (chance(r, 4)) {
 			wr16(l4 + 4, (uint16_t)rnd(r, 0x10000));
-			desc_add(p, " %s", "udp-len-lies");
+			describe(p, " %s", "udp-len-lies");
 		}
 		set_pseudo_csum(g, l4, len, proto, 6, len);
 		if (g->family == 4 && chance(r, 12)) {
 			wr16(l4 + 6, 0);
-			desc_add(p, " %s", "udp-csum-0");
+			describe(p, " %s", "udp-csum-0");
 		} else if (g->family == 6 && chance(r, 3)) {
 			wr16(l4 + 6, 0);
-			desc_add(p, " %s", "udp6-csum-0");
+			describe(p, " %s", "udp6-csum-0");
 		}
 		break;
 	case 33: {
@@ -852,7 +853,7 @@ static size_t build_l4(struct gen *g, struct pkt *p, uint8_t proto,
 			set_pseudo_csum(g, l4, len, proto, 6, len);
 		else
 			set_plain_csum(g, l4, len, 6);
-		desc_add(p, " %s", v3 ? "vrrp3" : "vrrp2");
+		describe(p, " %s", v3 ? "vrrp3" : "vrrp2");
 		break;
 	}
 	case 135:
@@ -890,7 +891,7 @@ static size_t build_l4(struct gen *g, struct pkt *p, uint8_t proto,
 	if (g->csum_at >= 0 && (size_t)g->csum_at + 2 <= n && chance(r, 3)) {
 		wr16(l4 + g->csum_at, rd16(l4 + g->csum_at) ^
 		     (uint16_t)rrange(r, 1, 0xffff));
-		desc_add(p, " %s", "bad-csum");
+		describe(p, " %s", "bad-csum");
 	}
 	return n;
 }
@@ -932,7 +933,7 @@ static size_t ipv4_options(struct gen *g, struct pkt *p, uint8_t *o,
 			if (chance(r, 30)) {
 				o[n++] = 0x9e;
 				o[n++] = (uint8_t)rnd(r, 50);
-				desc_add(p, " %s", "bad-option");
+				describe(p, " %s", "bad-option");
 			} else {
 				o[n++] = 1;
 			}
@@ -970,7 +971,7 @@ static size_t ipv6_tlv_header(struct gen *g, struct pkt *p, uint8_t *h,
 			/* unknown, and the receiver must drop it */
 			h[n++] = (uint8_t)(rrange(r, 1, 3) << 6 | 0x1e);
 			h[n++] = 0;
-			desc_add(p, " %s", hop ? "hbh-discard" : "dst-discard");
+			describe(p, " %s", hop ? "hbh-discard" : "dst-discard");
 		} else {
 			/* padding: Pad1, or PadN to the end */
 			if (left == 1) {
@@ -1031,7 +1032,7 @@ static bool pick_fragment(struct gen *g, struct pkt *p, uint8_t proto,
 			*len = 8 * rrange(r, 1, (unsigned int)units);
 		*off = 0;
 		*more = true;
-		desc_add(p, " %s", "frag=first");
+		describe(p, " %s", "frag=first");
 	} else {
 		if (csum_late && chance(r, 50))
 			*off = dlen > 16 && chance(r, 50) ? 16 : 8;
@@ -1040,17 +1041,17 @@ static bool pick_fragment(struct gen *g, struct pkt *p, uint8_t proto,
 		if (kind == 1 && *off + 8 < dlen) {
 			*len = 8 * rrange(r, 1, (unsigned int)((dlen - *off - 1) / 8));
 			*more = true;
-			desc_add(p, " %s", "frag=middle");
+			describe(p, " %s", "frag=middle");
 		} else {
 			*len = dlen - *off;
 			*more = false;
-			desc_add(p, " %s", "frag=last");
+			describe(p, " %s", "frag=last");
 		}
 	}
 	if (*off + *len > dlen)
 		*len = dlen - *off;
-	desc_num(p, "@%lu", (unsigned long)*off);
-	desc_num(p, "+%lu", (unsigned long)*len);
+	describe(p, "@%lu", (unsigned long)*off);
+	describe(p, "+%lu", (unsigned long)*len);
 	return true;
 }
 
@@ -1073,7 +1074,7 @@ static void make_offload(struct gen *g, struct pkt *p, size_t thoff,
 	p->offload = true;
 	p->csum_start = (uint16_t)thoff;
 	p->csum_off = (uint16_t)g->csum_at;
-	desc_add(p, " %s", "offload");
+	describe(p, " %s", "offload");
 }
 
 static void gen_ipv4(struct gen *g, struct pkt *p)
@@ -1087,11 +1088,11 @@ static void gen_ipv4(struct gen *g, struct pkt *p)
 
 	g->mutated = false;
 
-	desc_add(p, " %s", proto_name(proto, 4));
+	describe(p, " %s", proto_name(proto, 4));
 	memset(ip, 0, 60);
 	if (chance(r, 15)) {
 		hlen += ipv4_options(g, p, ip + 20, 40);
-		desc_num(p, " opts=%lu", (unsigned long)(hlen - 20));
+		describe(p, " opts=%lu", (unsigned long)(hlen - 20));
 	}
 	l4len = build_l4(g, p, proto, l4, IP_MAX - hlen);
 	flen = l4len;
@@ -1121,7 +1122,7 @@ static void gen_ipv4(struct gen *g, struct pkt *p)
 		if (keep < flen) {
 			p->len = hlen + keep;
 			wr16(ip + 2, (uint16_t)p->len);
-			desc_num(p, " cut=%lu", (unsigned long)keep);
+			describe(p, " cut=%lu", (unsigned long)keep);
 			g->mutated = true;
 		}
 	}
@@ -1133,7 +1134,7 @@ static void gen_ipv4(struct gen *g, struct pkt *p)
 
 		if (tot >= 0) {
 			wr16(ip + 2, (uint16_t)tot);
-			desc_num(p, " totlen=%lu", (unsigned long)tot);
+			describe(p, " totlen=%lu", (unsigned long)tot);
 			g->mutated = true;
 		}
 	}
@@ -1142,12 +1143,12 @@ static void gen_ipv4(struct gen *g, struct pkt *p)
 	ipv4_set_check(ip);
 	if (chance(r, 1)) {
 		ip[0] = (uint8_t)(0x40 | rnd(r, 16));
-		desc_add(p, " %s", "ihl-lies");
+		describe(p, " %s", "ihl-lies");
 		ipv4_set_check(ip);
 	}
 	if (chance(r, 1)) {
 		ip[10] ^= 0x5a;
-		desc_add(p, " %s", "bad-ipcsum");
+		describe(p, " %s", "bad-ipcsum");
 	}
 }
 
@@ -1162,7 +1163,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 	unsigned int tc, left;
 
 	g->mutated = false;
-	desc_add(p, " %s", proto_name(proto, 6));
+	describe(p, " %s", proto_name(proto, 6));
 	memset(ip, 0, 40);
 	tc = (chance(r, 75) ? MAPPED_DSCP << 2 : rnd(r, 64) << 2) | rnd(r, 4);
 	wr32(ip, 6U << 28 | tc << 20 | (uint32_t)rnd(r, 1 << 20));
@@ -1175,19 +1176,19 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 		*next = 0;
 		next = ip + off;
 		off += ipv6_tlv_header(g, p, ip + off, true);
-		desc_add(p, " %s", "+hbh");
+		describe(p, " %s", "+hbh");
 	}
 	if (chance(r, 10)) {
 		*next = 60;
 		next = ip + off;
 		off += ipv6_tlv_header(g, p, ip + off, false);
-		desc_add(p, " %s", "+dst");
+		describe(p, " %s", "+dst");
 	}
 	if (chance(r, 12)) {
 		*next = 43;
 		next = ip + off;
 		off += ipv6_routing(g, ip + off, &left);
-		desc_num(p, " +rh(sl=%lu)", left);
+		describe(p, " +rh(sl=%u)", left);
 	}
 	if (chance(r, 3)) {
 		/* AH around the rest */
@@ -1196,7 +1197,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 		rfill(r, ip + off, 24);
 		ip[off + 1] = 4;
 		off += 24;
-		desc_add(p, " %s", "+ah");
+		describe(p, " %s", "+ah");
 	}
 	if (chance(r, 15)) {
 		*next = 44;
@@ -1211,7 +1212,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 		frag_part[0] = proto;
 		dlen = ipv6_tlv_header(g, p, frag_part, false);
 		frag_dst = true;
-		desc_add(p, " %s", "+dst-after-frag");
+		describe(p, " %s", "+dst-after-frag");
 	}
 	l4len = build_l4(g, p, proto, l4, IP_MAX - off - dlen);
 	if (frag_dst && g->csum_at >= 0)
@@ -1231,7 +1232,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 			flen = dlen;
 			more = false;
 			atomic = true;
-			desc_add(p, " %s", "frag=atomic");
+			describe(p, " %s", "frag=atomic");
 		}
 		fh[1] = 0;
 		wr16(fh + 2, (uint16_t)(foff | more));
@@ -1253,7 +1254,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 		if (keep < p->len) {
 			p->len = keep;
 			wr16(ip + 4, (uint16_t)(p->len - 40));
-			desc_num(p, " cut-at=%lu", (unsigned long)keep);
+			describe(p, " cut-at=%lu", (unsigned long)keep);
 			g->mutated = true;
 		}
 	}
@@ -1262,7 +1263,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 		uint8_t *h = ip + 40;
 
 		h[1] = ip[6] == 51 ? 0xff : (uint8_t)(h[1] + rrange(r, 1, 40));
-		desc_add(p, " %s", "exthdr-past-end");
+		describe(p, " %s", "exthdr-past-end");
 		g->mutated = true;
 	}
 	if (chance(r, 3)) {
@@ -1272,7 +1273,7 @@ static void gen_ipv6(struct gen *g, struct pkt *p)
 
 		if (plen >= 0) {
 			wr16(ip + 4, (uint16_t)plen);
-			desc_num(p, " paylen=%lu", (unsigned long)plen);
+			describe(p, " paylen=%lu", (unsigned long)plen);
 			g->mutated = true;
 		}
 	}
@@ -1298,24 +1299,24 @@ static void gen_packet(uint64_t seed, uint64_t index, struct pkt *p)
 	k = rnd(&g.r, 100);
 	if (k < 3) {
 		p->l2 = L2_BCAST;
-		desc_add(p, " %s", "l2=broadcast");
+		describe(p, " %s", "l2=broadcast");
 	} else if (k < 6) {
 		p->l2 = L2_MCAST;
-		desc_add(p, " %s", "l2=multicast");
+		describe(p, " %s", "l2=multicast");
 	}
 	if (g.family == 4)
 		gen_ipv4(&g, p);
 	else
 		gen_ipv6(&g, p);
 	if ((pkt_tos(p->b, g.family) >> 2) != MAPPED_DSCP)
-		desc_num(p, " dscp=%lu", pkt_tos(p->b, g.family) >> 2);
+		describe(p, " dscp=%d", pkt_tos(p->b, g.family) >> 2);
 	if (!p->offload && chance(&g.r, 4)) {
 		size_t pad = rrange(&g.r, 1, 40);
 
 		if (p->len + pad <= IP_MAX) {
 			rfill(&g.r, p->b + p->len, pad);
 			p->len += pad;
-			desc_num(p, " pad=%lu", (unsigned long)pad);
+			describe(p, " pad=%lu", (unsigned long)pad);
 		}
 	}
 }
@@ -2888,6 +2889,16 @@ static void show(const struct pkt *p)
 	print_hex_line("dup copy", b, v.len);
 }
 
+static const struct option long_options[] = {
+	{ "seed", required_argument, NULL, 's' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "corpus", required_argument, NULL, 'c' },
+	{ "index", required_argument, NULL, 'i' },
+	{ "replay", required_argument, NULL, 'r' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int main(int argc, char **argv)
 {
 	const char *corpus[64], *token = NULL, *mode;
@@ -2903,7 +2914,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	optind = 2;
-	while ((opt = getopt(argc, argv, "s:n:c:i:r:v")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:c:i:r:v", long_options,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			seed = parse_u64(optarg, "seed", UINT64_MAX);
