@@ -352,10 +352,12 @@ static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 	struct iphdr *iph = ip_hdr(skb);
 	/*
 	 * Read first: for all the compiler knows, the stores below might
-	 * change them.
+	 * change them. The fast path has looked at this CPU's part of the
+	 * mapping already: read here, the pointer is not loaded again.
 	 */
 	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
 	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
+	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
 	__be32 vip = m->vip.ip;
 	u16 delta;
 
@@ -369,7 +371,7 @@ static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
 	    complete)
 		skb->csum = csum_sub(skb->csum, (__force __wsum)(u32)delta);
 
-	l3dsr_count_mapping(m, skb->len);
+	l3dsr_count_mapping(pcpu, skb->len);
 }
 
 static __always_inline u64 l3dsr_add64(u64 a, u64 b)
@@ -415,6 +417,8 @@ static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
 	struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
 	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
+	/* read before the stores, as for IPv4 */
+	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
 	u16 delta;
 
 	delta = l3dsr_ipv6_delta(&ip6h->daddr, &m->vip.in6);
@@ -425,7 +429,7 @@ static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
 	/* a struct assignment here costs a stack frame, memcpy() does not */
 	memcpy(&ip6h->daddr, &m->vip.in6, sizeof(ip6h->daddr));
 
-	l3dsr_count_mapping(m, skb->len);
+	l3dsr_count_mapping(pcpu, skb->len);
 }
 
 static __always_inline void l3dsr_apply(struct l3dsr_mapping *m,
@@ -698,7 +702,8 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 				*skip = L3DSR_STAT_SKIPPED_MALFORMED;
 				return false;
 			}
-			*fragment = true;
+			/* an atomic fragment (offset 0, no more) is whole */
+			*fragment = fh->frag_off & htons(IP6_OFFSET | IP6_MF);
 			off += sizeof(*fh);
 			if (!(fh->frag_off & htons(IP6_OFFSET)))
 				break;
@@ -713,6 +718,11 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 		default:
 			off += ipv6_optlen((const struct ipv6_opt_hdr *)hp);
 			break;
+		}
+		/* a header that runs past the packet is the stack's to drop */
+		if (off > skb->len) {
+			*skip = L3DSR_STAT_SKIPPED_MALFORMED;
+			return false;
 		}
 		next = hp[0];
 	}
