@@ -47,14 +47,26 @@
  *   - its transport checksum can be kept right. TCP, UDP, UDP-Lite and DCCP,
  *     and for IPv6 also ICMPv6, the Mobility Header, OSPFv3, PIM and VRRP,
  *     have checksums over a pseudo-header holding the destination: they are
- *     adjusted. ICMP, IGMP, GRE, ESP, SCTP, IP-in-IP, OSPFv2 and PIM for
- *     IPv4, and the IPv6 no-next-header, carry nothing that depends on it:
- *     only the destination changes. AH authenticates the destination, VRRP
- *     over IPv4 may or may not sum a pseudo-header (version 2 does not,
- *     version 3 does), and any other protocol is unknown: such packets are
- *     left alone (L3DSR_STAT_SKIPPED_PROTOCOL), never corrupted.
+ *     adjusted; a UDP checksum of 0 (none) stays 0, in either family.
+ *     GRE, ESP, SCTP and IP-in-IP (4 and 41) in either family, ICMP,
+ *     IGMP, OSPFv2 and PIM over IPv4, and no-next-header over IPv6 carry
+ *     nothing that depends on it: only the destination changes. AH
+ *     authenticates the destination, VRRP over IPv4 may or may not sum a
+ *     pseudo-header (version 2 does not, version 3 does), and any other
+ *     protocol (ICMP or IGMP over IPv6 among them) is unknown: such packets
+ *     are left alone (L3DSR_STAT_SKIPPED_PROTOCOL), never corrupted.
  * Every fragment of a datagram gets the same decision: each is rewritten,
  * and the transport checksum is adjusted in the fragment that carries it.
+ * A later IPv6 fragment whose fragmentable part starts with an extension
+ * header cannot tell its protocol and gets its destination rewritten: the
+ * first fragment holds the whole transport header (RFC 8200). A packet
+ * that is not a fragment (an IPv6 atomic fragment included) and whose
+ * transport header is cut short, even after its checksum, or whose IPv6
+ * extension headers run past its end, is left to the stack
+ * (L3DSR_STAT_SKIPPED_MALFORMED).
+ * A packet left alone for several reasons counts once, for the first of:
+ * down, scope, not addressed to this host at the link layer, bridged, not
+ * local, Routing header, malformed, protocol.
  *
  * L3DSR_CMD_NEW_MAPPING
  *   Create or change one mapping. Needs CAP_NET_ADMIN.
