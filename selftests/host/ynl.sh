@@ -12,12 +12,18 @@
 #      members, enums and defines alike, with the same values (a tiny C
 #      program against each prints them), so spec and header cannot drift;
 #   5. ynl-gen-c.py --mode user generates a C library that compiles against
-#      kmod/uapi/l3dsr.h.
+#      kmod/uapi/l3dsr.h (the few names the spec spells otherwise, SPELLING
+#      below, defined as the header's).
 #
 # Nothing is loaded: selftests/l3dsr_ynl.sh drives a running module with the
 # ynl CLI in the VM.
 #
 # usage: selftests/host/ynl.sh     (as root when packages must be installed)
+#        selftests/host/ynl.sh --tools DIR
+#            put the ynl CLI (cli.py, lib/) and the spec into DIR, for the
+#            VM test (make -C selftests does it, into selftests/ynl/); says
+#            why and exits 0 when the source package is not installed,
+#            installing nothing
 
 set -u
 set -o pipefail
@@ -31,10 +37,11 @@ readonly HEADER=$REPO/kmod/uapi/l3dsr.h
 readonly SOURCE_PACKAGE=linux-source-6.12
 # Debian's own python, whose packages these are.
 readonly PYTHON=/usr/bin/python3
-# Constants the generator cannot spell as the header does: the header's
-# name, then the generated one. The "all flags" masks come out of the
-# generator's render-max as NAME_MASK.
-readonly RENAMED='__L3DSR_F_ALL=L3DSR_F_MASK __L3DSR_REQUEST_F_ALL=L3DSR_REQUEST_F_MASK'
+# Constants the generator cannot spell as the header does: the generated
+# name, then the header's. The "all flags" masks come out of render-max as
+# *_MASK; the notifications, listed apart in the spec for the ynl CLI, are
+# the commands that make the changes.
+readonly SPELLING='L3DSR_F_MASK=__L3DSR_F_ALL L3DSR_REQUEST_F_MASK=__L3DSR_REQUEST_F_ALL L3DSR_CMD_NEW_MAPPING_NTF=L3DSR_CMD_NEW_MAPPING L3DSR_CMD_DEL_MAPPING_NTF=L3DSR_CMD_DEL_MAPPING'
 readonly GEN_TIMEOUT=120
 
 number=0
@@ -109,6 +116,23 @@ unpack_tools()
 		touch "$YNL_ROOT/.unpacked"
 }
 
+if [ "${1:-}" = --tools ]; then
+	[ $# = 2 ] || { echo "usage: ynl.sh --tools DIR" >&2; exit 2; }
+	YNL_ROOT=$CACHE/ynl-$SOURCE_PACKAGE
+	if ! unpack_tools; then
+		echo "ynl.sh: no $SOURCE_PACKAGE in /usr/src: no ynl CLI for the VM (l3dsr_ynl.sh will skip)" >&2
+		exit 0
+	fi
+	# shellcheck disable=SC2015 # the message when any step fails
+	rm -rf "$2.tmp" && mkdir -p "$2.tmp/lib" &&
+		cp "$YNL_ROOT/tools/net/ynl/cli.py" "$2.tmp/" &&
+		cp "$YNL_ROOT/tools/net/ynl/lib/"*.py "$2.tmp/lib/" &&
+		cp "$SPEC" "$2.tmp/l3dsr.yaml" &&
+		rm -rf "$2" && mv "$2.tmp" "$2" ||
+		{ echo "ynl.sh: cannot fill $2" >&2; exit 1; }
+	exit 0
+fi
+
 echo "TAP version 13"
 need_packages "$SOURCE_PACKAGE" python3 python3-yaml python3-jsonschema gcc ||
 	echo "# could not install everything this needs"
@@ -182,10 +206,30 @@ header_name()
 {
 	local pair
 
-	for pair in $RENAMED; do
-		[ "${pair#*=}" = "$1" ] && { echo "${pair%%=*}"; return; }
+	for pair in $SPELLING; do
+		[ "${pair%%=*}" = "$1" ] && { echo "${pair#*=}"; return; }
 	done
 	echo "$1"
+}
+
+# The header's names as the generator spells them: a name the spec spells
+# otherwise becomes that, a name it also spells otherwise is both.
+as_spec()
+{
+	local kind name pair found
+
+	while read -r kind name; do
+		found=0
+		for pair in $SPELLING; do
+			if [ "${pair#*=}" = "$name" ]; then
+				echo "$kind ${pair%%=*}"
+				found=1
+			fi
+		done
+		if [ $found = 0 ] || grep -qx "$kind $name" "$WORK/spec.names"; then
+			echo "$kind $name"
+		fi
+	done <"$1" | sort -u
 }
 
 # print_program NAMES [header]: a C program printing "NAME=value" for each
@@ -222,13 +266,7 @@ values_of()
 if [ -f "$GENERATED" ]; then
 	names_of "$GENERATED" | grep -v ' _UAPI_LINUX_L3DSR_H$' >"$WORK/spec.names"
 	names_of "$HEADER" | grep -v ' _UAPI_LINUX_L3DSR_H$' >"$WORK/header.names"
-	# The header's names as the generator spells them.
-	while read -r kind name; do
-		for pair in $RENAMED; do
-			[ "${pair%%=*}" = "$name" ] && name=${pair#*=}
-		done
-		echo "$kind $name"
-	done <"$WORK/header.names" | sort -u >"$WORK/header.as-spec"
+	as_spec "$WORK/header.names" >"$WORK/header.as-spec"
 	comm -23 "$WORK/spec.names" "$WORK/header.as-spec" >"$WORK/only-spec"
 	comm -13 "$WORK/spec.names" "$WORK/header.as-spec" >"$WORK/only-header"
 	[ -s "$WORK/only-spec" ] && show "$WORK/only-spec"
@@ -269,10 +307,16 @@ if step "ynl-gen-c.py --mode user generates a C library from the spec" sh -c "
 	timeout $GEN_TIMEOUT '$PYTHON' '$YNL_DIR/ynl-gen-c.py' --mode user --source \
 		--spec '$YNL_ROOT/Documentation/netlink/specs/l3dsr.yaml' \
 		-o '$WORK/user/l3dsr-user.c'"; then
+	# Names the spec spells otherwise are the header's.
+	spelt=()
+	for pair in $SPELLING; do
+		spelt+=("-D$pair")
+	done
 	step "the generated library compiles against kmod/uapi/l3dsr.h" \
 		gcc -std=gnu11 -O2 -W -Wall -Wextra -Wno-unused-parameter -Wshadow \
-		-Werror -I"$WORK/user" -I"$REPO/kmod/uapi" -I"$YNL_DIR/lib" \
-		-c "$WORK/user/l3dsr-user.c" -o "$WORK/user/l3dsr-user.o"
+		-Werror "${spelt[@]}" -I"$WORK/user" -I"$REPO/kmod/uapi" \
+		-I"$YNL_DIR/lib" -c "$WORK/user/l3dsr-user.c" \
+		-o "$WORK/user/l3dsr-user.o"
 else
 	result 1 "the generated library compiles against kmod/uapi/l3dsr.h"
 fi
