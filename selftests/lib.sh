@@ -912,9 +912,9 @@ meminfo_kb()
 
 # wire_recv_start SHAPE COUNT ADDR_A ADDR_B OUT: l3dsr_wire recv in the
 # initial namespace (the server), writing to OUT; returns once it listens.
-# wire_recv_result OUT then waits for it and prints its verdict, "ADDR_A N
-# ADDR_B M bad K". It stops after COUNT packets or WIRE_RECV_IDLE ms
-# (default 1000) without one.
+# wire_recv_result OUT then waits (30 s at most) for its verdict, "ADDR_A
+# N ADDR_B M bad K", and prints it. It stops after COUNT packets or
+# WIRE_RECV_IDLE ms (default 1000) without one.
 WIRE_RECV_PID=
 wire_recv_start()
 {
@@ -931,6 +931,13 @@ wire_recv_start()
 
 wire_recv_result()
 {
-	wait "$WIRE_RECV_PID"
+	# Often called in a command substitution, whose subshell cannot wait
+	# for our child: the verdict, the line after "ready", tells instead.
+	wait_until 300 recv_done "$1"
 	tail -n 1 "$1"
+}
+
+recv_done()
+{
+	[ "$(wc -l <"$1")" -ge 2 ]
 }
