@@ -1,15 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot one of Debian's cloud kernels in QEMU (software emulation, no NIC) with
-# the l3dsr module built for it, and run one command in the guest.
+# Boot one of Debian's kernels, or the debug kernel the project builds, in
+# QEMU (software emulation, no NIC) with the l3dsr module built for it, and
+# run one command in the guest.
 #
 #   vm.sh kver SERIES                      print the kernel release of SERIES
-#   vm.sh fetch SERIES                     install what builds need, unpack the
-#                                          kernel image into the cache
+#   vm.sh install SERIES                   install the packages SERIES needs
+#   vm.sh fetch SERIES                     install them, unpack (debug: build)
+#                                          the kernel into the cache
 #   vm.sh run SERIES [--timeout SECS] -- CMD [ARGS...]
 #
-# SERIES is 6.1 or 6.12. See selftests/vm/README.
+# SERIES is 6.1 or 6.12 (Debian's cloud kernels), 6.1-rt or 6.12-rt (its
+# PREEMPT_RT kernels) or debug (built by kernel.sh). See selftests/vm/README.
+# Exit 4 when this machine cannot have the kernel of SERIES.
 
 set -u
 set -o pipefail
@@ -22,11 +26,9 @@ readonly REPO
 CACHE=${L3DSR_VM_CACHE:-$REPO/.cache/vm}
 readonly CACHE
 readonly DEFAULT_TIMEOUT=${L3DSR_VM_TIMEOUT:-1500}
-
-# Kernel log lines that fail a run. The same expression is applied inside the
-# guest (dmesg) and on the host (console log), so a splat is caught even when
-# the guest dies before it can report.
-readonly KLOG_BAD='WARNING:|BUG:|hw csum failure|Call Trace|Oops|general protection fault|kernel BUG|refcount_t|list_add corruption|KASAN|UBSAN|Kernel panic|rcu.*(self-)?detected stall|rcu_.* stall'
+readonly KERNEL_SH=$SELF_DIR/kernel.sh
+readonly SERIES_LIST='6.1 6.12 6.1-rt 6.12-rt debug'
+readonly KSFT_SKIP=4
 
 # Used when selftests/guest-programs or selftests/guest-modules is absent.
 readonly DEFAULT_PROGRAMS='bash ip nft ethtool tc ss nstat jq socat tcpdump sha256sum timeout'
@@ -49,6 +51,7 @@ APT_UPDATED=0
 
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "$*"; exit 1; }
+skip() { msg "$*"; exit "$KSFT_SKIP"; }
 
 # Seconds between two `date +%s.%N` stamps, with $3 decimals.
 elapsed() {
@@ -58,9 +61,10 @@ elapsed() {
 usage() {
 	cat >&2 <<EOF
 usage: $PROG kver SERIES
+       $PROG install SERIES
        $PROG fetch SERIES
        $PROG run SERIES [--timeout SECS] -- CMD [ARGS...]
-SERIES: 6.1 or 6.12
+SERIES: ${SERIES_LIST// /, }
 EOF
 	exit 2
 }
@@ -82,29 +86,39 @@ with_apt_lock() {
 	) 9>"$CACHE/.apt.lock"
 }
 
+# The kernel of 6.1 is the one the flavour's metapackage points at today; of
+# 6.12, the newest 6.12 of the flavour apt knows; of debug, what kernel.sh
+# builds from the linux-source package apt has.
 resolve_kver_once() {
+	local flavour=cloud
+
 	case $1 in
-	6.1)
-		# The version the cloud metapackage points at today.
-		apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	*-rt) flavour=rt ;;
+	esac
+	case $1 in
+	6.1 | 6.1-rt)
+		apt-cache depends "linux-image-$flavour-amd64" 2>/dev/null |
 			sed -n 's/^ *Depends: linux-image-\([^ <>]*\)$/\1/p' |
 			head -n 1
 		;;
-	6.12)
+	6.12 | 6.12-rt)
 		apt-cache search --names-only \
-			'^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$' \
+			"^linux-image-6\\.12\\.[0-9]+\\+deb12-$flavour-amd64\$" \
 			2>/dev/null |
 			sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' | sort -V |
 			tail -n 1
+		;;
+	debug)
+		"$KERNEL_SH" release 2>/dev/null
 		;;
 	esac
 }
 
 check_series() {
-	case $1 in
-	6.1 | 6.12) ;;
+	case " $SERIES_LIST " in
+	*" $1 "*) ;;
 	*)
-		msg "unknown kernel series '$1' (expected 6.1 or 6.12)"
+		msg "unknown kernel series '$1' (expected ${SERIES_LIST// /, })"
 		usage
 		;;
 	esac
@@ -119,13 +133,54 @@ resolve_kver() {
 		apt_update_once
 		kver=$(resolve_kver_once "$series")
 	fi
-	[ -n "$kver" ] ||
-		die "apt knows no cloud kernel of series $series"
+	if [ -z "$kver" ]; then
+		[ "$series" = debug ] &&
+			skip "apt knows no $("$KERNEL_SH" packages | cut -d ' ' -f 1): the debug kernel cannot be built here"
+		skip "apt knows no kernel of series $series"
+	fi
 	printf '%s\n' "$kver"
+}
+
+# Where the kernel of SERIES (release KVER) lives, set once per run:
+#   IMG       a root holding boot/vmlinuz-KVER and lib/modules/KVER
+#   KDIR      the tree modules build against
+#   KDIR_ID   what changes when KDIR does (a package version, a build key)
+# Debian's kernels are unpacked into the cache and built against their
+# headers package; the debug kernel is kernel.sh's.
+IMG=
+KDIR=
+KDIR_ID=
+locate_kernel() {
+	local series=$1 kver=$2 dir
+
+	if [ "$series" = debug ]; then
+		dir=$("$KERNEL_SH" dir) || exit
+		IMG=$dir/root KDIR=$dir/build KDIR_ID=$(basename "$dir")
+	else
+		IMG=$CACHE/$kver/root KDIR=/usr/src/linux-headers-$kver
+		KDIR_ID=$(dpkg-query -W -f='${Version}' "linux-headers-$kver" 2>/dev/null)
+	fi
 }
 
 package_installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+}
+
+KLOG_BAD=
+
+# klog_patterns FILE: the expressions in FILE, one a line, as one extended
+# regular expression; comments and blank lines left out. run_tests.sh reads
+# the same file the same way.
+klog_patterns() {
+	local line expr=
+
+	while IFS= read -r line; do
+		case $line in
+		'' | '#'*) continue ;;
+		esac
+		expr+=${expr:+|}$line
+	done <"$1" || return 1
+	[ -n "$expr" ] && printf '%s\n' "$expr"
 }
 
 # Lines of a list file without comments and blanks, or the default list.
@@ -163,9 +218,13 @@ host_which() {
 }
 
 install_missing_packages() {
-	local kver=$1 pkg prog missing=() wanted_host=()
-	local wanted=("linux-headers-$kver")
+	local series=$1 kver=$2 pkg prog missing=() wanted_host=() wanted=()
 
+	if [ "$series" = debug ]; then
+		read -r -a wanted <<<"$("$KERNEL_SH" packages)"
+	else
+		wanted=("linux-headers-$kver")
+	fi
 	read -r -a wanted_host <<<"$HOST_PACKAGES"
 	wanted+=("${wanted_host[@]}")
 	while read -r prog; do
@@ -229,20 +288,27 @@ unpack_image() {
 	touch "$dir/.unpacked"
 }
 
+# Debian's kernels are unpacked; the debug kernel is built, unless the cache
+# has it, outside the apt lock (it takes minutes).
 fetch() {
-	local kver=$1
+	local series=$1 kver=$2
 
-	with_apt_lock install_missing_packages "$kver" || exit 1
-	with_apt_lock unpack_image "$kver" || exit 1
+	with_apt_lock install_missing_packages "$series" "$kver" || exit 1
+	if [ "$series" = debug ]; then
+		"$KERNEL_SH" build >/dev/null || exit
+	else
+		with_apt_lock unpack_image "$kver" || exit 1
+	fi
+	locate_kernel "$series" "$kver"
 }
 
 # What the module is built from, and against which headers: the same
 # fingerprint means the last build still holds.
 module_fingerprint() {
-	local src=$1 kver=$2
+	local src=$1
 
 	{
-		dpkg-query -W -f='${Version}\n' "linux-headers-$kver" 2>/dev/null
+		printf '%s\n' "$KDIR" "$KDIR_ID"
 		(cd "$src" && find Kbuild VERSION kmod -type f -print0 2>/dev/null |
 			LC_ALL=C sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -d ' ' -f 1
@@ -252,13 +318,13 @@ module_fingerprint() {
 # build at once without sharing objects.
 build_module() {
 	local kver=$1 src=${L3DSR_VM_MODULE_SRC:-$REPO}
-	local bdir=$CACHE/build-$kver kdir=/usr/src/linux-headers-$kver
+	local bdir=$CACHE/build-$kver kdir=$KDIR
 	local fingerprint t0
 
 	[ -f "$src/Kbuild" ] ||
 		die "no Kbuild in $src: nothing to build (L3DSR_VM_MODULE_SRC names another source tree)"
 	[ -d "$kdir" ] || die "no kernel headers at $kdir (run: $PROG fetch)"
-	fingerprint=$(module_fingerprint "$src" "$kver")
+	fingerprint=$(module_fingerprint "$src")
 	if [ -f "$bdir/l3dsr.ko" ] &&
 		[ "$(cat "$bdir/.fingerprint" 2>/dev/null)" = "$fingerprint" ]; then
 		msg "l3dsr.ko for $kver is up to date"
@@ -301,7 +367,7 @@ extra_build_dir() {
 # is built like l3dsr.ko, once per kernel and whenever it changed.
 build_extra_modules() {
 	local kver=$1 src bdir fingerprint name
-	local kdir=/usr/src/linux-headers-$kver
+	local kdir=$KDIR
 	declare -A seen=()
 
 	while read -r src; do
@@ -314,7 +380,7 @@ build_extra_modules() {
 		seen[$name]=1
 		bdir=$(extra_build_dir "$kver" "$src")
 		fingerprint=$({
-			dpkg-query -W -f='${Version}\n' "linux-headers-$kver" 2>/dev/null
+			printf '%s\n' "$KDIR" "$KDIR_ID"
 			(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z |
 				xargs -0 sha256sum)
 		} | sha256sum | cut -d ' ' -f 1)
@@ -432,7 +498,7 @@ stage_program() {
 # the unpacked image. Prints the paths; builtins need nothing.
 module_closure() {
 	local kver=$1 name out
-	local img=$CACHE/$kver/root
+	local img=$IMG
 	shift
 
 	for name in "$@"; do
@@ -454,7 +520,7 @@ module_wants() {
 
 stage_modules() {
 	local root=$1 kver=$2 ko=$3 path rel f
-	local img=$CACHE/$kver/root
+	local img=$IMG
 	local moddir=$img/lib/modules/$kver
 	local names=() extra=()
 
@@ -508,6 +574,16 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/netns
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ln -sf /proc/self/fd /dev/fd
+# Where allocations can be made to fail (the debug kernel), a test that
+# asks for it (fail-nth) gets any allocation failed, sleeping or not, of
+# any order, and the kernel notes each in one line rather than a stack dump
+# the log check would take for a splat.
+for d in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc; do
+	[ -d "$d" ] || continue
+	echo 1 >"$d/verbose"
+	echo N >"$d/ignore-gfp-wait"
+	[ -f "$d/min-order" ] && echo 0 >"$d/min-order"
+done
 ip link set lo up
 
 # shellcheck disable=SC1091
@@ -636,19 +712,30 @@ stop_qemu() {
 	fi
 }
 
+# The kernel command line a series needs beyond the console: the debug
+# kernel's leak detector, on whatever its built-in default.
+series_append() {
+	case $1 in
+	debug) echo kmemleak=on ;;
+	esac
+}
+
 run() {
 	local series=$1 timeout=$2 kver
 	shift 2
 
-	kver=$(resolve_kver "$series") || exit 1
-	fetch "$kver"
+	kver=$(resolve_kver "$series") || exit
+	fetch "$series" "$kver"
+	KLOG_BAD=$(klog_patterns "$REPO/selftests/klog-bad") ||
+		die "no kernel log patterns in $REPO/selftests/klog-bad"
 
 	local dir=$CACHE/$kver
 	local console=$dir/console.log initrd=$dir/initramfs.cpio
-	local vmlinuz=$dir/root/boot/vmlinuz-$kver
+	local vmlinuz=$IMG/boot/vmlinuz-$kver
 
 	# The cache directory holds one console log and one initramfs per
 	# kernel: runs of the same kernel wait for each other.
+	mkdir -p "$dir" || die "cannot create $dir"
 	exec 8>"$dir/.run.lock"
 	if ! flock -n 8; then
 		msg "another run on $kver is in progress; waiting for it"
@@ -679,7 +766,7 @@ run() {
 	local -a qemu=(qemu-system-x86_64 -accel tcg -m 2G -smp 1 -nic none
 		-no-reboot -nographic -nodefaults -monitor none
 		-kernel "$vmlinuz" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 ${L3DSR_VM_APPEND:-}"
+		-append "console=ttyS0 panic=-1 $(series_append "$series") ${L3DSR_VM_APPEND:-}"
 		-serial "file:$console" -serial stdio)
 	# Extra options for QEMU, split on blanks (e.g. -icount shift=0).
 	local -a extra=()
@@ -759,11 +846,17 @@ main() {
 		[ $# -eq 1 ] || usage
 		resolve_kver "$1"
 		;;
+	install)
+		[ $# -eq 1 ] || usage
+		local kver
+		kver=$(resolve_kver "$1") || exit
+		with_apt_lock install_missing_packages "$1" "$kver"
+		;;
 	fetch)
 		[ $# -eq 1 ] || usage
 		local kver
-		kver=$(resolve_kver "$1") || exit 1
-		fetch "$kver"
+		kver=$(resolve_kver "$1") || exit
+		fetch "$1" "$kver"
 		;;
 	run)
 		[ $# -ge 1 ] || usage
