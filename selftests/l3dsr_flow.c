@@ -286,23 +286,59 @@ static int mark_seen(struct seen *flows, int *nflows, uint32_t flow,
 	return 0;
 }
 
+struct sink {
+	struct seen flows[MAX_FLOWS];
+	int nflows;
+	unsigned long good, bad, dups;
+	FILE *log;
+};
+
+/* Judge one datagram of @n bytes in @buf. */
+static void sink_one(struct sink *k, const unsigned char *buf, ssize_t n)
+{
+	static unsigned char expect[MAX_DATAGRAM];
+	const struct header *h = (const struct header *)buf;
+
+	if ((size_t)n < sizeof(*h) || ntohl(h->magic) != MAGIC ||
+	    h->size != n - sizeof(*h) ||
+	    h->hash != datagram_hash(h, buf + sizeof(*h), h->size)) {
+		k->bad++;
+		return;
+	}
+	fill_payload(expect, h->size, h->flow, h->seq);
+	if (memcmp(expect, buf + sizeof(*h), h->size)) {
+		k->bad++;
+		return;
+	}
+	switch (mark_seen(k->flows, &k->nflows, h->flow, h->seq)) {
+	case 1:
+		k->dups++;
+		return;
+	case -1:
+		k->bad++;
+		return;
+	}
+	k->good++;
+	if (k->log)
+		fprintf(k->log, "%u %llu\n", h->flow,
+			(unsigned long long)h->seq);
+}
+
 static int udp_sink(const struct endpoint *ep, int idle_ms, FILE *log)
 {
 	static unsigned char buf[MAX_DATAGRAM + 1];
-	static unsigned char expect[MAX_DATAGRAM];
-	static struct seen flows[MAX_FLOWS];
-	unsigned long good = 0, badcount = 0, dups = 0;
-	int rcvbuf = 4 << 20, nflows = 0, fd;
+	static struct sink k;
+	int rcvbuf = 4 << 20, fd;
+	ssize_t n;
 
+	k.log = log;
 	fd = open_socket(ep->ss.ss_family, SOCK_DGRAM, -1);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->len))
 		die("bind");
 	while (!stop) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		const struct header *h = (const struct header *)buf;
-		ssize_t n;
-		int ready = poll(&pfd, 1, good || badcount ? idle_ms : -1);
+		int ready = poll(&pfd, 1, k.good || k.bad ? idle_ms : -1);
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -317,32 +353,14 @@ static int udp_sink(const struct endpoint *ep, int idle_ms, FILE *log)
 				continue;
 			die("recv");
 		}
-		if ((size_t)n < sizeof(*h) || ntohl(h->magic) != MAGIC ||
-		    h->size != n - sizeof(*h) ||
-		    h->hash != datagram_hash(h, buf + sizeof(*h), h->size)) {
-			badcount++;
-			continue;
-		}
-		fill_payload(expect, h->size, h->flow, h->seq);
-		if (memcmp(expect, buf + sizeof(*h), h->size)) {
-			badcount++;
-			continue;
-		}
-		switch (mark_seen(flows, &nflows, h->flow, h->seq)) {
-		case 1:
-			dups++;
-			continue;
-		case -1:
-			badcount++;
-			continue;
-		}
-		good++;
-		if (log)
-			fprintf(log, "%u %llu\n", h->flow,
-				(unsigned long long)h->seq);
+		sink_one(&k, buf, n);
 	}
-	printf("received %lu bad %lu duplicates %lu\n", good, badcount, dups);
-	return badcount ? 1 : 0;
+	/* told to stop: what is queued still counts */
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
+		sink_one(&k, buf, n);
+	printf("received %lu bad %lu duplicates %lu\n", k.good, k.bad,
+	       k.dups);
+	return k.bad ? 1 : 0;
 }
 
 /* ----------------------------------------------------------- tcp-send */
