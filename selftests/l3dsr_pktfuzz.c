@@ -376,7 +376,8 @@ static const char *proto_name(uint8_t proto, int family)
 	static char buf[8];
 
 	switch (proto) {
-	case 0: return family == 6 ? "hopopts" : "proto0";
+	case 0:
+		return family == 6 ? "hopopts" : "proto0";
 	case 1: return "icmp";
 	case 2: return "igmp";
 	case 4: return "ipip";
@@ -392,7 +393,8 @@ static const char *proto_name(uint8_t proto, int family)
 	case 58: return "icmpv6";
 	case 59: return "nonext";
 	case 60: return "dstopts";
-	case 89: return family == 6 ? "ospfv3" : "ospf";
+	case 89:
+		return family == 6 ? "ospfv3" : "ospf";
 	case 103: return "pim";
 	case 112: return "vrrp";
 	case 132: return "sctp";
@@ -651,14 +653,17 @@ static size_t tcp_options(struct gen *g, uint8_t *o)
 	size_t n = 0;
 
 	if (chance(&g->r, 50)) {		/* MSS */
-		o[n++] = 2, o[n++] = 4;
-		wr16(o + n, 1460), n += 2;
+		o[n++] = 2;
+		o[n++] = 4;
+		wr16(o + n, 1460);
+		n += 2;
 	}
 	if (chance(&g->r, 40))			/* SACK permitted */
 		o[n++] = 1, o[n++] = 1, o[n++] = 4, o[n++] = 2;
 	if (chance(&g->r, 40)) {		/* timestamps */
 		o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
-		rfill(&g->r, o + n, 8), n += 8;
+		rfill(&g->r, o + n, 8);
+		n += 8;
 	}
 	if (chance(&g->r, 30))			/* window scale */
 		o[n++] = 1, o[n++] = 3, o[n++] = 3, o[n++] = 7;
@@ -911,23 +916,28 @@ static size_t ipv4_options(struct gen *g, struct pkt *p, uint8_t *o,
 			break;
 		case 1:
 			o[n++] = 0x94, o[n++] = 4;		/* Router Alert */
-			o[n++] = 0, o[n++] = 0;
+			o[n++] = 0;
+			o[n++] = 0;
 			break;
 		case 2:					/* Record Route */
 			o[n++] = 7, o[n++] = 11, o[n++] = 4;
-			memset(o + n, 0, 8), n += 8;
+			memset(o + n, 0, 8);
+			n += 8;
 			break;
 		case 3:					/* Timestamp */
 			o[n++] = 0x44, o[n++] = 12, o[n++] = 5, o[n++] = 0;
-			memset(o + n, 0, 8), n += 8;
+			memset(o + n, 0, 8);
+			n += 8;
 			break;
 		case 4:					/* Stream ID */
 			o[n++] = 0x88, o[n++] = 4;
-			rfill(r, o + n, 2), n += 2;
+			rfill(r, o + n, 2);
+			n += 2;
 			break;
 		case 5:					/* unknown */
 			o[n++] = 0x9e, o[n++] = 6;
-			rfill(r, o + n, 4), n += 4;
+			rfill(r, o + n, 4);
+			n += 4;
 			break;
 		default:				/* a lying length */
 			if (chance(r, 30)) {
@@ -958,15 +968,18 @@ static size_t ipv6_tlv_header(struct gen *g, struct pkt *p, uint8_t *h,
 		unsigned int k = rnd(r, 10);
 
 		if (left >= 4 && k < 3) {
-			h[n++] = 5, h[n++] = 2;			/* Router Alert */
-			h[n++] = 0, h[n++] = (uint8_t)rnd(r, 3);
+			h[n++] = 5;			/* Router Alert */
+			h[n++] = 2;
+			h[n++] = 0;
+			h[n++] = (uint8_t)rnd(r, 3);
 		} else if (left >= 4 && k < 6) {
 			/* unknown, skipped by any receiver (action 00) */
 			size_t olen = rrange(r, 0, (unsigned int)left - 2);
 
 			h[n++] = (uint8_t)rrange(r, 0x0a, 0x1e);
 			h[n++] = (uint8_t)olen;
-			rfill(r, h + n, olen), n += olen;
+			rfill(r, h + n, olen);
+			n += olen;
 		} else if (left >= 4 && k == 6 && chance(r, 20)) {
 			/* unknown, and the receiver must drop it */
 			h[n++] = (uint8_t)(rrange(r, 1, 3) << 6 | 0x1e);
@@ -1592,11 +1605,21 @@ static struct pinfo proto_info(uint8_t proto, int family)
 	struct pinfo pi = none;
 
 	switch (proto) {
-	case 6: pi = (struct pinfo){ P_ADJUST, 16, 20, R_NONE }; break;
-	case 17: pi = (struct pinfo){ P_ADJUST, 6, 8, R_NONE }; break;
-	case 136: pi = (struct pinfo){ P_ADJUST, 6, 8, R_NONE }; break;
-	case 33: pi = (struct pinfo){ P_ADJUST, 6, 16, R_PSEUDO }; break;
-	case 51: pi.reason = R_AH; break;
+	case 6:
+		pi = (struct pinfo){ P_ADJUST, 16, 20, R_NONE };
+		break;
+	case 17:
+		pi = (struct pinfo){ P_ADJUST, 6, 8, R_NONE };
+		break;
+	case 136:
+		pi = (struct pinfo){ P_ADJUST, 6, 8, R_NONE };
+		break;
+	case 33:
+		pi = (struct pinfo){ P_ADJUST, 6, 16, R_PSEUDO };
+		break;
+	case 51:
+		pi.reason = R_AH;
+		break;
 	}
 	if (pi.cls != P_SKIP || proto == 51)
 		return pi;
@@ -1617,12 +1640,24 @@ static struct pinfo proto_info(uint8_t proto, int family)
 		return pi;
 	}
 	switch (proto) {
-	case 58: pi = (struct pinfo){ P_ADJUST, 2, 8, R_NONE }; break;
-	case 135: pi = (struct pinfo){ P_ADJUST, 4, 8, R_PSEUDO }; break;
-	case 89: pi = (struct pinfo){ P_ADJUST, 12, 16, R_PSEUDO }; break;
-	case 103: pi = (struct pinfo){ P_ADJUST, 2, 8, R_PSEUDO }; break;
-	case 112: pi = (struct pinfo){ P_ADJUST, 6, 8, R_PSEUDO }; break;
-	case 59: pi.cls = P_PLAIN; break;
+	case 58:
+		pi = (struct pinfo){ P_ADJUST, 2, 8, R_NONE };
+		break;
+	case 135:
+		pi = (struct pinfo){ P_ADJUST, 4, 8, R_PSEUDO };
+		break;
+	case 89:
+		pi = (struct pinfo){ P_ADJUST, 12, 16, R_PSEUDO };
+		break;
+	case 103:
+		pi = (struct pinfo){ P_ADJUST, 2, 8, R_PSEUDO };
+		break;
+	case 112:
+		pi = (struct pinfo){ P_ADJUST, 6, 8, R_PSEUDO };
+		break;
+	case 59:
+		pi.cls = P_PLAIN;
+		break;
 	case 1: case 2: case 4: case 41: case 47: case 50: case 132:
 		pi.cls = P_EITHER;
 		pi.reason = R_PROTO_READING;
@@ -1877,11 +1912,11 @@ static int nft_find_hdr(const uint8_t *b, size_t len, size_t *thoff,
 				return -1;
 			}
 			hdrlen = 8;
-		} else if (nexthdr == 51) {
+		} else if (nexthdr != 51) {
+			hdrlen = (size_t)(b[start + 1] + 1) * 8;
+		} else {
 			*thoff = start;
 			return 51;
-		} else {
-			hdrlen = (size_t)(b[start + 1] + 1) * 8;
 		}
 		if (len - start < hdrlen)
 			return -1;
