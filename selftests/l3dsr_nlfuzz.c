@@ -132,6 +132,37 @@ static struct nlattr *attr_at(void *p)
 	return p;
 }
 
+/* The id of the "config" group in CTRL_ATTR_MCAST_GROUPS, or 0. */
+static uint32_t config_group(char *g, char *gend)
+{
+	while (g + NLA_HDRLEN <= gend) {
+		struct nlattr *grp = attr_at(g);
+		char *q = g + NLA_HDRLEN;
+		char *qend = g + grp->nla_len;
+		uint32_t id = 0;
+		int ours = 0;
+
+		if (grp->nla_len < NLA_HDRLEN)
+			break;
+		while (q + NLA_HDRLEN <= qend) {
+			struct nlattr *f = attr_at(q);
+
+			if (f->nla_len < NLA_HDRLEN)
+				break;
+			if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+				memcpy(&id, q + NLA_HDRLEN, 4);
+			if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME &&
+			    !strcmp(q + NLA_HDRLEN, L3DSR_MCGRP_CONFIG))
+				ours = 1;
+			q += NLA_ALIGN(f->nla_len);
+		}
+		if (ours)
+			return id;
+		g += NLA_ALIGN(grp->nla_len);
+	}
+	return 0;
+}
+
 /* Ask the controller for the family: its id and its "config" group. */
 static int resolve_family(struct family *fam)
 {
@@ -192,37 +223,9 @@ static int resolve_family(struct family *fam)
 			if ((na->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID)
 				memcpy(&fam->id, p + NLA_HDRLEN, 2);
 			if ((na->nla_type & NLA_TYPE_MASK) ==
-			    CTRL_ATTR_MCAST_GROUPS) {
-				char *g = p + NLA_HDRLEN;
-				char *gend = p + na->nla_len;
-
-				while (g + NLA_HDRLEN <= gend) {
-					struct nlattr *grp = attr_at(g);
-					char *q = g + NLA_HDRLEN;
-					char *qend = g + grp->nla_len;
-					uint32_t id = 0;
-					int ours = 0;
-
-					if (grp->nla_len < NLA_HDRLEN)
-						break;
-					while (q + NLA_HDRLEN <= qend) {
-						struct nlattr *f = attr_at(q);
-
-						if (f->nla_len < NLA_HDRLEN)
-							break;
-						if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID)
-							memcpy(&id, q + NLA_HDRLEN, 4);
-						if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME &&
-						    !strcmp(q + NLA_HDRLEN,
-							    L3DSR_MCGRP_CONFIG))
-							ours = 1;
-						q += NLA_ALIGN(f->nla_len);
-					}
-					if (ours)
-						fam->group = id;
-					g += NLA_ALIGN(grp->nla_len);
-				}
-			}
+			    CTRL_ATTR_MCAST_GROUPS)
+				fam->group = config_group(p + NLA_HDRLEN,
+							  p + na->nla_len);
 			p += NLA_ALIGN(na->nla_len);
 		}
 	}
