@@ -695,8 +695,8 @@ static int report(const struct result *r)
 /* After a new namespace was made: does the module serve it? */
 static int check_new_netns(void)
 {
-	static char spec[] = "inet,1,192.0.2.1";
-	char *args[] = { "inet", "1", "192.0.2.1" };
+	char spec[] = "inet,1,192.0.2.1";
+	char *args[3] = { "inet", "1", "192.0.2.1" };
 	struct result r = { 0 };
 	struct msg m;
 	struct nl nl;
@@ -720,7 +720,7 @@ static int check_new_netns(void)
 	}
 	command = "table";
 	{
-		char *entries[] = { spec };
+		char *entries[1] = { spec };
 
 		build(&nl, &m, 1, entries);
 	}
