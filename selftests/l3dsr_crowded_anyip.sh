@@ -94,7 +94,7 @@ for FAMILY in inet inet6; do
 	label="$FAMILY routed $ROUTED"
 	packets=$(packets_now)
 	stats_before=$(stats_snapshot)
-	WIRE_RECV_IDLE=2000 wire_recv_start udp "$COUNT" "$VIP" "$ROUTED" \
+	wire_recv_start udp "$COUNT" "$VIP" "$ROUTED" \
 		"$TMP/recv" || fail "$label: receiver started"
 	check "$label: $COUNT marked datagrams sent" \
 		wire_send udp "$FAMILY" "$COUNT" "$PORT" "$ROUTED"

@@ -914,12 +914,13 @@ meminfo_kb()
 # initial namespace (the server), writing to OUT; returns once it listens.
 # wire_recv_result OUT then waits (30 s at most) for its verdict, "ADDR_A
 # N ADDR_B M bad K", and prints it. It stops after COUNT packets or
-# WIRE_RECV_IDLE ms (default 1000) without one.
+# WIRE_RECV_IDLE ms (default 5000: a sender may be slow to start on a
+# loaded machine) without one.
 WIRE_RECV_PID=
 wire_recv_start()
 {
-	trace "$WIRE -n $2 -r ${WIRE_RECV_IDLE:-1000} recv $1 $3 $4 &"
-	"$WIRE" -n "$2" -r "${WIRE_RECV_IDLE:-1000}" recv "$1" "$3" "$4" \
+	trace "$WIRE -n $2 -r ${WIRE_RECV_IDLE:-5000} recv $1 $3 $4 &"
+	"$WIRE" -n "$2" -r "${WIRE_RECV_IDLE:-5000}" recv "$1" "$3" "$4" \
 		>"$5" 2>&1 &
 	WIRE_RECV_PID=$!
 	track_pid "$WIRE_RECV_PID"
