@@ -62,20 +62,19 @@ setup()
 	run ip -n "$NS_SRV" addr add "$VIP6/128" dev lo nodad &&
 	run ip -n "$NS_SRV" link set eth0 up &&
 	run ip -n "$NS_PEER" link set eth0 up || return 1
-	printf 'dscp %s vip %s\ndscp %s vip %s\n' "$DSCP" "$VIP4" "$DSCP" \
-		"$VIP6" >"$TMP/srv.conf"
-	printf 'dscp %s vip %s\n' "$DSCP" "$VIP4" >"$TMP/init.conf"
 	run "$L3DSRCTL" flush
 	defer "$L3DSRCTL flush"
 	# whatever happens, the module is left loaded for the next test
 	defer "modprobe l3dsr"
 }
 
-# tables: both namespaces' mappings, after a load.
+# tables: both namespaces' mappings, after a load (l3dsr_nlreq's
+# SET_TABLE: a static program starts fast, and this runs 400 times).
 tables()
 {
-	"$L3DSRCTL" -n "$NS_SRV" apply -f "$TMP/srv.conf" &&
-	"$L3DSRCTL" apply -f "$TMP/init.conf"
+	"$NLREQ" -N "$NS_SRV" table "inet,$DSCP,$VIP4" "inet6,$DSCP,$VIP6" \
+		>/dev/null &&
+	"$NLREQ" table "inet,$DSCP,$VIP4" >/dev/null
 }
 
 # srv_packets: what srv's mappings rewrote (l3dsr_nlreq: a static program
@@ -95,6 +94,11 @@ works()
 	ip netns exec "$NS_PEER" "$FLOW" -t "$DSCP_TOS" -n 1 \
 		udp-send "$SRV4" "$PORT" "$SRV6" "$PORT" >/dev/null || return 1
 	wait_until 30 packets_above $((before + 1))
+}
+
+srv_mappings()
+{
+	"$NLREQ" -N "$NS_SRV" dump 2>/dev/null | awk '$1 == "mappings" { print $2 }'
 }
 
 packets_above()
@@ -221,7 +225,8 @@ one_case()
 {
 	local name=$1 round=$2 value t
 
-	if ! timed tables tables; then
+	# the last case's reload made them; a failed one may not have
+	if [ "$(srv_mappings)" != 2 ] && ! timed tables tables; then
 		detail "$name" "round $round: the tables could not be made"
 		count BAD "$name"
 		return
