@@ -17,6 +17,10 @@
  *                      "mapping FAMILY DSCP packets N" per mapping, then
  *                      "mappings N"
  *   stats              GET_STATS; prints "rewritten N"
+ *   state              the whole table and every counter, one line per
+ *                      mapping ("mapping" and each attribute as TYPE=HEX)
+ *                      and per counter ("stat TYPE VALUE"), for comparing
+ *                      before and after: a dump and a GET_STATS
  *   netns              unshare(CLONE_NEWNET), then proves that the module
  *                      serves the new namespace (add, dump, stats, delete)
  *   load FILE          init_module() of FILE's contents
@@ -105,7 +109,7 @@ struct result {
 	int error;		/* positive errno, 0 for success */
 	int lost;		/* the answer was lost: ENOBUFS on the socket */
 	unsigned long items;	/* dump: messages; stats: rewritten */
-	int print;		/* dump: print each mapping */
+	int print;		/* dump: 1 prints each mapping, 2 in full */
 	char extack[256];
 };
 
@@ -346,6 +350,33 @@ static void parse_stats(const struct nlmsghdr *nlh, struct result *r)
 	}
 }
 
+/* Every attribute of a message, nests opened, as TYPE=HEX words. */
+static void print_attrs(const char *what, const struct nlmsghdr *nlh)
+{
+	const char *p = (const char *)NLMSG_DATA(nlh) + GENL_HDRLEN;
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
+
+	printf("%s", what);
+	while (p + NLA_HDRLEN <= end) {
+		const struct nlattr *na = (const struct nlattr *)p;
+		int i, len = na->nla_len - NLA_HDRLEN;
+
+		if (na->nla_len < NLA_HDRLEN || p + na->nla_len > end)
+			break;
+		if ((na->nla_type & NLA_TYPE_MASK) == L3DSR_A_STATS) {
+			/* the counters one a word, so a difference shows */
+			p += NLA_HDRLEN;
+			end = p + len;
+			continue;
+		}
+		printf(" %u=", na->nla_type & NLA_TYPE_MASK);
+		for (i = 0; i < len; i++)
+			printf("%02x", (unsigned char)p[NLA_HDRLEN + i]);
+		p += NLA_ALIGN(na->nla_len);
+	}
+	printf("\n");
+}
+
 /* One line per dumped mapping: its family, DSCP and packet count. */
 static void print_mapping(const struct nlmsghdr *nlh)
 {
@@ -435,9 +466,13 @@ static void transact(struct nl *nl, struct msg *m, struct result *r,
 			} else if (nlh->nlmsg_type == nl->family) {
 				if (dump) {
 					r->items++;
-					if (r->print)
+					if (r->print == 2)
+						print_attrs("mapping", nlh);
+					else if (r->print)
 						print_mapping(nlh);
 				} else {
+					if (r->print == 2)
+						print_attrs("stats", nlh);
 					parse_stats(nlh, r);
 				}
 			}
@@ -783,6 +818,37 @@ static int do_load(const char *file)
 	return report(&r);
 }
 
+/* state: the table in full, then the counters; in NETNS if named. */
+static int do_state(const char *netns)
+{
+	struct result r = { .print = 2 };
+	struct msg m;
+	struct nl nl;
+
+	if (netns) {
+		char path[256];
+		int fd;
+
+		snprintf(path, sizeof(path), "/run/netns/%s", netns);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET))
+			die(path);
+		close(fd);
+	}
+	nl_open(&nl);
+	resolve(&nl);
+	command = "dump";
+	build(&nl, &m, 0, NULL);
+	transact(&nl, &m, &r, 0);
+	if (r.error)
+		return report(&r);
+	command = "stats";
+	build(&nl, &m, 0, NULL);
+	r.print = 2;
+	transact(&nl, &m, &r, 0);
+	return r.error ? report(&r) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long nth = 0;
@@ -835,6 +901,11 @@ int main(int argc, char **argv)
 		return do_load(argv[0]);
 	}
 
+	if (!strcmp(command, "state")) {
+		if (argc)
+			usage();
+		return do_state(netns);
+	}
 	if (!netns) {
 		nl_open(&nl);
 		resolve(&nl);
@@ -858,6 +929,8 @@ int main(int argc, char **argv)
 		nl_open(&nl);
 		resolve(&nl);
 		build(&nl, &m, argc, argv);
+		if (failnth_fd < 0)
+			failnth_open(nth);
 		r.print = 1;
 		transact(&nl, &m, &r, slow);
 		close(nl.fd);

@@ -1,0 +1,494 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Allocation failure on every path: each allocation a request makes is made
+# to fail in turn (the kernel's per-task fail-nth: n = 1, 2, ... until the
+# request no longer reaches the n-th fault point), for every netlink
+# command, for the making of a namespace and for the loading of the module.
+# Needs CONFIG_FAULT_INJECTION_DEBUG_FS and CONFIG_FAILSLAB (and uses
+# CONFIG_FAIL_PAGE_ALLOC where there is one); skips elsewhere.
+#
+# l3dsr_nlreq sends each request in one system call right after setting
+# /proc/thread-self/fail-nth (see there why l3dsrctl cannot be made to).
+# failslab (and fail_page_alloc) are set to fail only on fail-nth's word
+# (probability 0, task-filter on), quietly (verbose 0: a forced failure
+# would otherwise print a stack trace), and GFP_KERNEL allocations too
+# (ignore-gfp-wait off); all is put back at the end.
+#
+# For each injected failure of a netlink command:
+#   - the command fails with ENOMEM (ENOBUFS when the request's own buffer
+#     could not be had) and the table and counters are exactly as before
+#     (save, show -j but for packet counters, stats -j); or
+#   - the command succeeds, the failure being one it may shrug off (a
+#     notification, a sysfs directory), and the table is what the command
+#     makes when nothing fails; or
+#   - the answer is lost (the kernel had no memory for the ack), and the
+#     table is either of those, never a mix;
+# and the next command (the reads above) succeeds.
+# Making a namespace: it fails cleanly, or it works and the module serves
+# it. Loading the module: it fails leaving nothing behind, or it works.
+#
+#  initial namespace: the table under test (its sysfs directories too), a
+#  monitor subscribed so that changes allocate their notifications
+#  +-----------------------------+
+#  | big: the 126-mapping table  |  (no sysfs and no monitor: a namespace
+#  |                             |   of its own, so the sweep stays short)
+#  +-----------------------------+
+#
+# Each command's count of fault points and how each failure went is
+# printed as a diagnostic; FAILSLAB_MAX bounds a sweep (default 5000).
+
+# Functions here are often run through check(), out of shellcheck's sight.
+# shellcheck disable=SC2317
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+readonly NLREQ="$SELFTESTS_DIR/l3dsr_nlreq"
+readonly MAX=${FAILSLAB_MAX:-5000}
+readonly DEBUGFS=/sys/kernel/debug
+readonly LIVE_OBJECTS=$DEBUGFS/l3dsr/objects
+
+require_l3dsr
+require_cmds rmmod modinfo
+[ -x "$NLREQ" ] || skip_all "needs $NLREQ (run make in selftests/)"
+[ -d "$DEBUGFS/failslab" ] ||
+	skip_all "no $DEBUGFS/failslab: the kernel lacks CONFIG_FAILSLAB or CONFIG_FAULT_INJECTION_DEBUG_FS"
+[ -e /proc/thread-self/fail-nth ] ||
+	skip_all "no /proc/thread-self/fail-nth: the kernel lacks CONFIG_FAULT_INJECTION"
+tap_begin
+scratch_dir TMP || skip_all "cannot create a scratch directory"
+
+# ------------------------------------------------------ fault injection
+
+# inject_set FAULT KNOB VALUE: set one knob, remembering its old value.
+inject_set()
+{
+	local file=$DEBUGFS/$1/$2 old
+
+	[ -e "$file" ] || return 0
+	old=$(cat "$file")
+	# shellcheck disable=SC2016 # expanded now, on purpose
+	defer "echo '$old' > '$file'"
+	echo "$3" >"$file"
+}
+
+inject_setup()
+{
+	local fault
+
+	for fault in failslab fail_page_alloc; do
+		[ -d "$DEBUGFS/$fault" ] || continue
+		inject_set "$fault" probability 0 &&
+		inject_set "$fault" interval 1 &&
+		inject_set "$fault" times -1 &&
+		inject_set "$fault" space 0 &&
+		inject_set "$fault" verbose 0 &&
+		inject_set "$fault" task-filter Y &&
+		inject_set "$fault" ignore-gfp-wait N || return 1
+	done
+	inject_set failslab cache-filter N
+}
+
+# ------------------------------------------------------------- the state
+
+NS_BIG=
+# state NS: what must not change when a command fails: every attribute of
+# every mapping, counters included, and every namespace counter, read by
+# l3dsr_nlreq in one process (a sweep reads it hundreds of times, and
+# programs start slowly on the debug kernel under emulation).
+state()
+{
+	local args=()
+
+	[ -n "$1" ] && args=(-N "$1")
+	"$NLREQ" "${args[@]}" state
+}
+
+# tool_state NS: the same as l3dsrctl says it, before and after a sweep.
+tool_state()
+{
+	local args=()
+
+	[ -n "$1" ] && args=(-n "$1")
+	"$L3DSRCTL" "${args[@]}" save &&
+	"$L3DSRCTL" "${args[@]}" -j show | jq -c 'map(del(.packets, .bytes))' &&
+	"$L3DSRCTL" "${args[@]}" -j stats
+}
+
+restore()
+{
+	local args=()
+
+	[ -n "$1" ] && args=(-n "$1")
+	"$L3DSRCTL" "${args[@]}" apply -f "$2"
+}
+
+start_monitor()
+{
+	local args=() pid
+
+	[ -n "$1" ] && args=(-n "$1")
+	"$L3DSRCTL" "${args[@]}" monitor >/dev/null 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	MONITORS+=("$pid")
+}
+
+stop_monitors()
+{
+	local pid
+
+	for pid in "${MONITORS[@]}"; do
+		stop_background "$pid"
+	done
+	MONITORS=()
+}
+
+MONITORS=()
+TOTAL_INJECTED=0
+
+# --------------------------------------------------------- one command
+#
+# sweep NAME NS BEFORE_CONF NLREQ_ARGS...: restore the table to
+# BEFORE_CONF, run the request once cleanly to learn the table it makes,
+# then with every fault point failing in turn.
+
+sweep()
+{
+	local name=$1 ns=$2 conf=$3 before after now out rc n points=
+	local enomem=0 enobufs=0 with_msg=0 tolerated=0 lost=0 bad=0 tool_before
+	local detail='' dirty=1
+	local -a netns=()
+
+	shift 3
+	[ -n "$ns" ] && netns=(-N "$ns")
+
+	if ! restore "$ns" "$conf" >/dev/null || ! before=$(state "$ns") ||
+	   ! tool_before=$(tool_state "$ns"); then
+		fail "$name: the table before" "cannot be made"
+		return
+	fi
+	if ! out=$("$NLREQ" "${netns[@]}" "$@" 2>&1); then
+		fail "$name: the command works when nothing fails" "$out"
+		return
+	fi
+	after=$(state "$ns")
+
+	for ((n = 1; n <= MAX; n++)); do
+		if [ "$dirty" = 1 ]; then
+			restore "$ns" "$conf" >/dev/null
+			now=$(state "$ns")
+			if [ "$now" != "$before" ]; then
+				bad=$((bad + 1))
+				detail+="n=$n: the table could not be restored"$'\n'
+				break
+			fi
+			dirty=0
+		fi
+		out=$("$NLREQ" "${netns[@]}" -F "$n" "$@" 2>&1)
+		rc=$?
+		if ! now=$(state "$ns"); then
+			bad=$((bad + 1))
+			detail+="n=$n: the next command failed: $now"$'\n'
+			dirty=1
+			continue
+		fi
+		if [[ "$out" == *"fail-nth unused"* ]]; then
+			points=$((n - 1))
+			if [ "$rc" != 0 ] || [ "$now" != "$after" ]; then
+				bad=$((bad + 1))
+				detail+="n=$n, nothing injected: exit $rc, $out"$'\n'
+			fi
+			break
+		fi
+		if [[ "$out" != *"fail-nth injected"* ]]; then
+			bad=$((bad + 1))
+			detail+="n=$n: exit $rc: $out"$'\n'
+			dirty=1
+			continue
+		fi
+		case $rc in
+		0)
+			tolerated=$((tolerated + 1))
+			if [ "$now" != "$after" ]; then
+				bad=$((bad + 1))
+				detail+="n=$n: succeeded, but the table is not what it makes"$'\n'
+			fi
+			;;
+		1)
+			if [[ "$out" == *"error ENOMEM"* ]]; then
+				enomem=$((enomem + 1))
+				[[ "$out" == *"memory: "* ]] && with_msg=$((with_msg + 1))
+			elif [[ "$out" == *"error ENOBUFS"* ]]; then
+				enobufs=$((enobufs + 1))
+			else
+				bad=$((bad + 1))
+				detail+="n=$n: not ENOMEM: $out"$'\n'
+			fi
+			if [ "$now" != "$before" ]; then
+				bad=$((bad + 1))
+				detail+="n=$n: failed, but the table changed: $out"$'\n'
+			fi
+			;;
+		3)
+			lost=$((lost + 1))
+			if [ "$now" != "$before" ] && [ "$now" != "$after" ]; then
+				bad=$((bad + 1))
+				detail+="n=$n: answer lost, and the table is neither before nor after"$'\n'
+			fi
+			;;
+		*)
+			bad=$((bad + 1))
+			detail+="n=$n: exit $rc: $out"$'\n'
+			;;
+		esac
+		[ "$now" != "$before" ] && dirty=1
+	done
+
+	restore "$ns" "$conf" >/dev/null
+	if [ "$(tool_state "$ns")" != "$tool_before" ]; then
+		bad=$((bad + 1))
+		detail+="l3dsrctl save, show -j or stats -j differ after the sweep"$'\n'
+	fi
+	note "$name: ${points:-more than $MAX} fault points: ENOMEM $enomem ($with_msg with a message), ENOBUFS $enobufs, shrugged off $tolerated, answer lost $lost"
+	TOTAL_INJECTED=$((TOTAL_INJECTED + enomem + enobufs + tolerated + lost))
+	if [ -z "$points" ]; then
+		fail "$name: every allocation failed in turn, cleanly" \
+			"still reaching fault point $MAX"$'\n'"$detail"
+	elif [ "$bad" != 0 ]; then
+		fail "$name: every allocation failed in turn, cleanly" \
+			"$(head -n 10 <<< "$detail")"
+	else
+		pass "$name: every one of its $points allocations failed in turn, cleanly"
+	fi
+}
+
+# ------------------------------------------------------- the namespace
+
+# netns_points: fault points of making a namespace (nothing injected).
+netns_points()
+{
+	local out
+
+	out=$("$NLREQ" -F 1000000 netns 2>&1)
+	[[ "$out" =~ unused,\ ([0-9]+)\ points ]] && echo "${BASH_REMATCH[1]}"
+}
+
+module_loaded()
+{
+	grep -q '^l3dsr ' /proc/modules
+}
+
+sysfs_gone()
+{
+	[ ! -e /sys/kernel/l3dsr ] && [ ! -e /sys/module/l3dsr ]
+}
+
+# unload: no monitor left, and the sysfs directories really gone (a kernel
+# with CONFIG_DEBUG_KOBJECT_RELEASE removes them seconds later), so that
+# a load fails for the fault injected and not for that.
+unload()
+{
+	stop_monitors
+	rmmod l3dsr 2>/dev/null
+	! module_loaded && wait_until 100 sysfs_gone
+}
+
+live_objects()
+{
+	cat "$LIVE_OBJECTS" 2>/dev/null
+}
+
+# The module's own pernet set-up comes last in a namespace's making when the
+# module was loaded last, so the last fault points are the module's: those
+# a load adds, and a few beyond.
+sweep_netns()
+{
+	local with without window first n out rc bad=0 failed=0 served=0
+	local detail=
+
+	if ! unload || ! modprobe l3dsr; then
+		fail "netns: the module reloaded, to be the last pernet user"
+		return
+	fi
+	with=$(netns_points)
+	if ! unload; then
+		fail "netns: the module unloads to count its fault points"
+		modprobe l3dsr
+		return
+	fi
+	without=$(netns_points)
+	modprobe l3dsr
+	if [ -z "$with" ] || [ -z "$without" ]; then
+		fail "netns: fault points counted" "with '$with', without '$without'"
+		return
+	fi
+	window=$((with - without + 8))
+	[ "$window" -lt 8 ] && window=32
+	first=$((with - window + 1))
+	[ "$first" -lt 1 ] && first=1
+	note "netns: $with fault points with the module, $without without; failing the last $((with - first + 1))"
+
+	for ((n = first; n <= with + 1; n++)); do
+		out=$("$NLREQ" -F "$n" netns 2>&1)
+		rc=$?
+		if [[ "$out" == *"fail-nth unused"* ]]; then
+			if [ "$rc" != 0 ] ||
+			   [[ "$out" != *"new namespace served"* ]]; then
+				bad=$((bad + 1))
+				detail+="n=$n, nothing injected: $out"$'\n'
+			fi
+			continue
+		fi
+		TOTAL_INJECTED=$((TOTAL_INJECTED + 1))
+		if [ "$rc" = 0 ] && [[ "$out" == *"new namespace served"* ]]; then
+			served=$((served + 1))
+		elif [ "$rc" = 1 ] && [[ "$out" == error\ * || "$out" == *$'\n'error\ * ]] &&
+		     [[ "$out" != *"new namespace"* ]]; then
+			failed=$((failed + 1))
+		else
+			bad=$((bad + 1))
+			detail+="n=$n: exit $rc: $out"$'\n'
+		fi
+	done
+	note "netns: namespace refused $failed times, made and served $served times"
+	if [ "$bad" = 0 ]; then
+		pass "netns: each of the last $((with - first + 1)) allocations of making a namespace failed in turn, cleanly"
+	else
+		fail "netns: each allocation of making a namespace failed in turn, cleanly" \
+			"$(head -n 10 <<< "$detail")"
+	fi
+	check "netns: a namespace made afterwards is served" \
+		"$NLREQ" netns
+}
+
+# ------------------------------------------------------------- the load
+
+sweep_load()
+{
+	local ko n out rc points='' bad=0 failed=0 loaded=0 detail='' dep
+
+	ko=$(modinfo -n l3dsr 2>/dev/null)
+	if [ -z "$ko" ] || ! unload; then
+		fail "load: the module unloads before the sweep"
+		modprobe l3dsr
+		return
+	fi
+	for dep in $(modinfo -F depends l3dsr | tr ',' ' '); do
+		modprobe "$dep"
+	done
+
+	for ((n = 1; n <= MAX; n++)); do
+		out=$("$NLREQ" -F "$n" load "$ko" 2>&1)
+		rc=$?
+		if [[ "$out" == *"fail-nth unused"* ]]; then
+			points=$((n - 1))
+			if [ "$rc" != 0 ] || ! module_loaded; then
+				bad=$((bad + 1))
+				detail+="n=$n, nothing injected: $out"$'\n'
+			fi
+			break
+		fi
+		if [ "$rc" = 0 ]; then
+			# loaded all the same: it must work, then go
+			loaded=$((loaded + 1))
+			if ! module_loaded || ! out=$("$L3DSRCTL" show 2>&1); then
+				bad=$((bad + 1))
+				detail+="n=$n: loaded, but does not work: $out"$'\n'
+			fi
+		elif [ "$rc" = 1 ]; then
+			failed=$((failed + 1))
+			if module_loaded || ! wait_until 100 sysfs_gone; then
+				bad=$((bad + 1))
+				detail+="n=$n: the failed load left the module or its sysfs behind: $out"$'\n'
+			fi
+		else
+			bad=$((bad + 1))
+			detail+="n=$n: exit $rc: $out"$'\n'
+		fi
+		if module_loaded && ! unload; then
+			bad=$((bad + 1))
+			detail+="n=$n: the module does not unload"$'\n'
+			break
+		fi
+	done
+	TOTAL_INJECTED=$((TOTAL_INJECTED + failed + loaded))
+	note "load: ${points:-more than $MAX} fault points: refused $failed times, loaded all the same $loaded times"
+	if [ -n "$points" ] && [ "$bad" = 0 ]; then
+		pass "load: every one of its $points allocations failed in turn, cleanly"
+	else
+		fail "load: every allocation failed in turn, cleanly" \
+			"$(head -n 10 <<< "$detail")"
+	fi
+	module_loaded || modprobe l3dsr
+	check "load: the module loads and works afterwards" \
+		bash -c "'$L3DSRCTL' add-mapping dscp 10 vip $VIP4 && '$L3DSRCTL' flush"
+}
+
+# ------------------------------------------------------------------ run
+
+setup()
+{
+	inject_setup || return 1
+	ns_new NS_BIG big || return 1
+	run "$L3DSRCTL" flush
+	defer "$L3DSRCTL flush"
+	cat >"$TMP/base.conf" <<-EOF
+	dscp 10 vip $VIP4
+	dscp 12 vip 203.0.113.12 rip 192.0.2.12 clear-dscp
+	dscp 14 vip 203.0.113.14 down
+	dscp 10 vip $VIP6
+	EOF
+	: >"$TMP/empty.conf"
+	local dscp
+	for dscp in $(seq 1 63); do
+		echo "dscp $dscp vip 203.0.113.$dscp"
+	done >"$TMP/half.conf"
+	TABLE126=()
+	for dscp in $(seq 1 63); do
+		TABLE126+=("inet,$dscp,198.51.100.$dscp"
+			   "inet6,$dscp,2001:db8:126::$dscp")
+	done
+	# some of them drained, some clearing, some scoped
+	TABLE126[0]+=",down"
+	TABLE126[1]+=",clear-dscp"
+	TABLE126[2]+=",rip=192.0.2.33"
+}
+
+set_up setup
+start_monitor ""
+restore "" "$TMP/base.conf" && restore "$NS_BIG" "$TMP/half.conf"
+OBJECTS_BEFORE=$(live_objects)
+start=$(date +%s)
+
+sweep "add" "" "$TMP/base.conf" add inet 20 203.0.113.20 rip 192.0.2.20 clear-dscp
+sweep "add (inet6, dev)" "" "$TMP/base.conf" add inet6 20 2001:db8:113::20 dev lo
+sweep "replace" "" "$TMP/base.conf" add inet 10 203.0.113.99 rip 192.0.2.99 replace
+sweep "set-table, 1 mapping" "" "$TMP/base.conf" table "inet,10,203.0.113.77,clear-dscp"
+sweep "set-mapping down" "" "$TMP/base.conf" set inet 10 down
+sweep "set-mapping up" "" "$TMP/base.conf" set inet 14 up
+sweep "delete" "" "$TMP/base.conf" del inet6 10
+sweep "flush" "" "$TMP/base.conf" flush
+sweep "get" "" "$TMP/base.conf" get inet 12
+sweep "dump" "" "$TMP/base.conf" dump
+sweep "stats" "" "$TMP/base.conf" stats
+sweep "set-table, 126 mappings" "$NS_BIG" "$TMP/half.conf" table "${TABLE126[@]}"
+sweep "dump, 126 mappings" "$NS_BIG" "$TMP/half.conf" dump
+sweep "flush, 63 mappings" "$NS_BIG" "$TMP/half.conf" flush
+
+# Every sweep ended by restoring its table: what failed must have freed
+# what it had made.
+if [ -n "$OBJECTS_BEFORE" ]; then
+	check_eq "the module's live objects are what they were" \
+		"$OBJECTS_BEFORE" "$(live_objects)"
+else
+	skip "the module's live objects are what they were" \
+		"the module has no $LIVE_OBJECTS"
+fi
+
+sweep_netns
+sweep_load
+
+note "$TOTAL_INJECTED failures injected in $(($(date +%s) - start)) s"
+
+tap_end
