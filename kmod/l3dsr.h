@@ -151,6 +151,13 @@ struct l3dsr_net {
 	struct l3dsr_net_stats __percpu *stats;
 };
 
+/*
+ * What a configuration allocates is charged to whoever makes it, and a
+ * memory cgroup's limit refuses the request (-ENOMEM) rather than calling
+ * in the OOM killer.
+ */
+#define L3DSR_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
+
 /* Tables and sysfs directories are kept per family in this order. */
 static inline unsigned int l3dsr_family_index(u8 family)
 {

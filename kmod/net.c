@@ -60,7 +60,7 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 	if (ln)
 		return ln;
 
-	ln = kzalloc(sizeof(*ln), GFP_KERNEL_ACCOUNT);
+	ln = kzalloc(sizeof(*ln), L3DSR_GFP);
 	if (!ln)
 		return ERR_PTR(-ENOMEM);
 	l3dsr_objects_inc(L3DSR_OBJ_NAMESPACES);
@@ -71,7 +71,7 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 	/* a dump's consistency check takes 0 as "not started" */
 	ln->generation = 1;
 	ln->stats = __netdev_alloc_pcpu_stats(struct l3dsr_net_stats,
-					      GFP_KERNEL_ACCOUNT);
+					      L3DSR_GFP);
 	if (!ln->stats)
 		goto err_free;
 	err = l3dsr_routes_watch(ln, extack);

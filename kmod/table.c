@@ -20,7 +20,7 @@ struct l3dsr_table *l3dsr_table_alloc(struct l3dsr_net *ln)
 {
 	struct l3dsr_table *table;
 
-	table = kzalloc(sizeof(*table), GFP_KERNEL_ACCOUNT);
+	table = kzalloc(sizeof(*table), L3DSR_GFP);
 	if (!table)
 		return NULL;
 	table->ln = ln;
@@ -68,7 +68,7 @@ struct l3dsr_mapping *l3dsr_mapping_alloc(void)
 {
 	struct l3dsr_mapping *m;
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	m = kzalloc(sizeof(*m), L3DSR_GFP);
 	if (m)
 		l3dsr_objects_inc(L3DSR_OBJ_MAPPINGS);
 	return m;
@@ -78,7 +78,7 @@ struct l3dsr_mapping *l3dsr_mapping_alloc(void)
 int l3dsr_mapping_alloc_pcpu(struct l3dsr_mapping *m)
 {
 	m->pcpu = __netdev_alloc_pcpu_stats(struct l3dsr_mapping_pcpu,
-					    GFP_KERNEL_ACCOUNT);
+					    L3DSR_GFP);
 	if (!m->pcpu)
 		return -ENOMEM;
 	m->owns_pcpu = true;
