@@ -115,12 +115,15 @@ tool_state()
 	"$L3DSRCTL" "${args[@]}" -j stats
 }
 
+# restore NS TABLE: make NS's table the entries of the array named TABLE
+# (l3dsr_nlreq's SET_TABLE: after every failure shrugged off, so often).
 restore()
 {
 	local args=()
+	local -n entries=$2
 
-	[ -n "$1" ] && args=(-n "$1")
-	"$L3DSRCTL" "${args[@]}" apply -f "$2"
+	[ -n "$1" ] && args=(-N "$1")
+	"$NLREQ" "${args[@]}" table "${entries[@]}" >/dev/null
 }
 
 start_monitor()
@@ -149,13 +152,13 @@ TOTAL_INJECTED=0
 
 # --------------------------------------------------------- one command
 #
-# sweep NAME NS BEFORE_CONF NLREQ_ARGS...: restore the table to
-# BEFORE_CONF, run the request once cleanly to learn the table it makes,
-# then with every fault point failing in turn.
+# sweep NAME NS BEFORE NLREQ_ARGS...: restore the table to the entries of
+# the array named BEFORE, run the request once cleanly to learn the table
+# it makes, then with every fault point failing in turn.
 
 sweep()
 {
-	local name=$1 ns=$2 conf=$3 before after now out rc n points=
+	local name=$1 ns=$2 table=$3 before after now out rc n points=
 	local enomem=0 enobufs=0 with_msg=0 tolerated=0 lost=0 bad=0 tool_before
 	local detail='' dirty=1
 	local -a netns=()
@@ -163,7 +166,7 @@ sweep()
 	shift 3
 	[ -n "$ns" ] && netns=(-N "$ns")
 
-	if ! restore "$ns" "$conf" >/dev/null || ! before=$(state "$ns") ||
+	if ! restore "$ns" "$table" >/dev/null || ! before=$(state "$ns") ||
 	   ! tool_before=$(tool_state "$ns"); then
 		fail "$name: the table before" "cannot be made"
 		return
@@ -176,7 +179,7 @@ sweep()
 
 	for ((n = 1; n <= MAX; n++)); do
 		if [ "$dirty" = 1 ]; then
-			restore "$ns" "$conf" >/dev/null
+			restore "$ns" "$table" >/dev/null
 			now=$(state "$ns")
 			if [ "$now" != "$before" ]; then
 				bad=$((bad + 1))
@@ -245,7 +248,7 @@ sweep()
 		[ "$now" != "$before" ] && dirty=1
 	done
 
-	restore "$ns" "$conf" >/dev/null
+	restore "$ns" "$table" >/dev/null
 	if [ "$(tool_state "$ns")" != "$tool_before" ]; then
 		bad=$((bad + 1))
 		detail+="l3dsrctl save, show -j or stats -j differ after the sweep"$'\n'
@@ -433,17 +436,14 @@ setup()
 	ns_new NS_BIG big || return 1
 	run "$L3DSRCTL" flush
 	defer "$L3DSRCTL flush"
-	cat >"$TMP/base.conf" <<-EOF
-	dscp 10 vip $VIP4
-	dscp 12 vip 203.0.113.12 rip 192.0.2.12 clear-dscp
-	dscp 14 vip 203.0.113.14 down
-	dscp 10 vip $VIP6
-	EOF
-	: >"$TMP/empty.conf"
+	# shellcheck disable=SC2034 # read through restore's nameref
+	BASE=("inet,10,$VIP4" "inet,12,203.0.113.12,rip=192.0.2.12,clear-dscp"
+	      "inet,14,203.0.113.14,down" "inet6,10,$VIP6")
 	local dscp
+	HALF=()
 	for dscp in $(seq 1 63); do
-		echo "dscp $dscp vip 203.0.113.$dscp"
-	done >"$TMP/half.conf"
+		HALF+=("inet,$dscp,203.0.113.$dscp")
+	done
 	TABLE126=()
 	for dscp in $(seq 1 63); do
 		TABLE126+=("inet,$dscp,198.51.100.$dscp"
@@ -457,24 +457,24 @@ setup()
 
 set_up setup
 start_monitor ""
-restore "" "$TMP/base.conf" && restore "$NS_BIG" "$TMP/half.conf"
+restore "" BASE && restore "$NS_BIG" HALF
 OBJECTS_BEFORE=$(live_objects)
 start=$(date +%s)
 
-sweep "add" "" "$TMP/base.conf" add inet 20 203.0.113.20 rip 192.0.2.20 clear-dscp
-sweep "add (inet6, dev)" "" "$TMP/base.conf" add inet6 20 2001:db8:113::20 dev lo
-sweep "replace" "" "$TMP/base.conf" add inet 10 203.0.113.99 rip 192.0.2.99 replace
-sweep "set-table, 1 mapping" "" "$TMP/base.conf" table "inet,10,203.0.113.77,clear-dscp"
-sweep "set-mapping down" "" "$TMP/base.conf" set inet 10 down
-sweep "set-mapping up" "" "$TMP/base.conf" set inet 14 up
-sweep "delete" "" "$TMP/base.conf" del inet6 10
-sweep "flush" "" "$TMP/base.conf" flush
-sweep "get" "" "$TMP/base.conf" get inet 12
-sweep "dump" "" "$TMP/base.conf" dump
-sweep "stats" "" "$TMP/base.conf" stats
-sweep "set-table, 126 mappings" "$NS_BIG" "$TMP/half.conf" table "${TABLE126[@]}"
-sweep "dump, 126 mappings" "$NS_BIG" "$TMP/half.conf" dump
-sweep "flush, 63 mappings" "$NS_BIG" "$TMP/half.conf" flush
+sweep "add" "" BASE add inet 20 203.0.113.20 rip 192.0.2.20 clear-dscp
+sweep "add (inet6, dev)" "" BASE add inet6 20 2001:db8:113::20 dev lo
+sweep "replace" "" BASE add inet 10 203.0.113.99 rip 192.0.2.99 replace
+sweep "set-table, 1 mapping" "" BASE table "inet,10,203.0.113.77,clear-dscp"
+sweep "set-mapping down" "" BASE set inet 10 down
+sweep "set-mapping up" "" BASE set inet 14 up
+sweep "delete" "" BASE del inet6 10
+sweep "flush" "" BASE flush
+sweep "get" "" BASE get inet 12
+sweep "dump" "" BASE dump
+sweep "stats" "" BASE stats
+sweep "set-table, 126 mappings" "$NS_BIG" HALF table "${TABLE126[@]}"
+sweep "dump, 126 mappings" "$NS_BIG" HALF dump
+sweep "flush, 63 mappings" "$NS_BIG" HALF flush
 
 # Every sweep ended by restoring its table: what failed must have freed
 # what it had made.
