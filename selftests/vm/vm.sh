@@ -25,7 +25,7 @@ REPO=$(cd "$SELF_DIR/../.." && pwd)
 readonly REPO
 CACHE=${L3DSR_VM_CACHE:-$REPO/.cache/vm}
 readonly CACHE
-readonly DEFAULT_TIMEOUT=${L3DSR_VM_TIMEOUT:-3000}
+readonly DEFAULT_TIMEOUT=${L3DSR_VM_TIMEOUT:-4200}
 readonly KERNEL_SH=$SELF_DIR/kernel.sh
 readonly SERIES_LIST='6.1 6.12 6.1-rt 6.12-rt debug'
 readonly KSFT_SKIP=4
