@@ -197,7 +197,7 @@ struct l3dsr_change {
 };
 
 int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
-		     unsigned int n);
+		     unsigned int n, struct netlink_ext_ack *extack);
 void l3dsr_net_flush(struct l3dsr_net *ln, u8 family);
 int l3dsr_pernet_init(void);
 void l3dsr_pernet_exit(void);

@@ -49,6 +49,9 @@ int l3dsr_routes_watch(struct l3dsr_net *ln, struct netlink_ext_ack *extack)
 	if (err == -EBUSY)
 		NL_SET_ERR_MSG_MOD(extack,
 				   "the routes kept changing while l3dsr read them; try again");
+	else if (err == -ENOMEM)
+		NL_SET_ERR_MSG_MOD(extack,
+				   "no memory to read the namespace's routes");
 	return err;
 }
 

@@ -61,8 +61,10 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 		return ln;
 
 	ln = kzalloc(sizeof(*ln), L3DSR_GFP);
-	if (!ln)
+	if (!ln) {
+		NL_SET_ERR_MSG_MOD(extack, "no memory for the namespace's state");
 		return ERR_PTR(-ENOMEM);
+	}
 	l3dsr_objects_inc(L3DSR_OBJ_NAMESPACES);
 	ln->net = net;
 	mutex_init(&ln->lock);
@@ -72,8 +74,11 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 	ln->generation = 1;
 	ln->stats = __netdev_alloc_pcpu_stats(struct l3dsr_net_stats,
 					      L3DSR_GFP);
-	if (!ln->stats)
+	if (!ln->stats) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "no memory for the namespace's counters");
 		goto err_free;
+	}
 	err = l3dsr_routes_watch(ln, extack);
 	if (err)
 		goto err_free;
@@ -212,10 +217,10 @@ static void l3dsr_net_tidy(struct l3dsr_net *ln)
  * everything that can fail (counters for new mappings, a table and a hook
  * for a family's first mapping), then the changes, which cannot fail. On
  * success the mappings given belong to the namespace; on failure they are
- * still the caller's, and nothing changed.
+ * still the caller's, nothing changed, and @extack says what failed.
  */
 int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
-		     unsigned int n)
+		     unsigned int n, struct netlink_ext_ack *extack)
 {
 	struct l3dsr_table *added[L3DSR_NR_FAMILIES] = {};
 	unsigned int i, fi;
@@ -231,8 +236,11 @@ int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
 			continue;
 		if (!changes[i].old && !m->pcpu) {
 			err = l3dsr_mapping_alloc_pcpu(m);
-			if (err)
+			if (err) {
+				NL_SET_ERR_MSG_MOD(extack,
+						   "no memory for a mapping's counters");
 				goto undo;
+			}
 		}
 		family = m->family;
 		fi = l3dsr_family_index(family);
@@ -240,11 +248,15 @@ int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
 			continue;
 		added[fi] = l3dsr_table_alloc(ln);
 		if (!added[fi]) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "no memory for the family's DSCP table");
 			err = -ENOMEM;
 			goto undo;
 		}
 		err = l3dsr_hook_attach(ln, added[fi], family);
 		if (err) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "cannot attach the family's netfilter hook");
 			l3dsr_table_free(added[fi]);
 			added[fi] = NULL;
 			goto undo;

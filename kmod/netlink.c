@@ -288,6 +288,18 @@ static void l3dsr_err_slot_taken(struct netlink_ext_ack *extack,
 #endif
 }
 
+static int l3dsr_err_nomem_mapping(struct netlink_ext_ack *extack)
+{
+	NL_SET_ERR_MSG_MOD(extack, "no memory for the mapping");
+	return -ENOMEM;
+}
+
+static int l3dsr_err_nomem_reply(struct netlink_ext_ack *extack)
+{
+	NL_SET_ERR_MSG_MOD(extack, "no memory for the reply");
+	return -ENOMEM;
+}
+
 static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -308,7 +320,7 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 
 	m = l3dsr_mapping_alloc();
 	if (!m)
-		return -ENOMEM;
+		return l3dsr_err_nomem_mapping(info->extack);
 
 	err = l3dsr_parse_mapping(net, &a, m);
 	if (err)
@@ -348,7 +360,7 @@ static int l3dsr_nl_new_mapping(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	change.new = m;
-	err = l3dsr_net_commit(ln, &change, 1);
+	err = l3dsr_net_commit(ln, &change, 1, info->extack);
 	mutex_unlock(&ln->lock);
 	if (err)
 		goto out_free;
@@ -401,7 +413,7 @@ static int l3dsr_nl_set_mapping(struct sk_buff *skb, struct genl_info *info)
 
 	m = l3dsr_mapping_alloc();
 	if (!m) {
-		err = -ENOMEM;
+		err = l3dsr_err_nomem_mapping(info->extack);
 		goto out_unlock;
 	}
 	m->vip = change.old->vip;
@@ -412,7 +424,7 @@ static int l3dsr_nl_set_mapping(struct sk_buff *skb, struct genl_info *info)
 	m->dscp = dscp;
 	m->flags = flags;
 	change.new = m;
-	err = l3dsr_net_commit(ln, &change, 1);
+	err = l3dsr_net_commit(ln, &change, 1, info->extack);
 	if (err)
 		l3dsr_mapping_free(m);
 out_unlock:
@@ -459,7 +471,7 @@ static int l3dsr_wanted_parse(struct genl_info *info, struct l3dsr_wanted *w,
 
 		m = l3dsr_mapping_alloc();
 		if (!m)
-			return -ENOMEM;
+			return l3dsr_err_nomem_mapping(info->extack);
 		err = l3dsr_parse_mapping(net, &a, m);
 		fi = l3dsr_family_index(m->family);
 		if (!err && w->slot[fi][m->dscp]) {
@@ -493,8 +505,10 @@ static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
-	if (!w)
+	if (!w) {
+		NL_SET_ERR_MSG_MOD(info->extack, "no memory for the new table");
 		return -ENOMEM;
+	}
 	err = l3dsr_wanted_parse(info, w, &any);
 	if (err)
 		goto out_free;
@@ -508,6 +522,8 @@ static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
 	changes = kcalloc(ARRAY_SIZE(families) * L3DSR_DSCP_MAX,
 			  sizeof(*changes), GFP_KERNEL);
 	if (!changes) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "no memory for the list of changes");
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -528,7 +544,7 @@ static int l3dsr_nl_set_table(struct sk_buff *skb, struct genl_info *info)
 			w->slot[fi][dscp] = NULL;
 		}
 	}
-	err = l3dsr_net_commit(ln, changes, n);
+	err = l3dsr_net_commit(ln, changes, n, info->extack);
 	mutex_unlock(&ln->lock);
 	if (err)
 		for (i = 0; i < n; i++)
@@ -558,7 +574,7 @@ static int l3dsr_nl_del_mapping(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&ln->lock);
 	change.old = l3dsr_net_mapping(ln, family, dscp);
 	if (change.old)
-		err = l3dsr_net_commit(ln, &change, 1);
+		err = l3dsr_net_commit(ln, &change, 1, info->extack);
 	else
 		err = l3dsr_err_no_mapping(info);
 	mutex_unlock(&ln->lock);
@@ -580,7 +596,7 @@ static int l3dsr_nl_get_mapping(struct sk_buff *skb, struct genl_info *info)
 
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
-		return -ENOMEM;
+		return l3dsr_err_nomem_reply(info->extack);
 
 	rcu_read_lock();
 	m = ln ? l3dsr_net_mapping(ln, family, dscp) : NULL;
@@ -680,7 +696,7 @@ static int l3dsr_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
-		return -ENOMEM;
+		return l3dsr_err_nomem_reply(info->extack);
 
 	hdr = genlmsg_put_reply(reply, info, &l3dsr_genl_family, 0,
 				L3DSR_CMD_GET_STATS);
