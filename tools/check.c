@@ -20,6 +20,7 @@
 #include "family.h"
 #include "iptables.h"
 #include "json.h"
+#include "kmodule.h"
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
@@ -707,6 +708,62 @@ static void check_mappings(struct report *r, const struct mapping_list *list)
 	free(local.items);
 }
 
+/*
+ * Whether the module will load after the next reboot or upgrade: Secure
+ * Boot, the kernel's rule for signatures, and the two modules that matter,
+ * the loaded one and the file modprobe would load.
+ */
+static void check_signatures(struct report *r, const struct kmodule *km)
+{
+	if (km->secure_boot == TS_YES)
+		add(r, LEVEL_OK, "module", "secure_boot", "Secure Boot is on");
+	else if (km->secure_boot == TS_NO)
+		add(r, LEVEL_OK, "module", "secure_boot", "Secure Boot is off");
+	else
+		add(r, LEVEL_OK, "module", "secure_boot",
+		    "not booted through EFI: no Secure Boot");
+
+	if (km->enforcing == TS_YES)
+		add(r, LEVEL_OK, "module", "signatures",
+		    "the kernel loads only modules signed by a key it trusts (%s)",
+		    km->enforced_by);
+	else
+		add(r, LEVEL_OK, "module", "signatures",
+		    "the kernel loads unsigned modules too");
+
+	if (km->loaded && km->loaded_verified == TS_YES)
+		add(r, LEVEL_OK, "module", "loaded",
+		    "the loaded module's signature was verified by the kernel");
+	else if (km->loaded && km->loaded_verified == TS_NO)
+		add(r, LEVEL_WARN, "module", "loaded",
+		    "the loaded module is not signed (the kernel is tainted E): under Secure Boot it would be refused");
+
+	if (!km->path[0]) {
+		if (km->loaded)
+			add(r, LEVEL_WARN, "module", "installed",
+			    "no l3dsr.ko is installed for kernel %s: the loaded one came from elsewhere, and after a reboot there will be none",
+			    km->release);
+		return;
+	}
+	if (km->compressed) {
+		add(r, LEVEL_OK, "module", "installed",
+		    "%s (compressed: its signature and kernel not inspected)",
+		    km->path);
+	} else if (km->built_for[0] && strcmp(km->built_for, km->release)) {
+		add(r, LEVEL_FAIL, "module", "installed",
+		    "%s was built for kernel %s, not %s: rebuild it (dkms autoinstall)",
+		    km->path, km->built_for, km->release);
+	} else if (km->file_signed == TS_NO && km->enforcing == TS_YES) {
+		add(r, LEVEL_FAIL, "module", "installed",
+		    "%s is not signed, and this kernel will refuse it (README: Secure Boot)",
+		    km->path);
+	} else {
+		add(r, LEVEL_OK, "module", "installed", "%s, %s", km->path,
+		    km->file_signed == TS_YES ? "signed" :
+		    "not signed (Secure Boot would refuse it)");
+	}
+}
+
 /* After an upgrade without a reload, tool and module are of two versions. */
 static void check_version(struct report *r, const struct l3dsr_nl *nl)
 {
@@ -736,6 +793,8 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 	struct mapping_list list = { .family = ctl->family };
 	struct report r = { 0 };
 	struct l3dsr_nl nl;
+	struct kmodule km;
+	char why[640];
 	int status;
 
 	status = expect_no_arguments(ctl, argc, argv);
@@ -745,9 +804,11 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 		return EXIT_FAILED;
 
 	/* Looked at, not loaded: a check changes nothing. */
-	if (access("/sys/module/l3dsr", F_OK) < 0) {
+	kmodule_inspect(&km);
+	if (!km.loaded) {
+		kmodule_why_absent(&km, why, sizeof(why));
 		add(&r, LEVEL_FAIL, "module", "l3dsr",
-		    "the l3dsr module is not loaded (modprobe l3dsr)");
+		    "the l3dsr module is not loaded: %s", why);
 	} else {
 		add(&r, LEVEL_OK, "module", "l3dsr", "the module is loaded");
 		if (nl_open(&nl, ctl->cmd->name) < 0) {
@@ -763,6 +824,7 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 			nl_close(&nl);
 		}
 	}
+	check_signatures(&r, &km);
 	check_daddr(&r, &list);
 
 	if (r.out_of_memory) {

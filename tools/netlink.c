@@ -13,6 +13,7 @@
 
 #include "l3dsr.h"
 #include "l3dsrctl.h"
+#include "kmodule.h"
 #include "netlink.h"
 
 /*
@@ -374,22 +375,44 @@ static int on_family(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * The controller already asked for the module (by its alias) and was
+ * refused, or its modprobe was not there. Run modprobe once, to learn why;
+ * if that loads it, carry on.
+ */
+static bool load_or_explain(void)
+{
+	struct kmodule km;
+	char why[640] = "";
+
+	kmodule_inspect(&km);
+	if (kmodule_modprobe(&km, why, sizeof(why)) == 0)
+		return true;
+	if (!why[0])
+		kmodule_why_absent(&km, why, sizeof(why));
+	fprintf(stderr, PROG_NAME ": the l3dsr kernel module is not loaded: %s\n",
+		why);
+	return false;
+}
+
 static int resolve_family(struct l3dsr_nl *nl)
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8))) = { 0 };
 	struct nlmsghdr *nlh;
 	struct nl_status st;
+	int tries = 0;
 
 	nlh = put_genl_header(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
 			      NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, L3DSR_GENL_NAME);
 
-	if (nl_transact(nl, nlh, on_family, nl, &st) < 0) {
-		/* The controller already tried to load the module for us. */
-		if (st.error == ENOENT)
-			fputs(PROG_NAME ": the l3dsr kernel module is not loaded (try: modprobe l3dsr)\n",
+	while (nl_transact(nl, nlh, on_family, nl, &st) < 0) {
+		if (st.error == ENOENT && !tries++ && load_or_explain())
+			continue;
+		if (st.error == ENOENT && tries > 1)
+			fputs(PROG_NAME ": the l3dsr module is loaded but its netlink family is not there\n",
 			      stderr);
-		else
+		else if (st.error != ENOENT)
 			fprintf(stderr, PROG_NAME
 				": %s: cannot look up the l3dsr netlink family: %s\n",
 				nl->cmd, strerror(st.error));
