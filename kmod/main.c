@@ -18,15 +18,21 @@ static int __init l3dsr_init(void)
 
 	l3dsr_debugfs_init();
 	err = l3dsr_pernet_init();
-	if (err)
+	if (err) {
+		pr_err("cannot set up the namespaces' state: %d\n", err);
 		goto err_debugfs;
+	}
 	err = l3dsr_sysfs_init();
-	if (err)
+	if (err) {
+		pr_err("cannot create /sys/kernel/l3dsr: %d\n", err);
 		goto err_pernet;
+	}
 	/* last: from here on userspace can change the tables */
 	err = l3dsr_genl_init();
-	if (err)
+	if (err) {
+		pr_err("cannot register the netlink family: %d\n", err);
 		goto err_sysfs;
+	}
 
 	pr_info("version %s loaded\n", L3DSR_VERSION);
 	return 0;
