@@ -13,6 +13,11 @@
 #   DIR/build/                     the tree out-of-tree modules build against
 #                                  (make -C DIR/build M=...)
 #   DIR/config, DIR/build.log, DIR/info
+#   DIR/signing/                   two keys made the way DKMS makes its MOK:
+#                                  mok.key, mok.pub (DER) the kernel trusts
+#                                  (CONFIG_SYSTEM_TRUSTED_KEYS), other.key,
+#                                  other.pub it does not; vm.sh signs
+#                                  l3dsr.ko with the first
 #
 # DIR is L3DSR_KERNEL_CACHE (default /var/cache/l3dsr/debug-kernel) / KEY,
 # and KEY names the source package's version and a hash of the fragments,
@@ -48,7 +53,7 @@ readonly FRAGMENTS=(
 	"$SELF_DIR/debug.config"
 )
 # The build's own tools; gcc, make and the rest come with the harness.
-readonly BUILD_PACKAGES="$SOURCE_PACKAGE xz-utils bc bison flex libelf-dev libssl-dev"
+readonly BUILD_PACKAGES="$SOURCE_PACKAGE xz-utils bc bison flex libelf-dev libssl-dev openssl"
 
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "$*"; exit 1; }
@@ -146,6 +151,19 @@ verify_config() {
 	[ "$bad" = 0 ] || die "the configuration is not what the fragments ask for"
 }
 
+# signing_key DIR NAME: a key pair as Debian's dkms (3.0.10) makes the MOK it
+# signs modules with: NAME.key (PEM) and NAME.pub (DER), plus NAME.pem, the
+# certificate in the form CONFIG_SYSTEM_TRUSTED_KEYS reads.
+signing_key() {
+	local dir=$1 name=$2
+
+	openssl req -new -x509 -nodes -days 36500 \
+		-subj "/CN=DKMS module signing key ($name)" -newkey rsa:2048 \
+		-keyout "$dir/$name.key" -outform DER -out "$dir/$name.pub" \
+		>/dev/null 2>&1 &&
+		openssl x509 -inform DER -in "$dir/$name.pub" -out "$dir/$name.pem"
+}
+
 # kmake ARGS...: make in the source tree, objects in $OBJ.
 kmake() {
 	make -C "$SRC" O="$OBJ" "$@"
@@ -170,9 +188,17 @@ build() {
 	tar -xf "$tarball" -C "$SRC" --strip-components=1 ||
 		die "cannot unpack $tarball"
 
+	mkdir -p "$tmp/signing" || die "cannot create $tmp/signing"
+	signing_key "$tmp/signing" mok && signing_key "$tmp/signing" other ||
+		die "openssl cannot make the signing keys"
+
 	msg "configuring: tinyconfig, kvm_guest.config, $(printf '%s\n' "${FRAGMENTS[@]#"$REPO"/}" | paste -sd ' ')"
-	printf 'CONFIG_LOCALVERSION="%s"\n# CONFIG_LOCALVERSION_AUTO is not set\n' \
-		"$LOCALVERSION" >"$tmp/release.config"
+	# The build's own settings: its release, and the key it trusts.
+	{
+		printf 'CONFIG_LOCALVERSION="%s"\n' "$LOCALVERSION"
+		printf '# CONFIG_LOCALVERSION_AUTO is not set\n'
+		printf 'CONFIG_SYSTEM_TRUSTED_KEYS="%s"\n' "$tmp/signing/mok.pem"
+	} >"$tmp/release.config"
 	{
 		kmake tinyconfig &&
 		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" \
@@ -181,6 +207,8 @@ build() {
 		kmake olddefconfig
 	} >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "configuring failed"; }
 	verify_config "$SRC" "$OBJ/.config"
+	grep -qx "CONFIG_SYSTEM_TRUSTED_KEYS=\"$tmp/signing/mok.pem\"" "$OBJ/.config" ||
+		die "CONFIG_SYSTEM_TRUSTED_KEYS did not end up set: the kernel would not trust the signing key"
 
 	msg "building $kver with $JOBS jobs (log: $log)"
 	if ! kmake -j"$JOBS" all >>"$log" 2>&1; then

@@ -207,6 +207,28 @@ guest_programs() {
 	read_list "$REPO/selftests/guest-programs" "$DEFAULT_PROGRAMS"
 }
 
+# selftests/guest-trees: "DIR PACKAGE" lines, directories copied into the
+# guest as they are (Python's standard library, say), and "-DIR" lines,
+# parts of them left out.
+guest_trees() {
+	[ -f "$REPO/selftests/guest-trees" ] || return 0
+	sed -e 's/#.*//' "$REPO/selftests/guest-trees" | awk 'NF'
+}
+
+stage_trees() {
+	local root=$1 dir pkg excludes=()
+
+	while read -r dir pkg; do
+		[ "${dir#-}" != "$dir" ] && excludes+=("--exclude=${dir#-/}")
+	done < <(guest_trees)
+	while read -r dir pkg; do
+		[ "${dir#-}" = "$dir" ] || continue
+		[ -d "$dir" ] || die "guest tree $dir is not on the host (package $pkg; run: $PROG fetch)"
+		tar -C / -cf - "${excludes[@]}" "${dir#/}" | tar -C "$root" -xf - ||
+			die "cannot copy $dir into the guest"
+	done < <(guest_trees)
+}
+
 guest_modules() {
 	read_list "$REPO/selftests/guest-modules" "$DEFAULT_MODULES"
 	words "${L3DSR_VM_EXTRA_GUEST_MODULES:-}"
@@ -231,6 +253,9 @@ install_missing_packages() {
 		host_which "$prog" >/dev/null && continue
 		wanted+=("${PROGRAM_PACKAGE[$prog]:-$prog}")
 	done < <(guest_programs)
+	while read -r prog pkg; do
+		[ "${prog#-}" = "$prog" ] && [ ! -d "$prog" ] && wanted+=("$pkg")
+	done < <(guest_trees)
 
 	for pkg in "${wanted[@]}"; do
 		package_installed "$pkg" || missing+=("$pkg")
@@ -541,14 +566,65 @@ stage_modules() {
 		[ -f "$moddir/$f" ] && cp "$moddir/$f" "$root/lib/modules/$kver/"
 	done
 	# Debug info would only make the initramfs bigger; symbols stay.
+	# Signatures go on last: stripping a signed module breaks its signature.
 	strip --strip-debug -o "$root/lib/modules/$kver/extra/l3dsr.ko" "$ko" ||
 		die "cannot copy $ko"
+	stage_signing_cases "$root" "$kver" "$root/lib/modules/$kver/extra/l3dsr.ko"
+	sign_module mok "$root/lib/modules/$kver/extra/l3dsr.ko"
 	for path in "${extra[@]}"; do
 		f=$root/lib/modules/$kver/extra/$(basename "$path")
 		[ -e "$f" ] && die "two guest modules are named $(basename "$path")"
 		strip --strip-debug -o "$f" "$path" || die "cannot copy $path"
+		sign_module mok "$f"
 	done
 	depmod -b "$root" "$kver" || die "depmod failed on the guest module tree"
+}
+
+# A kernel that enforces module signatures (the debug kernel) comes with
+# the keys kernel.sh made beside its build tree: mok, which it trusts, and
+# other, which it does not.
+signing_dir() {
+	local dir
+
+	dir=$(dirname "$KDIR")/signing
+	[ -f "$dir/mok.key" ] && printf '%s\n' "$dir"
+}
+
+# sign_module KEY FILE: sign FILE as DKMS does, with the hash the kernel
+# signs its own modules with; nothing where the kernel has no keys of ours.
+sign_module() {
+	local key=$1 file=$2 dir hash
+
+	dir=$(signing_dir) || return 0
+	hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$KDIR/.config")
+	"$KDIR/scripts/sign-file" "${hash:-sha512}" "$dir/$key.key" \
+		"$dir/$key.pub" "$file" || die "cannot sign $file with the $key key"
+}
+
+# The copies of l3dsr.ko l3dsr_signing.sh tries to load, in /l3dsr/modules:
+#   unsigned.ko      no signature
+#   untrusted.ko     signed with a key the kernel does not trust
+#   other-kernel.ko  built, as far as the kernel can tell, for another
+#                    kernel: its vermagic names another release, and the
+#                    CRC of module_layout (what a kernel with MODVERSIONS
+#                    checks instead) is another's; signed like the real
+#                    one, so that only that differs
+# The last two only where the kernel has keys of ours (signing_dir).
+stage_signing_cases() {
+	local root=$1 kver=$2 ko=$3 dir=$1/l3dsr/modules other
+
+	mkdir -p "$dir" || die "cannot create $dir"
+	cp "$ko" "$dir/unsigned.ko" || die "cannot copy $ko"
+	other=9${kver#?}
+	perl -0777 -pe "s/vermagic=\Q$kver\E /vermagic=$other /;
+		s/[\\x00-\\xff]{8}(?=module_layout\\x00)/\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff/" \
+		"$ko" >"$dir/other-kernel.ko" || die "cannot copy $ko"
+	cmp -s "$ko" "$dir/other-kernel.ko" &&
+		die "no vermagic=$kver in $ko"
+	signing_dir >/dev/null || return 0
+	cp "$ko" "$dir/untrusted.ko" || die "cannot copy $ko"
+	sign_module other "$dir/untrusted.ko"
+	sign_module mok "$dir/other-kernel.ko"
 }
 
 write_init() {
@@ -683,6 +759,7 @@ build_initramfs() {
 		stage_needs "$root" "$path"
 	done < <(find "$REPO/selftests" -type f -perm -u+x)
 
+	stage_trees "$root"
 	stage_modules "$root" "$kver" "$ko"
 	write_etc "$root"
 	write_init "$root"
@@ -752,8 +829,9 @@ run() {
 	fi
 
 	build_module "$kver"
-	build_extra_modules "$kver"
+	# make -C selftests may lay out an extra module's sources (skew/)
 	build_host_programs
+	build_extra_modules "$kver"
 
 	local nonce t0 t1
 	nonce=l3dsr-vm-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
