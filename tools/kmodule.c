@@ -271,20 +271,67 @@ static int modprobe_errno(const char *out)
 	return -1;
 }
 
+/*
+ * What the kernel said while refusing it: a kernel that enforces
+ * signatures refuses both an unsigned module and one signed with an
+ * unknown key with EKEYREJECTED, telling them apart only in its log.
+ */
+enum refusal { REFUSED_OTHER, REFUSED_UNSIGNED, REFUSED_UNKNOWN_KEY };
+
+static enum refusal kernel_refusal(int kmsg)
+{
+	enum refusal r = REFUSED_OTHER;
+	char record[1024];
+	ssize_t n;
+
+	if (kmsg < 0)
+		return r;
+	/* one record per read, until none is left (EAGAIN) */
+	while ((n = read(kmsg, record, sizeof(record) - 1)) != 0) {
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten while we read: skip */
+		if (n < 0)
+			break;
+		record[n] = '\0';
+		if (strstr(record, "Loading of unsigned module is rejected"))
+			r = REFUSED_UNSIGNED;
+		else if (strstr(record, "Loading of module with unavailable key is rejected"))
+			r = REFUSED_UNKNOWN_KEY;
+	}
+	return r;
+}
+
 int kmodule_modprobe(const struct kmodule *km, char *why, size_t len)
 {
+	enum refusal refusal;
 	char out[512], *nl;
-	int err;
+	int err, kmsg;
 
 	if (!km->path[0] || geteuid())
 		return -1;
-	if (run_modprobe(out, sizeof(out)) == 0)
+	/* only what is logged from now on */
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg >= 0 && lseek(kmsg, 0, SEEK_END) < 0) {
+		close(kmsg);
+		kmsg = -1;
+	}
+	if (run_modprobe(out, sizeof(out)) == 0) {
+		if (kmsg >= 0)
+			close(kmsg);
 		return 0;
+	}
+	refusal = kernel_refusal(kmsg);
+	if (kmsg >= 0)
+		close(kmsg);
 	nl = strchr(out, '\n');
 	if (nl)
 		*nl = '\0';
 
 	err = modprobe_errno(out);
+	/* no trusted signature, as the log or the file tells */
+	if (refusal != REFUSED_OTHER ||
+	    (err == EKEYREJECTED && km->file_signed == TS_NO))
+		err = ENOKEY;
 	switch (err) {
 	case ENOKEY:
 		if (km->file_signed == TS_YES)
@@ -299,7 +346,7 @@ int kmodule_modprobe(const struct kmodule *km, char *why, size_t len)
 	case EKEYREJECTED:
 	case EBADMSG:
 		snprintf(why, len,
-			 "the signature of %s does not verify: the file changed after it was signed; reinstall it",
+			 "the kernel rejects the signature of %s: it was signed by a key the kernel does not trust, or changed after it was signed (enrol the key, or reinstall it; README: Secure Boot)",
 			 km->path);
 		break;
 	case ENOEXEC:
