@@ -24,7 +24,11 @@
 #     makes when nothing fails; or
 #   - the answer is lost (the kernel had no memory for the ack), and the
 #     table is either of those, never a mix;
-# and the next command (the reads above) succeeds.
+# and the next command (the reads above) succeeds. Where the kernel has the
+# fault-injection call-stack filter (the debug kernel), a command's sweep
+# fails only allocations made with l3dsr's code on the stack, and each
+# ENOMEM must then carry the module's extack message naming what it could
+# not allocate.
 # Making a namespace: it fails cleanly, or it works and the module serves
 # it. Loading the module: it fails leaving nothing behind, or it works.
 #
@@ -87,6 +91,63 @@ inject_setup()
 		inject_set "$fault" ignore-gfp-wait N || return 1
 	done
 	inject_set failslab cache-filter N
+}
+
+# Where the kernel has the call-stack filter, the netlink commands' sweeps
+# fail only what is allocated on l3dsr's behalf (its code on the stack):
+# every such failure must then say what it was in an extack message, and
+# the sweep leaves alone what genetlink and netlink allocate before and
+# after the module's part. The namespace's and the load's sweeps fail
+# everything.
+SCOPED=0
+[ -e "$DEBUGFS/failslab/require-start" ] && SCOPED=1
+
+# The module's code: from its first function to a little past its last.
+module_text()
+{
+	awk '$4 == "[l3dsr]" && ($2 == "t" || $2 == "T") { print $1 }' \
+		/proc/kallsyms | sort | sed -n '1p;$p' | tr '\n' ' '
+}
+
+# fail_within START END: fail only allocations with a return address in
+# [START, END) among the 32 innermost frames.
+fail_within()
+{
+	local fault
+
+	for fault in failslab fail_page_alloc; do
+		[ -e "$DEBUGFS/$fault/require-start" ] || continue
+		echo 32 >"$DEBUGFS/$fault/stacktrace-depth" &&
+		echo "$1" >"$DEBUGFS/$fault/require-start" &&
+		echo "$2" >"$DEBUGFS/$fault/require-end" || return 1
+	done
+}
+
+scope_to_module()
+{
+	local first last
+
+	read -r first last <<< "$(module_text)"
+	[ -n "$last" ] || return 1
+	fail_within "0x$first" "$(printf '0x%x' $((0x$last + 16384)))"
+}
+
+scope_to_all()
+{
+	fail_within 0 0xffffffffffffffff
+}
+
+scope_setup()
+{
+	local fault knob
+
+	[ "$SCOPED" = 1 ] || return 0
+	for fault in failslab fail_page_alloc; do
+		for knob in stacktrace-depth require-start require-end; do
+			inject_set "$fault" "$knob" "$(cat "$DEBUGFS/$fault/$knob" 2>/dev/null)"
+		done
+	done
+	scope_to_module
 }
 
 # ------------------------------------------------------------- the state
@@ -221,7 +282,12 @@ sweep()
 		1)
 			if [[ "$out" == *"error ENOMEM"* ]]; then
 				enomem=$((enomem + 1))
-				[[ "$out" == *"memory: "* ]] && with_msg=$((with_msg + 1))
+				if [[ "$out" == *"Cannot allocate memory: l3dsr: "* ]]; then
+					with_msg=$((with_msg + 1))
+				elif [ "$SCOPED" = 1 ]; then
+					bad=$((bad + 1))
+					detail+="n=$n: ENOMEM without a message: $out"$'\n'
+				fi
 			elif [[ "$out" == *"error ENOBUFS"* ]]; then
 				enobufs=$((enobufs + 1))
 			else
@@ -456,6 +522,12 @@ setup()
 }
 
 set_up setup
+if [ "$SCOPED" = 1 ]; then
+	check "the commands' sweeps fail only what l3dsr allocates" scope_setup
+	note "l3dsr's code: $(module_text)"
+else
+	note "no call-stack filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER): the commands' sweeps fail every allocation, and an ENOMEM from the core may come without a message"
+fi
 start_monitor ""
 restore "" BASE && restore "$NS_BIG" HALF
 OBJECTS_BEFORE=$(live_objects)
@@ -486,6 +558,7 @@ else
 		"the module has no $LIVE_OBJECTS"
 fi
 
+[ "$SCOPED" = 1 ] && scope_to_all
 sweep_netns
 sweep_load
 
