@@ -1,21 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Unloading under load: `rmmod l3dsr` while something uses the module, then
-# loading it again at once (what `systemctl restart`, a DKMS upgrade or a
-# postinst does), UNLOAD_ROUNDS times (default 50), each round through four
-# cases:
+# Unloading under load: `rmmod l3dsr` while everything uses the module at
+# once, then loading it again at once (what `systemctl restart`, a DKMS
+# upgrade or a postinst does), UNLOAD_ROUNDS times (default 50). In each
+# round all of these hold on:
 #
 #   flows    marked UDP datagrams of both families keep arriving
-#   dump     a dump was started and is not read (l3dsr_nlreq -S)
 #   monitor  `l3dsrctl monitor` is subscribed to the config group
 #   sysfs    /sys/kernel/l3dsr/stats/rewritten is held open (exec 9<)
+#   dump     (odd rounds) a dump was started and is not read
+#            (l3dsr_nlreq -S), read to its end or closed unread in turn
 #
-# Each case: rmmod either succeeds or is refused cleanly (the module is in
-# use: EBUSY/EAGAIN) and then succeeds once the holder lets go; the sysfs
-# directory is gone with the module; a file held open across the unload
-# reads an error, not a crash; modprobe right after rmmod succeeds; and the
-# module works again: a mapping rewrites a marked datagram.
+# Each round: rmmod either succeeds or is refused cleanly (the module is in
+# use: EBUSY/EAGAIN) and then succeeds once the dump lets go; the sysfs
+# directory is gone with the module; the file held open across the unload
+# reads an error, not a crash; modprobe right after rmmod succeeds, the
+# flows and the monitor still running; and the module works again: a
+# mapping rewrites marked datagrams.
 #
 #   +----------------------+         +----------------------------+
 #   | peer                 |         | srv (the table under test) |
@@ -40,7 +42,6 @@ readonly PEER4=192.0.2.2
 readonly SRV6=2001:db8:1::1
 readonly PEER6=2001:db8:1::2
 readonly PORT=9700
-readonly CASES=(flows dump monitor sysfs)
 
 require_l3dsr
 require_cmds lsmod rmmod timeout
@@ -150,13 +151,14 @@ hold()
 	esac
 }
 
-# release CASE ROUND: the holder lets go: a dump is read to its end on even
-# rounds, its socket closed unread on odd ones.
+# release CASE ROUND: the holder lets go: a dump (held on odd rounds) is
+# read to its end on rounds 1, 5, 9, ..., its socket closed unread on
+# rounds 3, 7, 11, ...
 release()
 {
 	case $1 in
 	dump)
-		if (($2 % 2)); then
+		if ((($2 / 2) % 2)); then
 			kill -KILL "$HOLDER_PID" 2>/dev/null
 		else
 			kill -USR1 "$HOLDER_PID" 2>/dev/null
@@ -175,27 +177,21 @@ release()
 	HOLDER_PID=
 }
 
-# ---------------------------------------------------------------- a case
+# --------------------------------------------------------------- a round
 
-declare -A AT_ONCE=() REFUSED=() BAD=() RELOADED=() WORKED=() STALE_OK=()
-declare -A SYSFS_GONE=() DETAIL=()
-
-detail()
-{
-	local key=$1
-
-	shift
-	# the first few per case are enough
-	[ "$(grep -c . <<< "${DETAIL[$key]:-}")" -lt 3 ] &&
-		DETAIL[$key]+="$*"$'\n'
-	return 0
-}
+declare -A COUNT=()
+DETAIL=
 
 count()
 {
-	local -n counter=$1
+	COUNT[$1]=$((${COUNT[$1]:-0} + 1))
+}
 
-	counter[$2]=$((${counter[$2]:-0} + 1))
+detail()
+{
+	# the first few are enough
+	[ "$(grep -c . <<< "$DETAIL")" -lt 5 ] && DETAIL+="$*"$'\n'
+	return 0
 }
 
 # timed STAGE COMMAND...: run it, adding its time to the stage's total.
@@ -221,78 +217,106 @@ modprobe_now()
 	MODPROBE_OUT=$(modprobe l3dsr 2>&1)
 }
 
-one_case()
-{
-	local name=$1 round=$2 value t
+# HELD: the holders of this round, by case name, with their pids.
+declare -A HELD=()
 
-	# the last case's reload made them; a failed one may not have
+hold_all()
+{
+	local name
+
+	for name in "$@"; do
+		hold "$name" || return 1
+		HELD[$name]=$HOLDER_PID
+	done
+}
+
+# let_go NAME ROUND: that holder, if it still holds.
+let_go()
+{
+	[ -n "${HELD[$1]+set}" ] || return 0
+	HOLDER_PID=${HELD[$1]}
+	release "$1" "$2"
+	unset "HELD[$1]"
+}
+
+# one_round ROUND: every holder at once (a dump only on odd rounds, since
+# an unread dump keeps the module in use and the other rounds unload
+# under the rest), rmmod, reload, and the module works again.
+one_round()
+{
+	local round=$1 value t name
+	local -a holders=(flows monitor sysfs)
+
+	((round % 2)) && holders+=(dump)
+	# the last round's reload made them; a failed one may not have
 	if [ "$(srv_mappings)" != 2 ] && ! timed tables tables; then
-		detail "$name" "round $round: the tables could not be made"
-		count BAD "$name"
+		detail "round $round: the tables could not be made"
+		count bad
 		return
 	fi
-	if ! timed hold hold "$name"; then
-		detail "$name" "round $round: the holder did not start"
-		release "$name" "$round"
-		count BAD "$name"
+	if ! timed hold hold_all "${holders[@]}"; then
+		detail "round $round: a holder did not start"
+		for name in "${!HELD[@]}"; do
+			let_go "$name" "$round"
+		done
+		count bad
 		return
 	fi
 
 	if timed rmmod rmmod_now; then
-		count AT_ONCE "$name"
+		count "at_once_${#holders[@]}"
 	elif [[ "$RMMOD_OUT" =~ in\ use|temporarily\ unavailable|resource\ busy ]]; then
-		count REFUSED "$name"
-		release "$name" "$round"
+		count "refused_${#holders[@]}"
+		# the dump first: it is what may keep the module in use
+		let_go dump "$round"
 		for t in 1 2 3 4 5 6 7 8 9 10; do
 			rmmod_now && break
 			sleep 0.2
 		done
 		if ! module_gone; then
-			detail "$name" "round $round: rmmod still fails once the holder let go: $RMMOD_OUT"
-			count BAD "$name"
+			detail "round $round: rmmod still fails once the dump let go: $RMMOD_OUT"
+			count bad
 		fi
 	else
-		detail "$name" "round $round: rmmod failed uncleanly: $RMMOD_OUT"
-		count BAD "$name"
-		release "$name" "$round"
+		detail "round $round: rmmod failed uncleanly: $RMMOD_OUT"
+		count bad
 	fi
 
 	if module_gone; then
 		if [ -e /sys/kernel/l3dsr ]; then
-			detail "$name" "round $round: /sys/kernel/l3dsr is still there after rmmod"
+			detail "round $round: /sys/kernel/l3dsr is still there after rmmod"
 		else
-			count SYSFS_GONE "$name"
+			count sysfs_gone
 		fi
 	fi
 	# A file held open across the unload reads an error.
 	if [ "$SYSFS_OPEN" = 1 ]; then
 		if { read -r value <&9; } 2>/dev/null; then
-			detail sysfs "round $round: the stale file still reads '$value'"
+			detail "round $round: the stale sysfs file still reads '$value'"
 		else
-			count STALE_OK sysfs
+			count stale_ok
 		fi
 	fi
 
-	# Loaded again at once.
+	# Loaded again at once, the flows and the monitor still running.
 	if ! timed modprobe modprobe_now; then
-		t=$MODPROBE_OUT
-		detail "$name" "round $round: modprobe right after rmmod failed: $t; $(dmesg | tail -n 3)"
-		count BAD "$name"
+		detail "round $round: modprobe right after rmmod failed: $MODPROBE_OUT; $(dmesg | tail -n 3)"
+		count bad
 		for t in 1 2 3 4 5 6 7 8 9 10; do
 			modprobe l3dsr 2>/dev/null && break
 			sleep 1
 		done
 	else
-		count RELOADED "$name"
+		count reloaded
 	fi
 	if timed tables tables && timed works works; then
-		count WORKED "$name"
+		count worked
 	else
-		detail "$name" "round $round: no rewrite after the reload"
+		detail "round $round: no rewrite after the reload"
 	fi
-	if [ -n "$HOLDER_PID" ] || [ "$SYSFS_OPEN" = 1 ]; then
-		release "$name" "$round"
-	fi
+	for name in "${!HELD[@]}"; do
+		let_go "$name" "$round"
+	done
 	return 0
 }
 
@@ -308,28 +332,24 @@ fi
 
 start=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
-	for name in "${CASES[@]}"; do
-		one_case "$name" "$round"
-	done
+	one_round "$round"
 done
 elapsed=$(($(date +%s) - start))
-note "$ROUNDS rounds of ${#CASES[@]} unloads in $elapsed s; seconds spent: $(for k in "${!STAGE_US[@]}"; do printf '%s %s.%03d, ' "$k" $((STAGE_US[$k] / 1000000)) $((STAGE_US[$k] / 1000 % 1000)); done)"
+note "$ROUNDS unloads in $elapsed s; seconds spent: $(for k in "${!STAGE_US[@]}"; do printf '%s %s.%03d, ' "$k" $((STAGE_US[$k] / 1000000)) $((STAGE_US[$k] / 1000 % 1000)); done)"
+note "flows, monitor and sysfs held: rmmod at once ${COUNT[at_once_3]:-0}, refused ${COUNT[refused_3]:-0}; with a dump as well: at once ${COUNT[at_once_4]:-0}, refused ${COUNT[refused_4]:-0}"
+[ -n "$DETAIL" ] && note "$DETAIL"
 
-for name in "${CASES[@]}"; do
-	note "$name: rmmod at once ${AT_ONCE[$name]:-0}, refused while held ${REFUSED[$name]:-0}"
-	check_eq "$name: rmmod succeeded or was refused cleanly, then succeeded, $ROUNDS times" \
-		"$ROUNDS 0" \
-		"$((${AT_ONCE[$name]:-0} + ${REFUSED[$name]:-0})) ${BAD[$name]:-0}"
-	check_eq "$name: the sysfs directory went with the module" \
-		"$ROUNDS" "${SYSFS_GONE[$name]:-0}"
-	check_eq "$name: modprobe right after rmmod succeeded" \
-		"$ROUNDS" "${RELOADED[$name]:-0}"
-	check_eq "$name: the reloaded module rewrote a marked datagram" \
-		"$ROUNDS" "${WORKED[$name]:-0}"
-	[ -n "${DETAIL[$name]:-}" ] && note "${DETAIL[$name]}"
-done
-check_eq "sysfs: the file held open reads an error after the unload" \
-	"$ROUNDS" "${STALE_OK[sysfs]:-0}"
+check_eq "rmmod under flows, a monitor, an open sysfs file and (every other round) a dump succeeded or was refused cleanly, then succeeded, $ROUNDS times" \
+	"$ROUNDS 0" \
+	"$((${COUNT[at_once_3]:-0} + ${COUNT[refused_3]:-0} + ${COUNT[at_once_4]:-0} + ${COUNT[refused_4]:-0})) ${COUNT[bad]:-0}"
+check_eq "the sysfs directory went with the module, $ROUNDS times" \
+	"$ROUNDS" "${COUNT[sysfs_gone]:-0}"
+check_eq "the sysfs file held open reads an error after the unload, $ROUNDS times" \
+	"$ROUNDS" "${COUNT[stale_ok]:-0}"
+check_eq "modprobe right after rmmod succeeded, $ROUNDS times" \
+	"$ROUNDS" "${COUNT[reloaded]:-0}"
+check_eq "the reloaded module rewrote a marked datagram, $ROUNDS times" \
+	"$ROUNDS" "${COUNT[worked]:-0}"
 check_eq "the module's reference count is 0 at the end" 0 \
 	"$(cat /sys/module/l3dsr/refcnt 2>&1)"
 
