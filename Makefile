@@ -61,7 +61,9 @@ deps:
 	fi
 
 # The whole suite: host checks (sources, packaging), then the VM suite on
-# every kernel and the benchmark's smoke run, ending in "N passed, N failed".
+# every kernel (Debian's cloud and PREEMPT_RT 6.1 and 6.12, and a debug
+# kernel built once per machine) and the benchmark's smoke run, ending in
+# "N passed, N failed".
 check: deps
 	selftests/vm/check.sh
 

@@ -5,6 +5,10 @@
 # with -Werror and passes sparse against every kernel of the matrix, and the
 # C sources pass the kernel's checkpatch.pl (from Debian's linux-source).
 # Nothing here loads a module; the VM suite does that.
+#
+#   style.sh                 Debian's four kernels, and checkpatch
+#   style.sh --kernels S...  the build and sparse for these series only
+#                            (check.sh: the debug kernel, once it is built)
 
 set -u
 set -o pipefail
@@ -14,7 +18,27 @@ readonly REPO
 CACHE=${L3DSR_VM_CACHE:-$REPO/.cache/vm}
 readonly CACHE
 readonly VM="$REPO/selftests/vm/vm.sh"
-readonly SERIES=(6.1 6.12)
+SERIES=(6.1 6.12 6.1-rt 6.12-rt)
+KERNELS_ONLY=0
+if [ "${1:-}" = --kernels ]; then
+	shift
+	SERIES=("$@")
+	KERNELS_ONLY=1
+fi
+readonly SERIES KERNELS_ONLY
+
+# The tree the module builds against: a headers package, or the debug
+# kernel's own build tree.
+kernel_tree()
+{
+	local dir
+
+	if [ "$1" = debug ]; then
+		dir=$("$REPO/selftests/vm/kernel.sh" dir) && echo "$dir/build"
+	else
+		echo "/usr/src/linux-headers-$2"
+	fi
+}
 
 number=0
 failed=0
@@ -86,7 +110,8 @@ trap 'rm -f "$log"' EXIT
 
 for series in "${SERIES[@]}"; do
 	kver=$("$VM" kver "$series" 2>"$log") && "$VM" fetch "$series" >"$log" 2>&1
-	if [ -z "$kver" ] || [ ! -d "/usr/src/linux-headers-$kver" ]; then
+	kdir=$(kernel_tree "$series" "$kver")
+	if [ -z "$kver" ] || [ ! -d "$kdir" ]; then
 		show "$log"
 		result 1 "module builds with -Werror for $series (headers)"
 		result 1 "sparse is clean for $series"
@@ -95,14 +120,14 @@ for series in "${SERIES[@]}"; do
 	build="$CACHE/style-build-$kver"
 	rm -rf "$build" && mkdir -p "$build" &&
 		cp -r "$REPO/Kbuild" "$REPO/VERSION" "$REPO/kmod" "$build/"
-	make -s -C "/usr/src/linux-headers-$kver" M="$build" \
+	make -s -C "$kdir" M="$build" \
 		L3DSR_WERROR=y modules >"$log" 2>&1
 	rc=$?
 	[ $rc = 0 ] || show "$log"
 	result $rc "module builds with -Werror for $kver"
 
 	# C=2 runs sparse on every file, built or not
-	make -s -C "/usr/src/linux-headers-$kver" M="$build" C=2 \
+	make -s -C "$kdir" M="$build" C=2 \
 		CHECKFLAGS="-Wsparse-error" modules >"$log" 2>&1
 	rc=$?
 	if grep -qE 'warning:|error:' "$log"; then
@@ -121,7 +146,9 @@ done
 # they print.
 readonly USERSPACE_IGNORE=PREFER_DEFINED_ATTRIBUTE_MACRO,ARRAY_SIZE,BIT_MACRO,STRCPY,NEW_TYPEDEFS,CAMELCASE,SPLIT_STRING,STRING_FRAGMENTS,EMBEDDED_FUNCTION_NAME,PREFER_KERNEL_TYPES,VOLATILE
 
-if checkpatch=$(checkpatch_path); then
+if [ "$KERNELS_ONLY" = 1 ]; then
+	:
+elif checkpatch=$(checkpatch_path); then
 	cd "$REPO" || exit 1
 	for group in kmod tools selftests; do
 		mapfile -t files < <(git ls-files "$group" | grep -E '\.[ch]$')

@@ -1,24 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the selftests (./run_tests.sh) in a VM per kernel series, all series at
-# once, and count the TAP results of them all. When 6.12 is among the series,
-# the benchmark's smoke run (selftests/bench/bench.sh --smoke) goes with them,
-# one TAP line per benchmark variant, so the benchmark cannot rot unseen.
+# Run the selftests (./run_tests.sh) in a VM per kernel series and count the
+# TAP results of them all. When 6.12 is among the series, the benchmark's
+# smoke run (selftests/bench/bench.sh --smoke) follows its suite, one TAP
+# line per benchmark variant, so the benchmark cannot rot unseen.
 #
-#   check.sh [--no-bench] [--no-host] [SERIES...]   default: 6.1 6.12
+#   check.sh [--no-bench] [--no-host] [SERIES...]
+#            default: 6.1 6.12 6.1-rt 6.12-rt debug
 #
-# First, one after another, the checks that need no VM: the sources
-# (selftests/host/style.sh), the packages (selftests/host/packaging.sh) and
-# the tool's own tests (make -C tools check). L3DSR_CHECK_BENCH=0 is
-# --no-bench, L3DSR_CHECK_HOST=0 is --no-host.
+# In order:
+# 1. apt, for every series at once (vm.sh install), so that nothing installs
+#    packages while the host checks watch what packaging installs;
+# 2. the checks that need no VM, one after another (selftests/host/style.sh,
+#    selftests/host/packaging.sh, make -C tools check, selftests/host/ynl.sh
+#    for the YNL spec), while the debug
+#    kernel builds beside them (vm.sh fetch debug; nothing when it is in the
+#    cache);
+# 3. the VM suites, L3DSR_CHECK_JOBS (default: the number of CPUs) at a
+#    time, the debug kernel's first since it takes longest: each VM runs on
+#    one CPU and has it to itself.
+# L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. The
+# debug kernel runs the tests selftests/vm/debug.tests names (all of them
+# when it names none) with the settings it gives, within
+# L3DSR_CHECK_DEBUG_TIMEOUT seconds (3600).
 #
-# Each output line is prefixed with its series ("bench" for the smoke run).
-# The last line reads
-# "N passed, N failed" (", N skipped" when any were). A run that fails
+# Each output line is prefixed with its lane: a series, a host check, or
+# "bench". The summary gives each lane's counts and wall time; the last line
+# reads "N passed, N failed" (", N skipped" when any were). A run that fails
 # without saying which test failed (the VM timed out, the kernel log shows a
-# splat, the TAP stream stopped early) counts as at least one failure. Exit 0
-# only if nothing failed.
+# splat, the TAP stream stopped early) counts as at least one failure; a
+# lane that cannot run here (apt has no such kernel, no linux-source) is one
+# skip, with the reason. Exit 0 only if nothing failed.
 
 set -u
 set -o pipefail
@@ -29,14 +42,18 @@ readonly SELF_DIR
 readonly VM=$SELF_DIR/vm.sh
 readonly BENCH=$SELF_DIR/../bench/bench.sh
 readonly REPO_DIR=$SELF_DIR/../..
+readonly ALL_SERIES='6.1 6.12 6.1-rt 6.12-rt debug'
 # Checks that need no VM, run one after another before the VMs start, so
 # they do not compete with them for the cores.
-readonly HOST_JOBS=(style packaging tools)
+readonly HOST_JOBS=(style packaging tools ynl)
 # The kernel the benchmark boots.
 readonly BENCH_SERIES=6.12
+readonly DEBUG_TESTS_FILE=$SELF_DIR/debug.tests
+readonly DEBUG_TIMEOUT=${L3DSR_CHECK_DEBUG_TIMEOUT:-3600}
+readonly KSFT_SKIP=4
 
 usage() {
-	echo "usage: $PROG [--no-bench] [--no-host] [SERIES...]   (SERIES: 6.1 or 6.12; default both)" >&2
+	echo "usage: $PROG [--no-bench] [--no-host] [SERIES...]   (SERIES: ${ALL_SERIES// /, }; default all)" >&2
 	exit 2
 }
 
@@ -57,11 +74,13 @@ cleanup() {
 }
 
 # run_job NAME CMD...: its raw output goes to $WORK/NAME.log, its exit status
-# to $WORK/NAME.rc, and prefixed lines to our stdout as they come.
+# to $WORK/NAME.rc, its wall time in seconds to $WORK/NAME.secs, and
+# prefixed lines to our stdout as they come.
 run_job() {
-	local name=$1 out out_pid vm_pid rc
+	local name=$1 out out_pid vm_pid rc t0
 	shift
 
+	t0=$(date +%s)
 	exec {out}> >(tee "$WORK/$name.log" | sed -u "s/^/[$name] /")
 	out_pid=$!
 	"$@" >&"$out" 2>&1 &
@@ -73,10 +92,34 @@ run_job() {
 	rm -f "$WORK/$name.pid"
 	# All its output is in the log before anyone counts it.
 	wait "$out_pid"
+	echo $(($(date +%s) - t0)) >"$WORK/$name.secs"
 	echo "$rc" >"$WORK/$name.rc"
 }
 
-# From one series' log: "passed failed skipped planned reported has_plan".
+# not_run LANE REASON RC: the lane is not started; RC 4 makes it a skip,
+# anything else a failure.
+not_run() {
+	printf '%s\n' "$2" >"$WORK/$1.why"
+	echo "$3" >"$WORK/$1.rc"
+	: >"$WORK/$1.log"
+}
+
+# Why a job that exited 4 could not run: its last message.
+skip_reason() {
+	grep -E '^(vm|kernel)\.sh: ' "$1" | tail -n 1 | sed 's/^[a-z]*\.sh: //'
+}
+
+duration() {
+	local s=$1
+
+	if [ "$s" -ge 60 ]; then
+		printf '%dm%02ds' $((s / 60)) $((s % 60))
+	else
+		printf '%ds' "$s"
+	fi
+}
+
+# From one lane's log: "passed failed skipped planned reported has_plan".
 # Only top-level TAP lines count; indented lines are subtests or commentary.
 count_tap() {
 	awk '
@@ -101,10 +144,68 @@ count_tap() {
 	}' "$1"
 }
 
+# What debug.tests says, one word a line: a NAME=VALUE line as it is (an
+# environment setting for the run), a test pattern as the scripts it names.
+debug_plan() {
+	local line word script
+
+	[ -f "$DEBUG_TESTS_FILE" ] || return 0
+	while read -r line; do
+		word=${line%%#*}
+		word=${word//[[:space:]]/}
+		case $word in
+		'') ;;
+		*=*) printf '%s\n' "$word" ;;
+		*)
+			for script in "$REPO_DIR"/selftests/$word; do
+				[ -e "$script" ] && basename "$script"
+			done
+			;;
+		esac
+	done <"$DEBUG_TESTS_FILE"
+}
+
+# The module of an earlier commit, for l3dsr_skew.sh: built and installed
+# in every guest beside l3dsr.ko (selftests/skew/build.sh lays out its
+# sources; outside a git checkout there are none, and the test skips).
+skew_kbuild() {
+	local dir
+
+	dir=$("$REPO_DIR/selftests/skew/build.sh" --dir 2>/dev/null) || return 0
+	[ -f "$dir/Kbuild" ] && printf '%s\n' "$dir"
+}
+
+# lane SERIES: the suite on one kernel; 6.12's is followed by the benchmark.
+lane() {
+	local series=$1 plan=() settings=() tests=() word
+	local -x L3DSR_VM_EXTRA_KBUILD
+
+	L3DSR_VM_EXTRA_KBUILD=$(skew_kbuild)
+
+	if [ "$series" = debug ]; then
+		mapfile -t plan < <(debug_plan)
+		for word in "${plan[@]}"; do
+			case $word in
+			*=*) settings+=("$word") ;;
+			*) [[ " ${tests[*]} " == *" $word "* ]] || tests+=("$word") ;;
+			esac
+		done
+		run_job debug "$VM" run debug --timeout "$DEBUG_TIMEOUT" -- \
+			env "${settings[@]}" ./run_tests.sh "${tests[@]}"
+	else
+		run_job "$series" "$VM" run "$series" -- ./run_tests.sh
+	fi
+	if [ "$series" = "$BENCH_SERIES" ] && [ "$BENCH_ON" = 1 ]; then
+		run_job bench "$BENCH" --smoke --tap
+	fi
+}
+
+BENCH_ON=0
+
 main() {
 	local series all=() pid bench=${L3DSR_CHECK_BENCH:-1}
-	local host=${L3DSR_CHECK_HOST:-1}
-	local total_passed=0 total_failed=0 total_skipped=0
+	local host=${L3DSR_CHECK_HOST:-1} jobs=${L3DSR_CHECK_JOBS:-$(nproc)}
+	local total_passed=0 total_failed=0 total_skipped=0 t_start
 
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -114,84 +215,169 @@ main() {
 		*) break ;;
 		esac
 	done
-	[ $# -eq 0 ] && set -- 6.1 6.12
+	# shellcheck disable=SC2086 # a blank-separated list
+	[ $# -eq 0 ] && set -- $ALL_SERIES
 	for series in "$@"; do
-		case $series in
-		6.1 | 6.12) ;;
+		case " $ALL_SERIES " in
+		*" $series "*) ;;
 		*)
 			echo "$PROG: unknown kernel series '$series'" >&2
 			usage
 			;;
 		esac
-		all+=("$series")
+		[[ " ${all[*]} " == *" $series "* ]] || all+=("$series")
 	done
+	[[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
 
 	WORK=$(mktemp -d) || exit 1
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	t_start=$(date +%s)
 
+	# 1. apt, for every series, before anything watches the packages.
+	local rc runnable=()
+	for series in "${all[@]}"; do
+		run_job "install-$series" "$VM" install "$series"
+		rc=$(cat "$WORK/install-$series.rc")
+		if [ "$rc" = 0 ]; then
+			runnable+=("$series")
+		elif [ "$rc" = "$KSFT_SKIP" ]; then
+			not_run "$series" "$(skip_reason "$WORK/install-$series.log")" "$KSFT_SKIP"
+		else
+			not_run "$series" "cannot install what it needs (vm.sh install exited $rc)" "$rc"
+		fi
+	done
+	if [ "$bench" != 0 ] && [[ " ${all[*]} " == *" $BENCH_SERIES "* ]]; then
+		if [[ " ${runnable[*]} " == *" $BENCH_SERIES "* ]]; then
+			BENCH_ON=1
+		else
+			not_run bench "$BENCH_SERIES cannot run here" "$KSFT_SKIP"
+		fi
+		bench=1
+	else
+		bench=0
+	fi
+
+	# 2. The host checks, and the debug kernel's build beside them.
+	local build_pid=
+	if [[ " ${runnable[*]} " == *" debug "* ]]; then
+		run_job debug-kernel "$VM" fetch debug &
+		build_pid=$!
+		PIDS+=("$build_pid")
+	fi
 	local runs=()
 	if [ "$host" != 0 ]; then
 		run_job style "$REPO_DIR/selftests/host/style.sh"
 		run_job packaging "$REPO_DIR/selftests/host/packaging.sh"
 		run_job tools make -s -C "$REPO_DIR/tools" check
+		run_job ynl "$REPO_DIR/selftests/host/ynl.sh"
 		runs+=("${HOST_JOBS[@]}")
 	fi
+	if [ -n "$build_pid" ]; then
+		wait "$build_pid"
+		rc=$(cat "$WORK/debug-kernel.rc" 2>/dev/null || echo 1)
+		if [ "$rc" != 0 ]; then
+			local reason="the debug kernel did not build (vm.sh fetch debug exited $rc)"
+			[ "$rc" = "$KSFT_SKIP" ] && reason=$(skip_reason "$WORK/debug-kernel.log")
+			not_run debug "$reason" "$rc"
+			local -a left=()
+			for series in "${runnable[@]}"; do
+				[ "$series" = debug ] || left+=("$series")
+			done
+			runnable=("${left[@]}")
+		elif [ "$host" != 0 ]; then
+			# the -Werror build and sparse against its tree, now there
+			run_job style-debug "$REPO_DIR/selftests/host/style.sh" --kernels debug
+			runs+=(style-debug)
+		fi
+	fi
 
-	for series in "${all[@]}"; do
-		run_job "$series" "$VM" run "$series" -- ./run_tests.sh &
+	# The helpers every guest gets, the old module's sources among them,
+	# built once before the VMs (vm.sh would, one run at a time).
+	run_job helpers make -s -C "$REPO_DIR/selftests"
+
+	# 3. The VM suites, the longest first, $jobs at a time.
+	local queue=()
+	[[ " ${runnable[*]} " == *" debug "* ]] && queue+=(debug)
+	for series in "${runnable[@]}"; do
+		[ "$series" = debug ] || queue+=("$series")
+	done
+	PIDS=()
+	for series in "${queue[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+			wait -n
+		done
+		lane "$series" &
 		PIDS+=($!)
 	done
-	# It waits for the suite on the same kernel (vm.sh takes turns).
-	runs+=("${all[@]}")
-	if [ "$bench" != 0 ] && [[ " ${all[*]} " == *" $BENCH_SERIES "* ]]; then
-		run_job bench "$BENCH" --smoke --tap &
-		PIDS+=($!)
-		runs+=(bench)
-	fi
 	for pid in "${PIDS[@]}"; do
 		wait "$pid"
 	done
 	PIDS=()
 
-	local passed failed skipped planned reported has_plan rc why label
-	for series in "${runs[@]}"; do
-		rc=$(cat "$WORK/$series.rc" 2>/dev/null || echo 1)
+	runs+=("${all[@]}")
+	[ "$bench" = 1 ] && runs+=(bench)
+	local passed failed skipped planned reported has_plan why label lane_name
+	local summary joined secs
+	for lane_name in "${runs[@]}"; do
+		rc=$(cat "$WORK/$lane_name.rc" 2>/dev/null || echo 1)
 		read -r passed failed skipped planned reported has_plan \
-			< <(count_tap "$WORK/$series.log")
+			< <(count_tap "$WORK/$lane_name.log")
 		why=()
-		if [ "$has_plan" = 0 ]; then
-			why+=("no TAP plan")
-		elif [ "$reported" -lt "$planned" ]; then
-			why+=("$((planned - reported)) of $planned planned tests never reported")
-			failed=$((failed + planned - reported))
-		fi
-		[ "$rc" != 0 ] && why+=("exit status $rc")
-		if [ ${#why[@]} -gt 0 ] && [ "$failed" = 0 ]; then
-			# Something went wrong that no TAP line names.
+		if [ -f "$WORK/$lane_name.why" ] && [ "$rc" = "$KSFT_SKIP" ]; then
+			skipped=1
+			why+=("skipped: $(cat "$WORK/$lane_name.why")")
+		elif [ -f "$WORK/$lane_name.why" ]; then
 			failed=1
+			why+=("$(cat "$WORK/$lane_name.why")")
+		elif [ "$rc" = "$KSFT_SKIP" ] && [ "$has_plan" = 0 ]; then
+			skipped=$((skipped + 1))
+			why+=("skipped: $(skip_reason "$WORK/$lane_name.log")")
+		else
+			if [ "$has_plan" = 0 ]; then
+				why+=("no TAP plan")
+			elif [ "$reported" -lt "$planned" ]; then
+				why+=("$((planned - reported)) of $planned planned tests never reported")
+				failed=$((failed + planned - reported))
+			fi
+			[ "$rc" != 0 ] && why+=("exit status $rc")
+			if [ ${#why[@]} -gt 0 ] && [ "$failed" = 0 ]; then
+				# Something went wrong that no TAP line names.
+				failed=1
+			fi
 		fi
-		local summary="$passed passed, $failed failed"
+		summary="$passed passed, $failed failed"
 		[ "$skipped" != 0 ] && summary+=", $skipped skipped"
+		if [ -f "$WORK/$lane_name.secs" ]; then
+			secs=$(cat "$WORK/$lane_name.secs")
+			summary+=" in $(duration "$secs")"
+			if [ "$lane_name" = debug ] && [ -f "$WORK/debug-kernel.secs" ]; then
+				summary+=", after $(duration "$(cat "$WORK/debug-kernel.secs")") for the kernel"
+				grep -q '^kernel\.sh: built ' "$WORK/debug-kernel.log" ||
+					summary+=" (cached)"
+			fi
+		fi
 		if [ ${#why[@]} -gt 0 ]; then
-			local joined
 			joined=$(printf '%s; ' "${why[@]}")
 			summary+=" (${joined%; })"
 		fi
-		if [ "$series" = bench ]; then
+		if [ "$lane_name" = bench ]; then
 			label="benchmark smoke on $BENCH_SERIES"
-		elif [[ " ${HOST_JOBS[*]} " == *" $series "* ]]; then
-			label="host checks: $series"
+		elif [[ " ${HOST_JOBS[*]} style-debug " == *" $lane_name "* ]]; then
+			label="host checks: $lane_name"
+		elif [ "$rc" = "$KSFT_SKIP" ]; then
+			label=$lane_name
 		else
-			label=$("$VM" kver "$series" 2>/dev/null || echo "$series")
+			label=$("$VM" kver "$lane_name" 2>/dev/null || echo "$lane_name")
 		fi
-		echo "[$series] $label: $summary"
+		echo "[$lane_name] $label: $summary"
 		total_passed=$((total_passed + passed))
 		total_failed=$((total_failed + failed))
 		total_skipped=$((total_skipped + skipped))
 	done
 
+	echo "wall time $(duration $(($(date +%s) - t_start)))"
 	local final="$total_passed passed, $total_failed failed"
 	[ "$total_skipped" != 0 ] && final+=", $total_skipped skipped"
 	echo "$final"
