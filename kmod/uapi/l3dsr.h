@@ -23,7 +23,9 @@
  * are validated strictly: unknown attributes, wrong types or lengths and
  * values out of range are refused with -EINVAL, and the extended ACK carries a
  * message naming the offending attribute. Nothing is changed by a rejected
- * request.
+ * request. A request the kernel has no memory for fails with -ENOMEM and,
+ * where the allocation was the module's, an extack message naming what it
+ * could not allocate; it too changes nothing.
  *
  * A mapping is keyed by (L3DSR_A_FAMILY, L3DSR_A_DSCP): each address family
  * has its own table of 63 slots, DSCP 1 to 63. DSCP 0 is all unmarked traffic
