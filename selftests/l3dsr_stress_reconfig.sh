@@ -20,8 +20,9 @@
 #     its payload), and every one lost was sent while its mapping was
 #     absent or down (the change's command running, RECONFIG_MARGIN_MS
 #     either side): none in the first half;
-#   - every TCP transfer (repeated, new connections, both families)
-#     arrives whole: the sha256 of what was sent;
+#   - every TCP transfer (repeated, new connections, both families, a
+#     second apart: RECONFIG_TCP_PAUSE) arrives whole: the sha256 of what
+#     was sent;
 #   - counters are monotonic: the namespace's, read after every dump and
 #     by a sampler running beside (sysfs and stats -j), "rewritten" across
 #     deletes included; a mapping's, for as long as it is not deleted;
@@ -41,6 +42,8 @@ readonly FLOW="$SELFTESTS_DIR/l3dsr_flow"
 readonly UDP_PORT=9500
 readonly TCP_PORTS=(9601 9602)
 readonly TCP_BYTES=${RECONFIG_TCP_BYTES:-524288}
+# seconds each TCP flow rests between two transfers
+readonly TCP_PAUSE=${RECONFIG_TCP_PAUSE:-1}
 # 25 rounds a second, two flows per family: 100 datagrams a second, light
 # enough to leave the one CPU of the guest to the changes
 readonly UDP_INTERVAL_US=40000
@@ -374,15 +377,21 @@ sampler()
 
 # ---------------------------------------------------------------- flows
 
-# tcp_loop FAMILY PORT: transfers one after the other until told to stop,
-# each a new connection; one "ok" or "bad ..." line per transfer.
+# tcp_loop FAMILY PORT: transfers one after the other, TCP_PAUSE apart,
+# until told to stop, each a new connection; one "ok" or "bad ..." line per
+# transfer.
 tcp_loop()
 {
-	local fam=$1 port=$2 vip=$VIP4 n=0 recv_pid got sent_sum
+	local fam=$1 port=$2 vip=$VIP4 n=0 recv_pid got sent_sum pause
 
 	[ "$fam" = 6 ] && vip=$VIP6
 	sent_sum=$(sha256sum <"$TMP/tcp.data" | cut -d' ' -f1)
+	mkfifo "$TMP/tcp-pause-$fam-$port" &&
+		exec {pause}<>"$TMP/tcp-pause-$fam-$port" || return 1
 	while [ ! -e "$TMP/stop-tcp" ]; do
+		# a breath between transfers, or four of them back to back
+		# leave the guest's one CPU little for the changes
+		((n)) && read -r -t "$TCP_PAUSE" -u "$pause"
 		n=$((n + 1))
 		"$PEER" -w 120 tcp-recv "$vip" "$port" 2>/dev/null |
 			sha256sum >"$TMP/tcp-$fam-$port.sum" &

@@ -14,16 +14,17 @@
 #    packages while the host checks watch what packaging installs;
 # 2. the checks that need no VM, one after another (selftests/host/style.sh,
 #    selftests/host/packaging.sh, make -C tools check, selftests/host/ynl.sh
-#    for the YNL spec), while the debug
-#    kernel builds beside them (vm.sh fetch debug; nothing when it is in the
-#    cache);
+#    for the YNL spec), while the debug kernel builds beside them (vm.sh
+#    fetch debug; nothing when it is in the cache), then the -Werror build
+#    and sparse against the debug kernel's tree;
 # 3. the VM suites, L3DSR_CHECK_JOBS (default: the number of CPUs) at a
 #    time, the debug kernel's first since it takes longest: each VM runs on
 #    one CPU and has it to itself.
-# L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. The
-# debug kernel runs the tests selftests/vm/debug.tests names (all of them
-# when it names none) with the settings it gives, within
-# L3DSR_CHECK_DEBUG_TIMEOUT seconds (3600).
+# L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
+# series with a tests file, selftests/vm/debug.tests for the debug kernel
+# and rt.tests for both PREEMPT_RT series, runs the tests it names with the
+# settings it gives (see there why); the others run the whole suite. The
+# debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (3600).
 #
 # Each output line is prefixed with its lane: a series, a host check, or
 # "bench". The summary gives each lane's counts and wall time; the last line
@@ -48,7 +49,6 @@ readonly ALL_SERIES='6.1 6.12 6.1-rt 6.12-rt debug'
 readonly HOST_JOBS=(style packaging tools ynl)
 # The kernel the benchmark boots.
 readonly BENCH_SERIES=6.12
-readonly DEBUG_TESTS_FILE=$SELF_DIR/debug.tests
 readonly DEBUG_TIMEOUT=${L3DSR_CHECK_DEBUG_TIMEOUT:-3600}
 readonly KSFT_SKIP=4
 
@@ -144,12 +144,14 @@ count_tap() {
 	}' "$1"
 }
 
-# What debug.tests says, one word a line: a NAME=VALUE line as it is (an
-# environment setting for the run), a test pattern as the scripts it names.
-debug_plan() {
-	local line word script
+# What SERIES.tests says (selftests/vm/debug.tests, rt.tests for both
+# PREEMPT_RT series), one word a line: a NAME=VALUE line as it is (an
+# environment setting for the run), a test pattern as the scripts it
+# names. Nothing when there is no such file: the whole suite.
+tests_plan() {
+	local file=$SELF_DIR/$1.tests line word script
 
-	[ -f "$DEBUG_TESTS_FILE" ] || return 0
+	[ -f "$file" ] || return 0
 	while read -r line; do
 		word=${line%%#*}
 		word=${word//[[:space:]]/}
@@ -162,7 +164,15 @@ debug_plan() {
 			done
 			;;
 		esac
-	done <"$DEBUG_TESTS_FILE"
+	done <"$file"
+}
+
+# The file of tests for SERIES: its own, or that of its kind.
+tests_file_for() {
+	case $1 in
+	*-rt) echo rt ;;
+	*) echo "$1" ;;
+	esac
 }
 
 # The module of an earlier commit, for l3dsr_skew.sh: built and installed
@@ -175,26 +185,23 @@ skew_kbuild() {
 	[ -f "$dir/Kbuild" ] && printf '%s\n' "$dir"
 }
 
-# lane SERIES: the suite on one kernel; 6.12's is followed by the benchmark.
+# lane SERIES: the suite on one kernel, or what its .tests file names;
+# 6.12's is followed by the benchmark.
 lane() {
-	local series=$1 plan=() settings=() tests=() word
+	local series=$1 plan=() settings=() tests=() word timeout=()
 	local -x L3DSR_VM_EXTRA_KBUILD
 
 	L3DSR_VM_EXTRA_KBUILD=$(skew_kbuild)
-
-	if [ "$series" = debug ]; then
-		mapfile -t plan < <(debug_plan)
-		for word in "${plan[@]}"; do
-			case $word in
-			*=*) settings+=("$word") ;;
-			*) [[ " ${tests[*]} " == *" $word "* ]] || tests+=("$word") ;;
-			esac
-		done
-		run_job debug "$VM" run debug --timeout "$DEBUG_TIMEOUT" -- \
-			env "${settings[@]}" ./run_tests.sh "${tests[@]}"
-	else
-		run_job "$series" "$VM" run "$series" -- ./run_tests.sh
-	fi
+	mapfile -t plan < <(tests_plan "$(tests_file_for "$series")")
+	for word in "${plan[@]}"; do
+		case $word in
+		*=*) settings+=("$word") ;;
+		*) [[ " ${tests[*]} " == *" $word "* ]] || tests+=("$word") ;;
+		esac
+	done
+	[ "$series" = debug ] && timeout=(--timeout "$DEBUG_TIMEOUT")
+	run_job "$series" "$VM" run "$series" "${timeout[@]}" -- \
+		env "${settings[@]}" ./run_tests.sh "${tests[@]}"
 	if [ "$series" = "$BENCH_SERIES" ] && [ "$BENCH_ON" = 1 ]; then
 		run_job bench "$BENCH" --smoke --tap
 	fi
