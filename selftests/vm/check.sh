@@ -18,8 +18,9 @@
 #    fetch debug; nothing when it is in the cache), then the -Werror build
 #    and sparse against the debug kernel's tree;
 # 3. the VM suites, L3DSR_CHECK_JOBS (default: the number of CPUs) at a
-#    time, the debug kernel's first since it takes longest: each VM runs on
-#    one CPU and has it to itself.
+#    time, the longest first (debug, 6.12 with the benchmark, 6.1, then the
+#    PREEMPT_RT ones), so that the last to end is a short one: each VM
+#    runs on one CPU and has it to itself.
 # L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
 # series with a tests file, selftests/vm/debug.tests for the debug kernel
 # and rt.tests for both PREEMPT_RT series, runs the tests it names with the
@@ -44,6 +45,9 @@ readonly VM=$SELF_DIR/vm.sh
 readonly BENCH=$SELF_DIR/../bench/bench.sh
 readonly REPO_DIR=$SELF_DIR/../..
 readonly ALL_SERIES='6.1 6.12 6.1-rt 6.12-rt debug'
+# The order the VMs start in, the longest lane first (6.12's carries the
+# benchmark), so that the last to finish is a short one.
+readonly LONGEST_FIRST='debug 6.12 6.1 6.12-rt 6.1-rt'
 # Checks that need no VM, run one after another before the VMs start, so
 # they do not compete with them for the cores.
 readonly HOST_JOBS=(style packaging tools ynl)
@@ -306,9 +310,8 @@ main() {
 
 	# 3. The VM suites, the longest first, $jobs at a time.
 	local queue=()
-	[[ " ${runnable[*]} " == *" debug "* ]] && queue+=(debug)
-	for series in "${runnable[@]}"; do
-		[ "$series" = debug ] || queue+=("$series")
+	for series in $LONGEST_FIRST; do
+		[[ " ${runnable[*]} " == *" $series "* ]] && queue+=("$series")
 	done
 	PIDS=()
 	for series in "${queue[@]}"; do
