@@ -530,7 +530,7 @@ else
 fi
 start_monitor ""
 restore "" BASE && restore "$NS_BIG" HALF
-OBJECTS_BEFORE=$(live_objects)
+OBJECTS_BEFORE=$(live_objects_settled)
 start=$(date +%s)
 
 sweep "add" "" BASE add inet 20 203.0.113.20 rip 192.0.2.20 clear-dscp
@@ -550,7 +550,13 @@ sweep "flush, 63 mappings" "$NS_BIG" HALF flush
 
 # Every sweep ended by restoring its table: what failed must have freed
 # what it had made.
+objects_back()
+{
+	[ "$(live_objects)" = "$OBJECTS_BEFORE" ]
+}
 if [ -n "$OBJECTS_BEFORE" ]; then
+	# removed mappings are freed by RCU callbacks, after the commands
+	wait_until 300 objects_back
 	check_eq "the module's live objects are what they were" \
 		"$OBJECTS_BEFORE" "$(live_objects)"
 else

@@ -97,7 +97,7 @@ live_objects()
 check "marked datagrams are rewritten before the fuzzing" rewrites
 BASELINE_SAVE=$("$L3DSRCTL" save)
 BASELINE=$(table)
-OBJECTS_BEFORE=$(live_objects)
+OBJECTS_BEFORE=$(live_objects_settled)
 
 # fuzz NAME SEED COMMAND...: one run of the fuzzer; its summary as notes.
 fuzz()

@@ -23,6 +23,8 @@
 #
 # The real module is put back whatever happens.
 
+# jq's own variables ($m) are in single quotes on purpose.
+# shellcheck disable=SC2016
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 

@@ -265,7 +265,7 @@ NETNS_OBJS_BEFORE=$(slab_objects net_namespace)
 SLAB_BEFORE=$(slab_snapshot)
 PERCPU_BEFORE=$(percpu_kb)
 LIVE_BEFORE=
-[ -r "$LIVE_OBJECTS" ] && LIVE_BEFORE=$(cat "$LIVE_OBJECTS")
+[ -r "$LIVE_OBJECTS" ] && LIVE_BEFORE=$(live_objects_settled)
 
 start=$(date +%s)
 FAILURES=0

@@ -466,6 +466,27 @@ require_l3dsr()
 	return 0
 }
 
+# The module's live objects (debugfs l3dsr/objects), once the namespaces
+# an earlier test deleted are gone: their teardown runs from a work queue
+# and frees after RCU grace periods, seconds later on the debug kernel, so
+# the counts are read until two readings a second apart agree (a minute at
+# most). Nothing where the module has no such file.
+readonly L3DSR_LIVE_OBJECTS=/sys/kernel/debug/l3dsr/objects
+live_objects_settled()
+{
+	local last now tries=60
+
+	last=$(cat "$L3DSR_LIVE_OBJECTS" 2>/dev/null) || return 0
+	while [ "$tries" -gt 0 ]; do
+		sleep 1
+		now=$(cat "$L3DSR_LIVE_OBJECTS")
+		[ "$now" = "$last" ] && break
+		last=$now
+		tries=$((tries - 1))
+	done
+	echo "$last"
+}
+
 # set_up STEP...: the script's first check. Runs each set-up step (a
 # command without arguments) in order; if one fails, that is reported and
 # the script ends, since nothing after it could mean anything.
