@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -106,21 +107,24 @@ static void modinfo_value(const char *image, size_t size, const char *key,
 static void inspect_file(struct kmodule *km)
 {
 	const size_t marker = strlen(SIGNATURE_MARKER);
-	char *image, *space;
+	char *image = NULL, *space;
+	size_t size = 0, want;
+	struct stat st;
 	ssize_t got;
-	size_t size = 0;
 	int fd;
 
 	fd = open(km->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	image = malloc(MODULE_MAX_SIZE);
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    st.st_size <= MODULE_MAX_SIZE)
+		image = malloc((size_t)st.st_size);
 	if (!image) {
 		close(fd);
 		return;
 	}
-	while (size < MODULE_MAX_SIZE &&
-	       (got = read(fd, image + size, MODULE_MAX_SIZE - size)) > 0)
+	want = (size_t)st.st_size;
+	while (size < want && (got = read(fd, image + size, want - size)) > 0)
 		size += (size_t)got;
 	close(fd);
 
