@@ -268,7 +268,7 @@ sweep()
 			fi
 			if [ "$step" -gt 1 ]; then
 				# past the end by strides: the last stride point by point
-				sampled=" (every ${step}th, then each of the last ones)"
+				sampled="every ${step}th, and each of the last $step,"
 				n=$((n > step ? n - step : 0))
 				step=1
 				dirty=1
@@ -340,7 +340,7 @@ sweep()
 		fail "$name: every allocation failed in turn, cleanly" \
 			"$(head -n 10 <<< "$detail")"
 	else
-		pass "$name: every one of its $points allocations$sampled failed in turn, cleanly"
+		pass "$name: ${sampled:-every one} of its $points allocations failed in turn, cleanly"
 	fi
 }
 
