@@ -101,8 +101,8 @@ inject_setup()
 # fail only what is allocated on l3dsr's behalf (its code on the stack):
 # every such failure must then say what it was in an extack message, and
 # the sweep leaves alone what genetlink and netlink allocate before and
-# after the module's part. The namespace's and the load's sweeps fail
-# everything.
+# after the module's part. The namespace's sweep fails everything; the
+# load's, what is allocated under do_init_module (the module's init).
 SCOPED=0
 [ -e "$DEBUGFS/failslab/require-start" ] && SCOPED=1
 
@@ -445,9 +445,21 @@ sweep_netns()
 
 # ------------------------------------------------------------- the load
 
+# function_range NAME: "START END" of a kernel function: its address and
+# the next symbol's.
+function_range()
+{
+	sort /proc/kallsyms | awk -v f="$1" '
+		found { print "0x" start, "0x" $1; exit }
+		NF == 3 && ($3 == f || index($3, f ".") == 1) {
+			start = $1; found = 1
+		}'
+}
+
 sweep_load()
 {
 	local ko n out rc points='' bad=0 failed=0 loaded=0 detail='' dep
+	local range=
 
 	ko=$(modinfo -n l3dsr 2>/dev/null)
 	if [ -z "$ko" ] || ! unload; then
@@ -458,6 +470,14 @@ sweep_load()
 	for dep in $(modinfo -F depends l3dsr | tr ',' ' '); do
 		modprobe "$dep"
 	done
+	# With the call-stack filter, what the module's init allocates (under
+	# do_init_module), not the loader's reading and checking of the file.
+	if [ "$SCOPED" = 1 ] && range=$(function_range do_init_module) &&
+	   [ -n "$range" ]; then
+		# shellcheck disable=SC2086 # two words
+		fail_within $range || range=
+		note "load: failing what do_init_module allocates ($range)"
+	fi
 
 	for ((n = 1; n <= MAX; n++)); do
 		out=$("$NLREQ" -F "$n" load "$ko" 2>&1)
@@ -493,6 +513,7 @@ sweep_load()
 			break
 		fi
 	done
+	[ -n "$range" ] && scope_to_all
 	TOTAL_INJECTED=$((TOTAL_INJECTED + failed + loaded))
 	note "load: ${points:-more than $MAX} fault points: refused $failed times, loaded all the same $loaded times"
 	if [ -n "$points" ] && [ "$bad" = 0 ]; then
