@@ -15,12 +15,14 @@
 # 2. the checks that need no VM, one after another (selftests/host/style.sh,
 #    selftests/host/packaging.sh, make -C tools check, selftests/host/ynl.sh
 #    for the YNL spec), while the debug kernel builds beside them (vm.sh
-#    fetch debug; nothing when it is in the cache), then the -Werror build
-#    and sparse against the debug kernel's tree;
+#    fetch debug; nothing when it is in the cache);
 # 3. the VM suites, L3DSR_CHECK_JOBS (default: the number of CPUs) at a
-#    time, the longest first (debug, 6.12 with the benchmark, 6.1, then the
-#    PREEMPT_RT ones), so that the last to end is a short one: each VM
-#    runs on one CPU and has it to itself.
+#    time, the longest ready one first (debug, 6.1, 6.12 with the
+#    benchmark, then the PREEMPT_RT ones), so that the last to end is a
+#    short one: each VM runs on one CPU and has it to itself. A debug
+#    kernel still building holds one of those places; the other lanes do
+#    not wait for it, and when it is done the -Werror build and sparse
+#    against its tree run, and its lane goes next.
 # L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
 # series with a tests file, selftests/vm/debug.tests for the debug kernel
 # and rt.tests for both PREEMPT_RT series, runs the tests it names with the
@@ -46,8 +48,8 @@ readonly BENCH=$SELF_DIR/../bench/bench.sh
 readonly REPO_DIR=$SELF_DIR/../..
 readonly ALL_SERIES='6.1 6.12 6.1-rt 6.12-rt debug'
 # The order the VMs start in, the longest lane first (6.12's carries the
-# benchmark), so that the last to finish is a short one.
-readonly LONGEST_FIRST='debug 6.12 6.1 6.12-rt 6.1-rt'
+# benchmark and still takes less), so that the last to finish is a short one.
+readonly LONGEST_FIRST='debug 6.1 6.12 6.12-rt 6.1-rt'
 # Checks that need no VM, run one after another before the VMs start, so
 # they do not compete with them for the cores.
 readonly HOST_JOBS=(style packaging tools ynl)
@@ -189,6 +191,54 @@ skew_kbuild() {
 	[ -f "$dir/Kbuild" ] && printf '%s\n' "$dir"
 }
 
+# is_running PID: the background job PID has not ended.
+is_running() {
+	[[ " $(jobs -rp | tr '\n' ' ') " == *" $1 "* ]]
+}
+
+# remove_from ARRAY WORD: ARRAY without WORD.
+remove_from() {
+	local -n array=$1
+	local kept=() word
+
+	for word in "${array[@]}"; do
+		[ "$word" = "$2" ] || kept+=("$word")
+	done
+	array=("${kept[@]}")
+}
+
+# first_ready BUILD_PID SERIES...: the first series that can start now;
+# the debug lane waits for its kernel, which is being built while
+# BUILD_PID is not empty.
+first_ready() {
+	local building=$1 series
+	shift
+
+	for series in "$@"; do
+		if [ "$series" != debug ] || [ -z "$building" ]; then
+			echo "$series"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# debug_kernel_ready HOST: after vm.sh fetch debug ended, whether its lane
+# can run; when HOST is not 0, the -Werror build and sparse against the
+# kernel's tree follow, now there.
+debug_kernel_ready() {
+	local rc reason
+
+	rc=$(cat "$WORK/debug-kernel.rc" 2>/dev/null || echo 1)
+	if [ "$rc" != 0 ]; then
+		reason="the debug kernel did not build (vm.sh fetch debug exited $rc)"
+		[ "$rc" = "$KSFT_SKIP" ] && reason=$(skip_reason "$WORK/debug-kernel.log")
+		not_run debug "$reason" "$rc"
+		return 1
+	fi
+	[ "$1" = 0 ] || run_job style-debug "$REPO_DIR/selftests/host/style.sh" --kernels debug
+}
+
 # lane SERIES: the suite on one kernel, or what its .tests file names;
 # 6.12's is followed by the benchmark.
 lane() {
@@ -270,7 +320,9 @@ main() {
 		bench=0
 	fi
 
-	# 2. The host checks, and the debug kernel's build beside them.
+	# 2. The debug kernel's build, beside the host checks and then beside
+	#    the first VMs: it holds one of the $jobs slots until it is done,
+	#    and its lane joins the queue then.
 	local build_pid=
 	if [[ " ${runnable[*]} " == *" debug "* ]]; then
 		run_job debug-kernel "$VM" fetch debug &
@@ -285,41 +337,35 @@ main() {
 		run_job ynl "$REPO_DIR/selftests/host/ynl.sh"
 		runs+=("${HOST_JOBS[@]}")
 	fi
-	if [ -n "$build_pid" ]; then
-		wait "$build_pid"
-		rc=$(cat "$WORK/debug-kernel.rc" 2>/dev/null || echo 1)
-		if [ "$rc" != 0 ]; then
-			local reason="the debug kernel did not build (vm.sh fetch debug exited $rc)"
-			[ "$rc" = "$KSFT_SKIP" ] && reason=$(skip_reason "$WORK/debug-kernel.log")
-			not_run debug "$reason" "$rc"
-			local -a left=()
-			for series in "${runnable[@]}"; do
-				[ "$series" = debug ] || left+=("$series")
-			done
-			runnable=("${left[@]}")
-		elif [ "$host" != 0 ]; then
-			# the -Werror build and sparse against its tree, now there
-			run_job style-debug "$REPO_DIR/selftests/host/style.sh" --kernels debug
-			runs+=(style-debug)
-		fi
-	fi
 
 	# The helpers every guest gets, the old module's sources among them,
 	# built once before the VMs (vm.sh would, one run at a time).
 	run_job helpers make -s -C "$REPO_DIR/selftests"
 
-	# 3. The VM suites, the longest first, $jobs at a time.
-	local queue=()
+	# 3. The VM suites, the longest ready one first, $jobs at a time.
+	local queue=() next
 	for series in $LONGEST_FIRST; do
 		[[ " ${runnable[*]} " == *" $series "* ]] && queue+=("$series")
 	done
-	PIDS=()
-	for series in "${queue[@]}"; do
-		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
-			wait -n
-		done
-		lane "$series" &
-		PIDS+=($!)
+	while [ ${#queue[@]} -gt 0 ]; do
+		if [ -n "$build_pid" ] && ! is_running "$build_pid"; then
+			wait "$build_pid"
+			if ! debug_kernel_ready "$host"; then
+				remove_from queue debug
+			elif [ "$host" != 0 ]; then
+				runs+=(style-debug)
+			fi
+			build_pid=
+			continue
+		fi
+		if [ "$(jobs -rp | wc -l)" -lt "$jobs" ] &&
+		   next=$(first_ready "$build_pid" "${queue[@]}"); then
+			lane "$next" &
+			PIDS+=($!)
+			remove_from queue "$next"
+			continue
+		fi
+		wait -n
 	done
 	for pid in "${PIDS[@]}"; do
 		wait "$pid"
