@@ -22,7 +22,9 @@
  *                      and per counter ("stat TYPE VALUE"), for comparing
  *                      before and after: a dump and a GET_STATS
  *   netns              unshare(CLONE_NEWNET), then proves that the module
- *                      serves the new namespace (add, dump, stats, delete)
+ *                      serves the new namespace (add, dump, table, stats);
+ *                      -F counts through the unshare and the first add,
+ *                      which makes the module's state for the namespace
  *   load FILE          init_module() of FILE's contents
  *
  * FAMILY is inet or inet6.
@@ -58,6 +60,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +142,9 @@ static void __attribute__((noreturn)) bad(const char *what, const char *arg)
 
 static int failnth_fd = -1;
 static unsigned long failnth_n;
+/* points passed in the armed sections so far, when one request has more */
+static unsigned long failnth_used;
+static bool failnth_injected;
 
 static void failnth_open(unsigned long n)
 {
@@ -156,9 +162,9 @@ static void failnth_arm(void)
 	char buf[32];
 	int len;
 
-	if (failnth_fd < 0)
+	if (failnth_fd < 0 || failnth_injected)
 		return;
-	len = snprintf(buf, sizeof(buf), "%lu", failnth_n);
+	len = snprintf(buf, sizeof(buf), "%lu", failnth_n - failnth_used);
 	if (pwrite(failnth_fd, buf, len, 0) != len)
 		die("writing fail-nth");
 }
@@ -170,7 +176,7 @@ static unsigned long failnth_disarm(void)
 	unsigned long left;
 	ssize_t len;
 
-	if (failnth_fd < 0)
+	if (failnth_fd < 0 || failnth_injected)
 		return 0;
 	len = pread(failnth_fd, buf, sizeof(buf) - 1, 0);
 	if (len <= 0)
@@ -179,6 +185,10 @@ static unsigned long failnth_disarm(void)
 	left = strtoul(buf, NULL, 10);
 	if (left && pwrite(failnth_fd, "0", 1, 0) != 1)
 		die("clearing fail-nth");
+	if (left)
+		failnth_used = failnth_n - left;
+	else
+		failnth_injected = true;
 	return left;
 }
 
@@ -187,7 +197,7 @@ static void failnth_report(unsigned long left)
 	if (failnth_fd < 0)
 		return;
 	if (left)
-		printf("fail-nth unused, %lu points\n", failnth_n - left);
+		printf("fail-nth unused, %lu points\n", failnth_used);
 	else
 		printf("fail-nth injected\n");
 }
@@ -736,12 +746,13 @@ static int check_new_netns(void)
 	struct msg m;
 	struct nl nl;
 
-	failnth_fd = -1;
 	nl_open(&nl);
 	resolve(&nl);
 	command = "add";
 	build_add(&nl, &m, 3, args);
 	transact(&nl, &m, &r, 0);
+	/* the rest proves the namespace served, with nothing injected */
+	failnth_fd = -1;
 	if (r.error)
 		goto out;
 	command = "dump";
@@ -784,7 +795,9 @@ static int do_netns(void)
 	if (unshare(CLONE_NEWNET))
 		err = errno;
 	left = failnth_disarm();
-	failnth_report(left);
+	/* else the first add reports, counting from here */
+	if (err || !left)
+		failnth_report(left);
 	if (err) {
 		struct result r = { .error = err };
 
