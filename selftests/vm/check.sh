@@ -10,12 +10,13 @@
 #            default: 6.1 6.12 6.1-rt 6.12-rt debug
 #
 # In order:
-# 1. apt, for every series at once (vm.sh install), so that nothing installs
-#    packages while the host checks watch what packaging installs;
+# 1. apt, for every series (vm.sh install), so that nothing installs
+#    packages while the host checks watch what packaging installs; the
+#    debug kernel's first, and its build (vm.sh fetch debug; nothing when
+#    it is in the cache) starts then, beside the rest;
 # 2. the checks that need no VM, one after another (selftests/host/style.sh,
 #    selftests/host/packaging.sh, make -C tools check, selftests/host/ynl.sh
-#    for the YNL spec), while the debug kernel builds beside them (vm.sh
-#    fetch debug; nothing when it is in the cache);
+#    for the YNL spec), the debug kernel still building beside them;
 # 3. the VM suites, L3DSR_CHECK_JOBS (default: the number of CPUs) at a
 #    time, the longest ready one first (debug, 6.1, 6.12 with the
 #    benchmark, then the PREEMPT_RT ones), so that the last to end is a
@@ -296,13 +297,23 @@ main() {
 	trap 'exit 143' TERM
 	t_start=$(date +%s)
 
-	# 1. apt, for every series, before anything watches the packages.
-	local rc runnable=()
+	# 1. apt, for every series, before anything watches the packages; the
+	#    debug kernel's first, so that its build starts beside the rest.
+	local rc runnable=() build_pid='' order=()
+	[[ " ${all[*]} " == *" debug "* ]] && order=(debug)
 	for series in "${all[@]}"; do
+		[ "$series" = debug ] || order+=("$series")
+	done
+	for series in "${order[@]}"; do
 		run_job "install-$series" "$VM" install "$series"
 		rc=$(cat "$WORK/install-$series.rc")
 		if [ "$rc" = 0 ]; then
 			runnable+=("$series")
+			if [ "$series" = debug ]; then
+				run_job debug-kernel "$VM" fetch debug &
+				build_pid=$!
+				PIDS+=("$build_pid")
+			fi
 		elif [ "$rc" = "$KSFT_SKIP" ]; then
 			not_run "$series" "$(skip_reason "$WORK/install-$series.log")" "$KSFT_SKIP"
 		else
@@ -320,15 +331,9 @@ main() {
 		bench=0
 	fi
 
-	# 2. The debug kernel's build, beside the host checks and then beside
-	#    the first VMs: it holds one of the $jobs slots until it is done,
-	#    and its lane joins the queue then.
-	local build_pid=
-	if [[ " ${runnable[*]} " == *" debug "* ]]; then
-		run_job debug-kernel "$VM" fetch debug &
-		build_pid=$!
-		PIDS+=("$build_pid")
-	fi
+	# 2. The host checks, beside the debug kernel's build, which then goes
+	#    on beside the first VMs: it holds one of the $jobs slots until it
+	#    is done, and its lane joins the queue then.
 	local runs=()
 	if [ "$host" != 0 ]; then
 		run_job style "$REPO_DIR/selftests/host/style.sh"
