@@ -16,19 +16,20 @@
 #    it is in the cache) starts then, beside the rest;
 # 2. the checks that need no VM, one after another (selftests/host/style.sh,
 #    selftests/host/packaging.sh, make -C tools check, selftests/host/ynl.sh
-#    for the YNL spec), the debug kernel still building beside them;
-# 3. the VM suites, L3DSR_CHECK_JOBS (default: the number of CPUs) at a
-#    time, the longest ready one first (debug, 6.1, 6.12 with the
-#    benchmark, then the PREEMPT_RT ones), so that the last to end is a
-#    short one: each VM runs on one CPU and has it to itself. A debug
-#    kernel still building holds one of those places; the other lanes do
-#    not wait for it, and when it is done the -Werror build and sparse
-#    against its tree run, and its lane goes next.
+#    for the YNL spec), holding one of L3DSR_CHECK_JOBS (default: the
+#    number of CPUs) places; a debug kernel still building holds another;
+# 3. the VM suites in the places left and freed, the longest ready one
+#    first (debug, 6.1, 6.12 with the benchmark, then the PREEMPT_RT ones),
+#    so that the last to end is a short one: each VM runs on one CPU and
+#    has it to itself. The other lanes do not wait for the debug kernel;
+#    when it is built, the -Werror build and sparse against its tree run,
+#    and its lane goes next. With the kernel in the cache the debug lane,
+#    the longest, starts at once, beside the host checks.
 # L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
 # series with a tests file, selftests/vm/debug.tests for the debug kernel
 # and rt.tests for both PREEMPT_RT series, runs the tests it names with the
 # settings it gives (see there why); the others run the whole suite. The
-# debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (3600).
+# debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (4800).
 #
 # Each output line is prefixed with its lane: a series, a host check, or
 # "bench". The summary gives each lane's counts and wall time; the last line
@@ -51,12 +52,11 @@ readonly ALL_SERIES='6.1 6.12 6.1-rt 6.12-rt debug'
 # The order the VMs start in, the longest lane first (6.12's carries the
 # benchmark and still takes less), so that the last to finish is a short one.
 readonly LONGEST_FIRST='debug 6.1 6.12 6.12-rt 6.1-rt'
-# Checks that need no VM, run one after another before the VMs start, so
-# they do not compete with them for the cores.
+# Checks that need no VM, run one after another in one CPU's place.
 readonly HOST_JOBS=(style packaging tools ynl)
 # The kernel the benchmark boots.
 readonly BENCH_SERIES=6.12
-readonly DEBUG_TIMEOUT=${L3DSR_CHECK_DEBUG_TIMEOUT:-3600}
+readonly DEBUG_TIMEOUT=${L3DSR_CHECK_DEBUG_TIMEOUT:-4800}
 readonly KSFT_SKIP=4
 
 usage() {
@@ -190,6 +190,13 @@ skew_kbuild() {
 
 	dir=$("$REPO_DIR/selftests/skew/build.sh" --dir 2>/dev/null) || return 0
 	[ -f "$dir/Kbuild" ] && printf '%s\n' "$dir"
+}
+
+host_checks() {
+	run_job style "$REPO_DIR/selftests/host/style.sh"
+	run_job packaging "$REPO_DIR/selftests/host/packaging.sh"
+	run_job tools make -s -C "$REPO_DIR/tools" check
+	run_job ynl "$REPO_DIR/selftests/host/ynl.sh"
 }
 
 # is_running PID: the background job PID has not ended.
@@ -331,23 +338,22 @@ main() {
 		bench=0
 	fi
 
-	# 2. The host checks, beside the debug kernel's build, which then goes
-	#    on beside the first VMs: it holds one of the $jobs slots until it
-	#    is done, and its lane joins the queue then.
-	local runs=()
-	if [ "$host" != 0 ]; then
-		run_job style "$REPO_DIR/selftests/host/style.sh"
-		run_job packaging "$REPO_DIR/selftests/host/packaging.sh"
-		run_job tools make -s -C "$REPO_DIR/tools" check
-		run_job ynl "$REPO_DIR/selftests/host/ynl.sh"
-		runs+=("${HOST_JOBS[@]}")
-	fi
-
 	# The helpers every guest gets, the old module's sources among them,
 	# built once before the VMs (vm.sh would, one run at a time).
 	run_job helpers make -s -C "$REPO_DIR/selftests"
 
-	# 3. The VM suites, the longest ready one first, $jobs at a time.
+	# 2. The host checks, one after another, in one of the $jobs places;
+	#    the debug kernel's build, until it is done, in another.
+	local runs=()
+	if [ "$host" != 0 ]; then
+		host_checks &
+		PIDS+=($!)
+		runs+=("${HOST_JOBS[@]}")
+	fi
+
+	# 3. The VM suites, the longest ready one first, in the places left:
+	#    with the debug kernel in the cache its lane starts at once, beside
+	#    the host checks.
 	local queue=() next
 	for series in $LONGEST_FIRST; do
 		[[ " ${runnable[*]} " == *" $series "* ]] && queue+=("$series")
