@@ -60,10 +60,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# The whole suite: host checks (sources, packaging), then the VM suite on
+# The whole suite: host checks (sources, packaging) and the VM suite on
 # every kernel (Debian's cloud and PREEMPT_RT 6.1 and 6.12, and a debug
-# kernel built once per machine) and the benchmark's smoke run, ending in
-# "N passed, N failed".
+# kernel built once per machine), two at a time on two CPUs, and the
+# benchmark's smoke run, ending in "N passed, N failed".
 check: deps
 	selftests/vm/check.sh
 

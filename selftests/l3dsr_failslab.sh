@@ -29,8 +29,10 @@
 # fails only allocations made with l3dsr's code on the stack, and each
 # ENOMEM must then carry the module's extack message naming what it could
 # not allocate.
-# Making a namespace: it fails cleanly, or it works and the module serves
-# it. Loading the module: it fails leaving nothing behind, or it works.
+# Making a namespace and giving it its first mapping (with the call-stack
+# filter only): it fails with ENOMEM and the module's message, or it works
+# and the module serves it. Loading the module: it fails leaving nothing
+# behind, or it works.
 #
 #  initial namespace: the table under test (its sysfs directories too), a
 #  monitor subscribed so that changes allocate their notifications
@@ -69,6 +71,13 @@ require_cmds rmmod modinfo
 	skip_all "no /proc/thread-self/fail-nth: the kernel lacks CONFIG_FAULT_INJECTION"
 tap_begin
 scratch_dir TMP || skip_all "cannot create a scratch directory"
+for step in "$BIG_STEP" "$LOAD_STEP"; do
+	if ! [[ "$step" =~ ^[1-9][0-9]*$ ]]; then
+		fail "FAILSLAB_BIG_STEP and FAILSLAB_LOAD_STEP are positive numbers" \
+			"not '$step'"
+		tap_end
+	fi
+done
 
 # ------------------------------------------------------ fault injection
 
@@ -402,7 +411,8 @@ sweep_netns()
 			"needs the call-stack filter"
 		return
 	fi
-	if ! scope_to_module || ! counted=$(netns_points) || [ -z "$counted" ]; then
+	if ! scope_to_module || ! counted=$(netns_points) ||
+	   ! [ "${counted:-0}" -gt 0 ]; then
 		fail "netns: the fault points of making a namespace counted"
 		scope_to_all
 		return
@@ -433,7 +443,7 @@ sweep_netns()
 	done
 	scope_to_all
 	note "netns: ${points:-more than $((2 * counted + 8))} fault points ($counted when counted): ENOMEM with a message $enomem, shrugged off $served"
-	if [ -n "$points" ] && [ "$bad" = 0 ]; then
+	if [ "${points:-0}" -gt 0 ] && [ "$bad" = 0 ]; then
 		pass "netns: each of l3dsr's $points allocations in making a namespace and its first mapping failed in turn, cleanly"
 	else
 		fail "netns: each of l3dsr's allocations in making a namespace failed in turn, cleanly" \
@@ -493,8 +503,13 @@ sweep_load()
 				bad=$((bad + 1))
 				detail+="n=$n, nothing injected: $out"$'\n'
 			fi
-			if [ "$step" -gt 1 ] && module_loaded && unload; then
+			if [ "$step" -gt 1 ]; then
 				# past the end by strides: the last stride point by point
+				if ! module_loaded || ! unload; then
+					bad=$((bad + 1))
+					detail+="n=$n: the module does not unload"$'\n'
+					break
+				fi
 				sampled="every ${step}th, and each of the last $step, of"
 				n=$((n > step ? n - step : 0))
 				step=1

@@ -42,7 +42,9 @@
  * the family resolved before it is set. A shell cannot do this for
  * l3dsrctl: fail-nth survives exec, but the count would begin in execve and
  * the dynamic loader, and nothing could tell afterwards whether the fault
- * was injected at all.
+ * was injected at all. Where one invocation makes several requests (-N
+ * with several namespaces, netns), the count runs on across them, and none
+ * is armed after the fault was injected.
  *
  * -S SECONDS: a slow reader: after sending, print "sent", then wait that long
  * (or until SIGUSR1) before reading the answers.

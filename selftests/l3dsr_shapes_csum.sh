@@ -46,7 +46,7 @@ readonly ECHO_PORT=9200
 readonly BULK_BYTES=${BULK_BYTES:-16777216}
 readonly MATRIX_BYTES=${MATRIX_BYTES:-1048576}
 # the conntrack states of the matrix ("off on"; "off" halves it where every
-# combination costs much, l3dsr_shapes_conntrack.sh having the rest)
+# combination costs much: the Debian kernels' lanes run the whole)
 readonly CONNTRACK_STATES=${CSUM_CONNTRACK_STATES:-off on}
 readonly UDP_COUNT=10
 readonly PING_COUNT=3

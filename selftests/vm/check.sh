@@ -20,11 +20,12 @@
 #    number of CPUs) places; a debug kernel still building holds another;
 # 3. the VM suites in the places left and freed, the longest ready one
 #    first (debug, 6.1, 6.12 with the benchmark, then the PREEMPT_RT ones),
-#    so that the last to end is a short one: each VM runs on one CPU and
-#    has it to itself. The other lanes do not wait for the debug kernel;
-#    when it is built, the -Werror build and sparse against its tree run,
-#    and its lane goes next. With the kernel in the cache the debug lane,
-#    the longest, starts at once, beside the host checks.
+#    so that the last to end is a short one: each VM runs on one CPU (the
+#    kernel's build, on both, shares them with one VM). The other lanes do
+#    not wait for the debug kernel; when it is built, the -Werror build
+#    and sparse against its tree run (half a minute), and its lane goes
+#    next. With the kernel in the cache the debug lane, the longest, so
+#    starts beside the host checks.
 # L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
 # series with a tests file, selftests/vm/debug.tests for the debug kernel
 # and rt.tests for both PREEMPT_RT series, runs the tests it names with the
@@ -192,6 +193,10 @@ skew_kbuild() {
 	[ -f "$dir/Kbuild" ] && printf '%s\n' "$dir"
 }
 
+build_helpers() {
+	make -s -C "$REPO_DIR/tools" && make -s -C "$REPO_DIR/selftests"
+}
+
 host_checks() {
 	run_job style "$REPO_DIR/selftests/host/style.sh"
 	run_job packaging "$REPO_DIR/selftests/host/packaging.sh"
@@ -338,9 +343,11 @@ main() {
 		bench=0
 	fi
 
-	# The helpers every guest gets, the old module's sources among them,
-	# built once before the VMs (vm.sh would, one run at a time).
-	run_job helpers make -s -C "$REPO_DIR/selftests"
+	# The tool and the helpers every guest gets, the old module's sources
+	# among them, built once before the VMs (vm.sh would, one run at a
+	# time) and before the host checks, whose tools/ check then builds only
+	# its tests, not the files a starting lane may be building.
+	run_job helpers build_helpers
 
 	# 2. The host checks, one after another, in one of the $jobs places;
 	#    the debug kernel's build, until it is done, in another.
@@ -376,7 +383,8 @@ main() {
 			remove_from queue "$next"
 			continue
 		fi
-		wait -n
+		# not wait -n: it misses a job that ended since the checks above
+		sleep 2
 	done
 	for pid in "${PIDS[@]}"; do
 		wait "$pid"
