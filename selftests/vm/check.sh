@@ -27,9 +27,9 @@
 #    next. With the kernel in the cache the debug lane, the longest, so
 #    starts beside the host checks.
 # L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
-# series with a tests file, selftests/vm/debug.tests for the debug kernel
-# and rt.tests for both PREEMPT_RT series, runs the tests it names with the
-# settings it gives (see there why); the others run the whole suite. The
+# series with a tests file (selftests/vm/debug.tests for the debug kernel,
+# rt.tests for both PREEMPT_RT series, 6.1.tests) runs the tests it names
+# with the settings it gives (see there why); 6.12 runs the whole suite. The
 # debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (4800).
 #
 # Each output line is prefixed with its lane: a series, a host check, or
