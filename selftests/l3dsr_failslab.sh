@@ -60,7 +60,6 @@ readonly BIG_STEP=${FAILSLAB_BIG_STEP:-1}
 # are released late (DEBUG_KOBJECT_RELEASE); 1, the default, fails every one.
 readonly LOAD_STEP=${FAILSLAB_LOAD_STEP:-1}
 readonly DEBUGFS=/sys/kernel/debug
-readonly LIVE_OBJECTS=$DEBUGFS/l3dsr/objects
 
 require_l3dsr
 require_cmds rmmod modinfo
@@ -388,11 +387,6 @@ unload()
 	! module_loaded && wait_until 100 sysfs_gone
 }
 
-live_objects()
-{
-	cat "$LIVE_OBJECTS" 2>/dev/null
-}
-
 # A namespace costs l3dsr nothing until its first mapping: its pernet
 # operations have no init, only the kernel's allocation of their pointer,
 # and are registered among the subsystems, before every device's (loopback,
@@ -451,12 +445,8 @@ sweep_netns()
 	fi
 	check "netns: a namespace made afterwards is served" \
 		"$NLREQ" netns
-	if [ -n "$OBJECTS_BEFORE" ]; then
-		# the namespaces go in the kernel's cleanup work, later
-		wait_until 600 objects_back
-		check_eq "netns: the module's live objects are what they were" \
-			"$OBJECTS_BEFORE" "$(live_objects)"
-	fi
+	check_live_objects "netns: the module's live objects are what they were" \
+		"$OBJECTS_BEFORE"
 }
 
 # ------------------------------------------------------------- the load
@@ -611,19 +601,8 @@ SWEEP_STEP=$BIG_STEP sweep "flush, 63 mappings" "$NS_BIG" HALF flush
 
 # Every sweep ended by restoring its table: what failed must have freed
 # what it had made.
-objects_back()
-{
-	[ "$(live_objects)" = "$OBJECTS_BEFORE" ]
-}
-if [ -n "$OBJECTS_BEFORE" ]; then
-	# removed mappings are freed by RCU callbacks, after the commands
-	wait_until 300 objects_back
-	check_eq "the module's live objects are what they were" \
-		"$OBJECTS_BEFORE" "$(live_objects)"
-else
-	skip "the module's live objects are what they were" \
-		"the module has no $LIVE_OBJECTS"
-fi
+check_live_objects "the module's live objects are what they were" \
+	"$OBJECTS_BEFORE"
 
 sweep_netns
 sweep_load

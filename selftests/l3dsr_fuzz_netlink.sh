@@ -34,7 +34,6 @@ readonly MESSAGES=${FUZZ_MESSAGES:-100000}
 readonly SEED=${FUZZ_SEED:-$(($(date +%s) % 1000000))}
 readonly FUZZ="$SELFTESTS_DIR/l3dsr_nlfuzz"
 readonly FLOW="$SELFTESTS_DIR/l3dsr_flow"
-readonly LIVE_OBJECTS=/sys/kernel/debug/l3dsr/objects
 readonly PORT=9800
 readonly NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups
 	--inh-caps=-all --bounding-set=-all)
@@ -89,11 +88,6 @@ rewrites()
 	wait_until 30 packets_above $((before + 1))
 }
 
-live_objects()
-{
-	cat "$LIVE_OBJECTS" 2>/dev/null
-}
-
 check "marked datagrams are rewritten before the fuzzing" rewrites
 BASELINE_SAVE=$("$L3DSRCTL" save)
 BASELINE=$(table)
@@ -139,18 +133,8 @@ check_eq "root: the restored table is the one saved before" \
 check "the module still rewrites marked datagrams" rewrites
 check_eq "nothing holds a reference to the module" 0 \
 	"$(cat /sys/module/l3dsr/refcnt 2>&1)"
-if [ -n "$OBJECTS_BEFORE" ]; then
-	# The user namespace's table goes with its namespace, a little after.
-	objects_back()
-	{
-		[ "$(live_objects)" = "$OBJECTS_BEFORE" ]
-	}
-	wait_until 300 objects_back
-	check_eq "the module's live objects are back where they were" \
-		"$OBJECTS_BEFORE" "$(live_objects)"
-else
-	skip "the module's live objects are back where they were" \
-		"the module has no $LIVE_OBJECTS"
-fi
+# The user namespace's table goes with its namespace, a little after.
+check_live_objects "the module's live objects are back where they were" \
+	"$OBJECTS_BEFORE"
 
 tap_end

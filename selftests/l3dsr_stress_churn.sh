@@ -26,7 +26,7 @@
 # and lsmod line, the kmalloc caches' object counts once every namespace is
 # gone (a diagnostic under KASAN, whose quarantine holds freed objects), and
 # the module's own count of live namespaces, tables and mappings in debugfs
-# (LIVE_OBJECTS below), where it has one.
+# (lib.sh's check_live_objects), where it has one.
 
 # Functions here are often run through wait_until, out of shellcheck's sight.
 # shellcheck disable=SC2317
@@ -43,7 +43,6 @@ readonly FLOW="$SELFTESTS_DIR/l3dsr_flow"
 readonly NLREQ="$SELFTESTS_DIR/l3dsr_nlreq"
 # The module's count of what it has allocated, one "name count" a line;
 # compared before and after.
-readonly LIVE_OBJECTS=/sys/kernel/debug/l3dsr/objects
 readonly PREFIX="l3dsr-churn-$$"
 
 require_l3dsr
@@ -264,8 +263,7 @@ LSMOD_BEFORE=$(lsmod_line)
 NETNS_OBJS_BEFORE=$(slab_objects net_namespace)
 SLAB_BEFORE=$(slab_snapshot)
 PERCPU_BEFORE=$(percpu_kb)
-LIVE_BEFORE=
-[ -r "$LIVE_OBJECTS" ] && LIVE_BEFORE=$(live_objects_settled)
+LIVE_BEFORE=$(live_objects_settled)
 
 start=$(date +%s)
 FAILURES=0
@@ -329,20 +327,9 @@ else
 	skip "kmalloc caches did not grow by a cycle's worth" "no /sys/kernel/slab"
 fi
 
-# The last wave's namespaces may still be on their way out (cleanup_net
-# runs from a work queue, and frees after RCU grace periods, which take
-# seconds on the debug kernel): their objects go with them.
-live_back()
-{
-	[ "$(cat "$LIVE_OBJECTS")" = "$LIVE_BEFORE" ]
-}
-if [ -n "$LIVE_BEFORE" ]; then
-	wait_until 600 live_back
-	check_eq "the module's live objects are what they were" \
-		"$LIVE_BEFORE" "$(cat "$LIVE_OBJECTS")"
-else
-	skip "the module's live objects are what they were" \
-		"the module has no $LIVE_OBJECTS"
-fi
+# The last wave's namespaces may still be on their way out: their objects
+# go with them.
+check_live_objects "the module's live objects are what they were" \
+	"$LIVE_BEFORE"
 
 tap_end
