@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include "l3dsr.h"
 #include "family.h"
@@ -24,6 +23,7 @@
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
+#include "spawn.h"
 
 enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
 
@@ -458,68 +458,15 @@ static void check_sysctls(struct report *r, const struct wire_devices *w)
 	}
 }
 
-/* The path of program on $PATH, in path, or false if there is none. */
-static bool find_program(const char *program, char *path, size_t size)
-{
-	const char *dirs = getenv("PATH"), *end;
-
-	if (!dirs)
-		dirs = "/usr/sbin:/usr/bin:/sbin:/bin";
-	for (; *dirs; dirs = *end ? end + 1 : end) {
-		end = strchrnul(dirs, ':');
-		if (end == dirs)
-			continue;
-		snprintf(path, size, "%.*s/%s", (int)(end - dirs), dirs,
-			 program);
-		if (access(path, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The output of a program, or NULL if it cannot be run. Looked up first, so
- * that no child is forked for a program this host does not have.
- */
+/* The output of a program on $PATH, or NULL if it cannot be run. */
 static FILE *run_program(const char *program, pid_t *pid)
 {
+	char *const argv[] = { (char *)program, NULL };
 	char path[4096];
-	int fds[2];
 
-	if (!find_program(program, path, sizeof(path)) ||
-	    pipe2(fds, O_CLOEXEC) < 0)
+	if (!spawn_find(program, NULL, path, sizeof(path)))
 		return NULL;
-	*pid = fork();
-	if (*pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	if (*pid == 0) {
-		char *const argv[] = { (char *)program, NULL };
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(fds[1], STDOUT_FILENO);
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		execv(path, argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	return fdopen(fds[0], "re");
-}
-
-static bool finish_program(FILE *in, pid_t pid)
-{
-	int status;
-
-	fclose(in);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return spawn_read(path, argv, STDOUT_FILENO, pid);
 }
 
 static bool target_loaded(const char *file)
@@ -605,7 +552,7 @@ static void check_daddr(struct report *r, const struct mapping_list *list)
 			int ret = daddr_rules_read(in, sources[i].program,
 						   &rules, NULL, "");
 
-			ran = finish_program(in, pid) && ret == 0;
+			ran = spawn_wait(in, pid) == 0 && ret == 0;
 		}
 		if (ran) {
 			for (j = 0; j < rules.count; j++)

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 
 #include "kmodule.h"
+#include "spawn.h"
 
 #define MODULE_NAME "l3dsr.ko"
 /* what scripts/sign-file appends after the signature */
@@ -213,53 +213,22 @@ void kmodule_why_absent(const struct kmodule *km, char *why, size_t len)
 /* modprobe's message ("modprobe: ERROR: could not insert 'l3dsr': ...") */
 static int run_modprobe(char *out, size_t len)
 {
-	static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin",
-					    "/bin" };
+	static char *const argv[] = { "modprobe", "l3dsr", NULL };
 	char path[64];
-	size_t used = 0, i;
-	ssize_t n;
-	int fds[2], status;
+	size_t used;
+	FILE *err;
 	pid_t pid;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/modprobe", dirs[i]);
-		if (access(path, X_OK) == 0)
-			break;
-	}
-	if (i == sizeof(dirs) / sizeof(dirs[0]) || pipe2(fds, O_CLOEXEC) < 0)
+	/* root's, whatever $PATH the caller has */
+	if (!spawn_find("modprobe", "/usr/sbin:/sbin:/usr/bin:/bin", path,
+			sizeof(path)))
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
+	err = spawn_read(path, argv, STDERR_FILENO, &pid);
+	if (!err)
 		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(fds[1], STDERR_FILENO);
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-		}
-		execl(path, "modprobe", "l3dsr", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (used < len - 1 &&
-	       (n = read(fds[0], out + used, len - 1 - used)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
+	used = fread(out, 1, len - 1, err);
 	out[used] = '\0';
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return spawn_wait(err, pid);
 }
 
 /* The errno behind modprobe's message, of those worth explaining. */
