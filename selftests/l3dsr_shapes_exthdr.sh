@@ -145,7 +145,8 @@ stats_before=$(stats_snapshot)
 to_vip=$(counter wire_to_vip)
 rm -f "$TMP/sink"
 sink_pid=
-background sink_pid bash -c "'$PEER' -n $COUNT -r 3000 udp-recv $VIP6 \
+# ends once all have come: its wait for the first may be long (a slow start)
+background sink_pid bash -c "'$PEER' -n $COUNT -r 20000 udp-recv $VIP6 \
 	$SINK_PORT >'$TMP/sink'"
 wait_listener "" udp "$SINK_PORT"
 check "$label: $COUNT sent" wire_send rthdr-sl0 inet6 "$COUNT" "$SINK_PORT"

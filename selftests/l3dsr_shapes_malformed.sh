@@ -79,7 +79,10 @@ shape()
 	[ "$mib_name" != - ] && mib_before=$(mib "" "$mib_name")
 	if [ "$delivered" = delivered ]; then
 		rm -f "$TMP/sink"
-		"$PEER" -n "$COUNT" -r 3000 udp-recv "$vip" "$PORT" \
+		# It ends once all have come, so its wait for the first (and
+		# each next) may be long: crafting and sending start slowly
+		# on the debug kernel with another VM beside it.
+		"$PEER" -n "$COUNT" -r 20000 udp-recv "$vip" "$PORT" \
 			>"$TMP/sink" 2>&1 &
 		sink_pid=$!
 		track_pid "$sink_pid"
