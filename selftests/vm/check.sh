@@ -33,7 +33,8 @@
 # debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (4800).
 #
 # Each output line is prefixed with its lane: a series, a host check, or
-# "bench". The summary gives each lane's counts and wall time; the last line
+# "bench". The summary gives each lane's counts and wall time, then lists
+# every failed test again with the start of what it said; the last line
 # reads "N passed, N failed" (", N skipped" when any were). A run that fails
 # without saying which test failed (the VM timed out, the kernel log shows a
 # splat, the TAP stream stopped early) counts as at least one failure; a
@@ -59,6 +60,8 @@ readonly HOST_JOBS=(style packaging tools ynl)
 readonly BENCH_SERIES=6.12
 readonly DEBUG_TIMEOUT=${L3DSR_CHECK_DEBUG_TIMEOUT:-4800}
 readonly KSFT_SKIP=4
+# How many of a failed test's comment lines the final list repeats.
+readonly FAILURE_LINES=6
 
 usage() {
 	echo "usage: $PROG [--no-bench] [--no-host] [SERIES...]   (SERIES: ${ALL_SERIES// /, }; default all)" >&2
@@ -274,6 +277,29 @@ lane() {
 	fi
 }
 
+# failures LANE...: each failed test again, with the first lines of what
+# it said, after the summary: a CI log that keeps only its end still names
+# what failed, however early in the run it was.
+failures() {
+	local lane_name
+
+	for lane_name in "$@"; do
+		[ -s "$WORK/$lane_name.log" ] || continue
+		awk -v lane="$lane_name" -v max="$FAILURE_LINES" '
+		/^not ok( |$)/ && $0 !~ /#[ \t]*[Ss][Kk][Ii][Pp]/ {
+			print "[" lane "] " $0
+			said = 0
+			within = 1
+			next
+		}
+		/^(ok|not ok)( |$)|^1\.\./ { within = 0; next }
+		within && /^#/ && said < max {
+			print "[" lane "]   " $0
+			said++
+		}' "$WORK/$lane_name.log"
+	done
+}
+
 BENCH_ON=0
 
 main() {
@@ -452,6 +478,7 @@ main() {
 		total_skipped=$((total_skipped + skipped))
 	done
 
+	failures "${runs[@]}"
 	echo "wall time $(duration $(($(date +%s) - t_start)))"
 	local final="$total_passed passed, $total_failed failed"
 	[ "$total_skipped" != 0 ] && final+=", $total_skipped skipped"
