@@ -742,7 +742,6 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 	struct report r = { 0 };
 	struct l3dsr_nl nl;
 	struct kmodule km;
-	char why[640];
 	int status;
 
 	status = expect_no_arguments(ctl, argc, argv);
@@ -754,6 +753,8 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 	/* Looked at, not loaded: a check changes nothing. */
 	kmodule_inspect(&km);
 	if (!km.loaded) {
+		char why[640];
+
 		kmodule_why_absent(&km, why, sizeof(why));
 		add(&r, LEVEL_FAIL, "module", "l3dsr",
 		    "the l3dsr module is not loaded: %s", why);

@@ -51,7 +51,7 @@ static ssize_t read_small_file(const char *path, char *buf, size_t len)
 /* The line of modules.dep for l3dsr.ko, compressed or not. */
 static void find_installed(struct kmodule *km)
 {
-	char dep[PATH_MAX], *line = NULL, *colon, *base;
+	char dep[PATH_MAX], *line = NULL, *base;
 	size_t cap = 0;
 	FILE *f;
 
@@ -60,7 +60,8 @@ static void find_installed(struct kmodule *km)
 	if (!f)
 		return;
 	while (getline(&line, &cap, f) > 0) {
-		colon = strchr(line, ':');
+		char *colon = strchr(line, ':');
+
 		if (!colon)
 			continue;
 		*colon = '\0';

@@ -18,7 +18,9 @@ TOOL=$(realpath "${1:-$TOOLS_DIR/l3dsrctl}")
 VALGRIND=${VALGRIND:-0}
 # On a host that has no l3dsr.ko for its kernel, which is where these tests
 # of its absence run.
-readonly ABSENT="it is not installed for the running kernel $(uname -r) (modules.dep names no l3dsr.ko): install it for this kernel (dkms autoinstall -k $(uname -r))"
+KVER=$(uname -r)
+readonly KVER
+readonly ABSENT="it is not installed for the running kernel $KVER (modules.dep names no l3dsr.ko): install it for this kernel (dkms autoinstall -k $KVER)"
 readonly NOT_LOADED="l3dsrctl: the l3dsr kernel module is not loaded: $ABSENT"
 
 count=0
