@@ -189,8 +189,9 @@ build() {
 		die "cannot unpack $tarball"
 
 	mkdir -p "$tmp/signing" || die "cannot create $tmp/signing"
-	signing_key "$tmp/signing" mok && signing_key "$tmp/signing" other ||
-		die "openssl cannot make the signing keys"
+	signing_key "$tmp/signing" mok || die "openssl cannot make the signing key"
+	signing_key "$tmp/signing" other ||
+		die "openssl cannot make the untrusted signing key"
 
 	msg "configuring: tinyconfig, kvm_guest.config, $(printf '%s\n' "${FRAGMENTS[@]#"$REPO"/}" | paste -sd ' ')"
 	# The build's own settings: its release, and the key it trusts.
