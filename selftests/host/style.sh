@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host-side checks of the sources, as TAP: the module builds warning-free
-# with -Werror and passes sparse against every kernel of the matrix, and the
-# C sources pass the kernel's checkpatch.pl (from Debian's linux-source).
+# with -Werror and passes sparse against every kernel of the matrix, the C
+# sources pass the kernel's checkpatch.pl (from Debian's linux-source), the
+# tool's cppcheck, and every shell script shellcheck.
 # Nothing here loads a module; the VM suite does that.
 #
 #   style.sh                 Debian's four kernels, and checkpatch
@@ -171,6 +172,35 @@ elif checkpatch=$(checkpatch_path); then
 	done
 else
 	result 1 "checkpatch.pl from Debian's linux-source is available"
+fi
+
+# Every shell script of the project, by name or by its #! line, and the
+# tool's C through cppcheck (make -C tools lint, which has the flags).
+shell_scripts()
+{
+	local f
+
+	git -C "$REPO" ls-files | while read -r f; do
+		case $f in
+		*.sh | *.bash) echo "$f" ;;
+		*) head -n 1 "$REPO/$f" 2>/dev/null | grep -qE '^#!.*(bash|/sh)' &&
+			echo "$f" ;;
+		esac
+	done
+}
+
+if [ "$KERNELS_ONLY" = 0 ]; then
+	need_packages shellcheck cppcheck libmnl-dev pkg-config ||
+		echo "# could not install shellcheck or cppcheck"
+	mapfile -t files < <(shell_scripts)
+	(cd "$REPO" && shellcheck -f gcc -x -P SCRIPTDIR "${files[@]}") >"$log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || show "$log"
+	result $rc "shellcheck is clean for the ${#files[@]} shell scripts"
+	make -s -C "$REPO/tools" lint >"$log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || show "$log"
+	result $rc "cppcheck and shellcheck are clean for tools/ (make -C tools lint)"
 fi
 
 echo "1..$number"
