@@ -466,16 +466,44 @@ require_l3dsr()
 	return 0
 }
 
+# netns_barrier: returns once every network namespace deleted before it
+# was called has been dismantled, l3dsr's part of it included (its state
+# is freed in its exit_batch). The kernel dismantles namespaces in runs of
+# one work item on an ordered work queue, each run taking all those
+# deleted until it starts, and only the runs' ends show from here: a
+# namespace's veth leaves its peer in this one when its run has dismantled
+# the namespace's devices. When the first probe's peer is gone, its run has
+# begun, and everything deleted before it is in that run or an earlier one;
+# the second probe, deleted then, waits for the next run, so when its peer
+# is gone that run has ended. Seconds on the debug kernel; 2 minutes at
+# most each.
+netns_barrier()
+{
+	local ns=l3dsr-barrier-$$ peer=l3dsrb$$ round
+
+	for round in 1 2; do
+		ip netns add "$ns" || return 1
+		if ! ip link add "$peer" type veth peer name eth0 netns "$ns"; then
+			ip netns del "$ns"
+			return 1
+		fi
+		ip netns del "$ns"
+		wait_until 1200 bash -c "! ip link show dev $peer" || return 1
+	done
+}
+
 # The module's live objects (debugfs l3dsr/objects), once the namespaces
-# an earlier test deleted are gone: their teardown runs from a work queue
-# and frees after RCU grace periods, seconds later on the debug kernel, so
-# the counts are read until two readings a second apart agree (a minute at
-# most). Nothing where the module has no such file.
+# deleted until now are gone (netns_barrier): their teardown runs from a
+# work queue and frees after RCU grace periods, seconds later on the debug
+# kernel; then the counts are read until two readings a second apart agree
+# (a minute at most). Nothing where the module has no such file.
 readonly L3DSR_LIVE_OBJECTS=/sys/kernel/debug/l3dsr/objects
 live_objects_settled()
 {
 	local last now tries=60
 
+	[ -r "$L3DSR_LIVE_OBJECTS" ] || return 0
+	netns_barrier >/dev/null 2>&1
 	last=$(cat "$L3DSR_LIVE_OBJECTS" 2>/dev/null) || return 0
 	while [ "$tries" -gt 0 ]; do
 		sleep 1
@@ -493,8 +521,9 @@ live_objects()
 }
 
 # check_live_objects DESCRIPTION BEFORE: the module's live objects come back
-# to BEFORE (as live_objects_settled read them) within a minute, for the
-# same reason; a skip where the module has no such file.
+# to BEFORE (as live_objects_settled read them) once the namespaces deleted
+# until now are gone, within a minute more; a skip where the module has no
+# such file.
 check_live_objects()
 {
 	local tries=600
@@ -503,6 +532,7 @@ check_live_objects()
 		skip "$1" "the module has no $L3DSR_LIVE_OBJECTS"
 		return
 	fi
+	netns_barrier >/dev/null 2>&1
 	while [ "$tries" -gt 0 ] && [ "$(live_objects)" != "$2" ]; do
 		sleep 0.1
 		tries=$((tries - 1))
