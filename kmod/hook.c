@@ -176,28 +176,18 @@ static __always_inline void l3dsr_ipv4_set_daddr(struct sk_buff *skb,
 	iph->daddr = vip;
 }
 
-static __always_inline u64 l3dsr_add64(u64 a, u64 b)
-{
-	u64 sum = a + b;
-
-	return sum + (sum < a);
-}
-
-/*
- * The change of the one's complement sum from @from to @to, the addresses
- * summed as two 64-bit words each: csum_add() over eight 32-bit words, as
- * inet_proto_csum_replace16() sums them, is ten instructions more a hit.
- */
+/* The change of the one's complement sum from @from to @to. */
 static __always_inline __wsum l3dsr_ipv6_diff(const struct in6_addr *from,
 					      const struct in6_addr *to)
 {
-	u64 sum = l3dsr_add64(get_unaligned((const u64 *)&to->s6_addr[0]),
-			      get_unaligned((const u64 *)&to->s6_addr[8]));
+	__wsum diff = 0;
+	int i;
 
-	sum = l3dsr_add64(sum, ~get_unaligned((const u64 *)&from->s6_addr[0]));
-	sum = l3dsr_add64(sum, ~get_unaligned((const u64 *)&from->s6_addr[8]));
-	return csum_add((__force __wsum)(u32)sum,
-			(__force __wsum)(u32)(sum >> 32));
+	for (i = 0; i < ARRAY_SIZE(to->s6_addr32); i++)
+		diff = csum_add(diff,
+				csum_sub((__force __wsum)to->s6_addr32[i],
+					 (__force __wsum)from->s6_addr32[i]));
+	return diff;
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include <linux/percpu.h>
 #include <net/ip6_fib.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 
 #include "l3dsr.h"
@@ -41,16 +42,9 @@ static __always_inline u32 l3dsr_ipv6_routes_gen(const struct net *net)
 static __always_inline bool l3dsr_addr_equal(const union l3dsr_addr *a,
 					     const void *daddr, u8 family)
 {
-	const u64 *b = daddr;
-
 	if (family == AF_INET)
 		return a->ip == *(const __be32 *)daddr;
-	/*
-	 * Two compares in turn: ipv6_addr_equal()'s xor and or hold four
-	 * registers, which costs the hit path five instructions to save.
-	 */
-	return get_unaligned((const u64 *)&a->in6) == get_unaligned(b) &&
-	       get_unaligned((const u64 *)&a->in6 + 1) == get_unaligned(b + 1);
+	return ipv6_addr_equal(&a->in6, daddr);
 }
 
 /*
