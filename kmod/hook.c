@@ -341,19 +341,21 @@ static bool l3dsr_ipv6_route(struct net *net, struct sk_buff *skb)
 		.flowi6_proto = ip6h->nexthdr,
 	};
 	const struct ip_tunnel_info *tun_info = skb_tunnel_info(skb);
+	int flags = RT6_LOOKUP_F_HAS_SADDR | RT6_LOOKUP_F_DST_NOREF;
 	struct flow_keys flkeys;
-	struct dst_entry *dst;
+	struct rt6_info *rt;
+	bool local;
 
 	if (tun_info && !(tun_info->mode & IP_TUNNEL_INFO_TX))
 		fl6.flowi6_tun_key.tun_id = tun_info->key.tun_id;
 	/* rules on ports; the multipath hash picks a next hop, not a type */
 	fib6_rules_early_flow_dissect(net, skb, &fl6, &flkeys);
 
-	dst = ip6_route_input_lookup(net, dev, &fl6, skb,
-				     RT6_LOOKUP_F_HAS_SADDR |
-				     RT6_LOOKUP_F_DST_NOREF);
-	return !dst->error &&
-	       (container_of(dst, struct rt6_info, dst)->rt6i_flags & RTF_LOCAL);
+	rt = container_of(ip6_route_input_lookup(net, dev, &fl6, skb, flags),
+			  struct rt6_info, dst);
+	local = !rt->dst.error && (rt->rt6i_flags & RTF_LOCAL);
+	ip6_rt_put_flags(rt, flags);
+	return local;
 }
 
 /* Under RCU, with bottom halves disabled. */
