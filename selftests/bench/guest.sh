@@ -7,6 +7,7 @@
 #
 #   guest.sh [--count N] [--warmup N] [--rounds N] [--variants "V ..."]
 #            [--smoke]
+#   guest.sh --trace VARIANT
 #
 # Runs as root in the initial network namespace of a VM that boots with
 # `-icount shift=0,sleep=off -smp 1`, so guest time counts instructions.
@@ -29,6 +30,13 @@
 #   bench-result ROUND VARIANT FAMILY SIZE fail REASON...
 # ELAPSED_US is pktgen's time for PACKETS packets, IDLE_US the part of it its
 # thread was scheduled out. Commentary lines start with "#".
+#
+# --trace VARIANT (trace.sh): sets VARIANT up with the empty hook beside it,
+# prints where the code of both modules and of the kernel was loaded, then
+# "bench-trace-ready", and sends the variant's 64-byte packets, IPv4 and
+# IPv6 in turn, until the VM is stopped:
+#   bench-trace-sym ADDRESS TYPE NAME [MODULE]   (/proc/kallsyms)
+#   bench-trace-section MODULE SECTION ADDRESS   (/sys/module)
 
 set -u
 set -o pipefail
@@ -93,6 +101,7 @@ die() { msg "$*"; exit 1; }
 
 usage() {
 	echo "usage: $PROG [--count N] [--warmup N] [--rounds N] [--variants \"V ...\"] [--smoke]" >&2
+	echo "       $PROG --trace VARIANT" >&2
 	exit 2
 }
 
@@ -653,8 +662,44 @@ run_rounds() {
 	done
 }
 
+# trace_send VARIANT FAMILY COUNT: COUNT of the variant's 64-byte packets.
+trace_send() {
+	pktgen_setup "$2" 64 "$(destination_of "$1" "$2")" || die "$PG_ERROR"
+	pktgen_send "$3" || die "$PG_ERROR"
+}
+
+# For trace.sh: VARIANT's packets, forever, once the addresses are out.
+trace_variant() {
+	local variant=$1 why line s family
+
+	why=$(setup_variant "$variant")
+	[ -z "$why" ] || die "cannot set $variant up: $why"
+	if [ "$variant" != empty_hook ]; then
+		modprobe l3dsr_empty_hook || die "modprobe l3dsr_empty_hook failed"
+	fi
+	# One grep: a shell loop over the kernel's symbols takes minutes here.
+	grep -E ' T _text$|\[l3dsr(_empty_hook)?\]$' /proc/kallsyms |
+		sed 's/^/bench-trace-sym /' || die "cannot read /proc/kallsyms"
+	for s in /sys/module/l3dsr/sections/.text* \
+		/sys/module/l3dsr_empty_hook/sections/.text*; do
+		[ -f "$s" ] || continue
+		read -r line <"$s" || die "cannot read $s"
+		s=${s#/sys/module/}
+		echo "bench-trace-section ${s%%/*} ${s##*/} $line"
+	done
+	for family in ipv4 ipv6; do
+		trace_send "$variant" "$family" "$WARMUP"
+	done
+	echo "bench-trace-ready $variant"
+	for (( ; ; )); do
+		for family in ipv4 ipv6; do
+			trace_send "$variant" "$family" 100
+		done
+	done
+}
+
 main() {
-	local v smoke=0
+	local v trace='' smoke=0
 	local -a plain=() with_rules=()
 
 	while [ $# -gt 0 ]; do
@@ -662,6 +707,7 @@ main() {
 		--count) [ $# -ge 2 ] || usage; COUNT=$2; shift 2 ;;
 		--warmup) [ $# -ge 2 ] || usage; WARMUP=$2; shift 2 ;;
 		--rounds) [ $# -ge 2 ] || usage; ROUNDS=$2; shift 2 ;;
+		--trace) [ $# -ge 2 ] || usage; trace=$2; shift 2 ;;
 		--smoke) smoke=1; shift ;;
 		--variants)
 			[ $# -ge 2 ] || usage
@@ -674,7 +720,7 @@ main() {
 	for v in "$COUNT" "$WARMUP" "$ROUNDS"; do
 		[[ $v =~ ^[1-9][0-9]*$ ]] || die "'$v' is not a positive number"
 	done
-	for v in "${VARIANTS[@]}"; do
+	for v in "${VARIANTS[@]}" ${trace:+"$trace"}; do
 		[ -n "${DESCRIPTION[$v]:-}" ] || die "unknown variant '$v'"
 	done
 
@@ -687,6 +733,10 @@ main() {
 	fi
 
 	setup_host
+	if [ -n "$trace" ]; then
+		trace_variant "$trace"
+		return
+	fi
 	echo "bench-config kernel=$(uname -r) count=$COUNT warmup=$WARMUP rounds=$ROUNDS dscp=$DSCP large_size=$LARGE_SIZE large_frags=$LARGE_FRAGS"
 	for v in "${VARIANTS[@]}"; do
 		echo "bench-variant $v ${DESCRIPTION[$v]}"
