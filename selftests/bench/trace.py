@@ -137,11 +137,13 @@ def report(args):
     kos = {"l3dsr": opts["--ko"], "l3dsr_empty_hook": opts["--empty-ko"]}
     text = [a for a, n, m in syms if m == "vmlinux" and n == "_text"]
     map_text = [a for a, n in kmap if n == "_text"]
-    # Debian's System.map is a placeholder (the real one is in the -dbg
-    # package): kernel addresses then go unnamed.
-    if not text or not map_text:
-        kmap = []
-    slide = text[0] - map_text[0] if kmap else 0
+    slide = 0
+    if text and map_text:
+        slide = text[0] - map_text[0]
+    else:
+        # Debian's System.map is a placeholder (the real one is in the
+        # -dbg package): the guest's own symbols name the kernel's code.
+        kmap = sorted((a, n) for a, n, m in syms if m == "vmlinux")
 
     traces = OrderedDict()
     with open(opts["--raw"], encoding="ascii") as f:
