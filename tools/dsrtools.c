@@ -73,7 +73,7 @@ int dsr_split_line(char *text, struct dsr_line *line,
 		   char why[WORDS_ERROR_SIZE])
 {
 	char *p = text, *vip_end, *dscp = NULL, *dscp_end = NULL;
-	char *comment = NULL, *last;
+	char *comment = NULL;
 
 	memset(line, 0, sizeof(*line));
 	while (is_blank(*p))
@@ -111,6 +111,8 @@ int dsr_split_line(char *text, struct dsr_line *line,
 		return -1;
 	}
 	if (*p == '#') {
+		char *last;
+
 		comment = p + 1;
 		while (is_blank(*comment))
 			comment++;
@@ -131,24 +133,28 @@ int dsr_split_line(char *text, struct dsr_line *line,
 		line->kind = DSR_VERSION;
 		return 0;
 	}
+	/* In dsrctl's order: a word of hex digits is IPv6, not a name. */
 	if (is_dotted_quad(line->vip)) {
 		line->vip_kind = DSR_VIP_IPV4;
-	} else if (all_of(line->vip, ":", true)) {
+		return 0;
+	}
+	if (all_of(line->vip, ":", true)) {
 		line->vip_kind = DSR_VIP_IPV6;
-	} else if (is_name(line->vip)) {
+		return 0;
+	}
+	if (is_name(line->vip)) {
 		line->vip_kind = DSR_VIP_NAME;
-	} else if (strchr(line->vip, ':') && strchr(line->vip, '.')) {
+		return 0;
+	}
+	if (strchr(line->vip, ':') && strchr(line->vip, '.'))
 		snprintf(why, WORDS_ERROR_SIZE,
 			 "\"%s\": dsrtools takes no IPv6 address with an IPv4 part; write it in hex",
 			 line->vip);
-		return -1;
-	} else {
+	else
 		snprintf(why, WORDS_ERROR_SIZE,
 			 "\"%s\" is neither an address nor a host name (letters, digits, dots, hyphens)",
 			 line->vip);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 int dsr_parse_dscp(const char *word, unsigned int *dscp,
@@ -444,7 +450,7 @@ static int resolve(struct dsr_rec *rec, const char *name)
 static void read_vip(struct dsr_import *im, struct dsr_rec *rec,
 		     const struct dsr_line *l)
 {
-	char why[WORDS_ERROR_SIZE], text[INET6_ADDRSTRLEN];
+	char why[WORDS_ERROR_SIZE];
 	const char *refusal;
 
 	rec->kind = l->kind;
@@ -489,6 +495,8 @@ static void read_vip(struct dsr_import *im, struct dsr_rec *rec,
 	}
 	refusal = vip_refusal(rec->family, rec->vip);
 	if (refusal) {
+		char text[INET6_ADDRSTRLEN];
+
 		inet_ntop(rec->family, rec->vip, text, sizeof(text));
 		if (l->vip_kind == DSR_VIP_NAME)
 			snprintf(rec->why, sizeof(rec->why),
@@ -506,7 +514,6 @@ static int read_file(struct dsr_import *im, const char *path)
 {
 	char why[WORDS_ERROR_SIZE];
 	struct dsr_line l;
-	struct dsr_rec *rec;
 	unsigned int line = 0;
 	size_t size = 0;
 	char *text = NULL;
@@ -522,8 +529,13 @@ static int read_file(struct dsr_import *im, const char *path)
 	}
 	errno = 0;
 	while ((length = getline(&text, &size, in)) >= 0) {
+		struct dsr_rec *rec;
+
 		line++;
 		if (length && text[length - 1] == '\n')
+			text[--length] = '\0';
+		/* dsrctl took a CR for a blank; messages need not show it. */
+		if (length && text[length - 1] == '\r')
 			text[--length] = '\0';
 		rec = new_rec(im, path, line, text);
 		if (!rec) {

@@ -335,8 +335,10 @@ struct ipt_tables {
 	unsigned int visits;	/* DADDR rules run so far by the walk */
 };
 
-/* Nested user chains deeper than this are not followed (the kernel's own
- * limit is far above what a DSR server's tables hold). */
+/*
+ * Nested user chains deeper than this are not followed (the kernel's own
+ * limit is far above what a DSR server's tables hold).
+ */
 #define MAX_CHAIN_DEPTH 32
 
 static void *grow(void *items, size_t *capacity, size_t count, size_t size)
@@ -655,8 +657,6 @@ static const char *chain_effect(const char *chain)
 static void judge_place(const struct ipt_tables *t, const struct ipt_rule *r,
 			struct daddr_rule *d)
 {
-	const struct ipt_rule *entry;
-
 	if (strcmp(r->table, "raw") && strcmp(r->table, "mangle")) {
 		snprintf(d->why, sizeof(d->why),
 			 "the %s table: DADDR runs only in raw or mangle",
@@ -670,6 +670,8 @@ static void judge_place(const struct ipt_tables *t, const struct ipt_rule *r,
 		return;
 	}
 	if (!is_builtin_chain(r->chain)) {
+		const struct ipt_rule *entry;
+
 		entry = foreign_entry(t, r->table, r->chain, 0);
 		if (entry) {
 			snprintf(d->why, sizeof(d->why),
