@@ -319,6 +319,7 @@ struct ipt_rule {
 	unsigned int line;
 	long daddr;		/* index in daddr_rules, or -1 */
 	char path[224];		/* if PREROUTING runs it for some packets only: why */
+	bool everyone;		/* PREROUTING runs it for every packet, somewhere */
 };
 
 /* A chain declared by ":NAME POLICY [counters]". */
@@ -565,7 +566,9 @@ static void walk(struct ipt_tables *t, struct daddr_rules *rules,
 			continue;
 		if (r->daddr >= 0) {
 			rules->items[r->daddr].order = ++t->visits;
-			if (here.line && !r->path[0])
+			if (!here.line)
+				r->everyone = true;
+			else if (!r->path[0])
 				snprintf(r->path, sizeof(r->path), "%s",
 					 here.why);
 			continue;
@@ -690,7 +693,7 @@ static void judge_place(const struct ipt_tables *t, const struct ipt_rule *r,
 	if (!d->order)
 		snprintf(d->why, sizeof(d->why),
 			 "it never runs: every packet leaves PREROUTING before it (an ACCEPT, RETURN, DROP or goto matching everything)");
-	else if (r->path[0])
+	else if (!r->everyone)
 		snprintf(d->why, sizeof(d->why), "%s", r->path);
 }
 

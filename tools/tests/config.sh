@@ -295,6 +295,17 @@ check_eq "import-iptables converts the rules in effect for every packet of their
 dscp 10 vip 203.0.113.11  # line 23, mangle DSR
 dscp 12 vip 203.0.113.16  # line 28, mangle DSR" "$OUT"
 
+# A chain entered for some packets and, later, for all: every packet meets
+# the rule, so it converts.
+printf '%s\n' '*raw' ':PREROUTING ACCEPT [0:0]' ':DSR - [0:0]' \
+	'-A PREROUTING -p tcp -j DSR' '-A PREROUTING -j DSR' \
+	'-A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.30' \
+	'COMMIT' >"$TMP/twice.save"
+ctl import-iptables "$TMP/twice.save"
+expect "a chain also entered by every packet: its rule converts" 0 ""
+check_eq "... as the mapping of raw DSR" \
+	"dscp 10 vip 203.0.113.30  # line 6, raw DSR" "$(grep -v '^#' <<< "$OUT")"
+
 # The seed's rule, as iptables-save and ip6tables-save print such rules,
 # through standard input: everything converts, and apply takes the result.
 {

@@ -142,6 +142,9 @@ echo '192.0.2.43=23' >"$D/sub/70-nested.conf"
 echo '192.0.2.44=24' >"$TMP/elsewhere/80-linked.conf"
 ln -s "$TMP/elsewhere" "$D/linked"
 ln -s "$TMP/absent.conf" "$D/dangling.conf"
+# A link back up the tree: each file is still read once (dsrctl's find
+# reported the loop, and dsrctl gave up on the whole tree).
+ln -s .. "$D/sub/up"
 
 ctl import-dsrtools "$D"
 # The resolver's words for a name that does not resolve vary.
