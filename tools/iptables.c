@@ -334,13 +334,17 @@ struct ipt_tables {
 	struct ipt_chain *chains;
 	size_t chain_count, chain_capacity;
 	unsigned int visits;	/* DADDR rules run so far by the walk */
+	unsigned long steps;	/* rules looked at by walk and foreign_entry */
+	bool gave_up;		/* too deep or too many steps: not judged */
 };
 
 /*
- * Nested user chains deeper than this are not followed (the kernel's own
- * limit is far above what a DSR server's tables hold).
+ * Nested user chains deeper than this, or tables whose jumps make more
+ * steps than this to follow, are not judged: a DSR server's tables are far
+ * smaller, and a crafted file must not keep the tool busy for ever.
  */
-#define MAX_CHAIN_DEPTH 32
+#define MAX_CHAIN_DEPTH 64
+#define MAX_STEPS 4000000UL
 
 static void *grow(void *items, size_t *capacity, size_t count, size_t size)
 {
@@ -559,9 +563,15 @@ static void walk(struct ipt_tables *t, struct daddr_rules *rules,
 	struct walk_path here = *entered;
 	size_t i;
 
-	for (i = 0; i < t->count; i++) {
+	if (depth > MAX_CHAIN_DEPTH) {
+		t->gave_up = true;
+		return;
+	}
+	for (i = 0; i < t->count && !t->gave_up; i++) {
 		struct ipt_rule *r = &t->rules[i];
 
+		if (++t->steps > MAX_STEPS)
+			t->gave_up = true;
 		if (strcmp(r->table, table) || strcmp(r->chain, chain))
 			continue;
 		if (r->daddr >= 0) {
@@ -582,9 +592,7 @@ static void walk(struct ipt_tables *t, struct daddr_rules *rules,
 					 "chain %s is entered only through line %u, for packets matching \"%s\", which a mapping cannot express",
 					 r->target, r->line, r->cond);
 			}
-			if (depth < MAX_CHAIN_DEPTH)
-				walk(t, rules, table, r->target, &inside,
-				     depth + 1);
+			walk(t, rules, table, r->target, &inside, depth + 1);
 			if (!r->is_goto)
 				continue;
 		} else if (!is_verdict(r->target)) {
@@ -605,22 +613,28 @@ static void walk(struct ipt_tables *t, struct daddr_rules *rules,
 }
 
 /* The first jump into chain from a built-in chain other than PREROUTING. */
-static const struct ipt_rule *foreign_entry(const struct ipt_tables *t,
+static const struct ipt_rule *foreign_entry(struct ipt_tables *t,
 					    const char *table,
 					    const char *chain, int depth)
 {
 	const struct ipt_rule *found;
 	size_t i;
 
-	for (i = 0; i < t->count; i++) {
+	if (depth > MAX_CHAIN_DEPTH) {
+		t->gave_up = true;
+		return NULL;
+	}
+	for (i = 0; i < t->count && !t->gave_up; i++) {
 		const struct ipt_rule *r = &t->rules[i];
 
+		if (++t->steps > MAX_STEPS)
+			t->gave_up = true;
 		if (strcmp(r->table, table) || strcmp(r->target, chain))
 			continue;
 		if (is_builtin_chain(r->chain)) {
 			if (strcmp(r->chain, "PREROUTING"))
 				return r;
-		} else if (depth < MAX_CHAIN_DEPTH) {
+		} else {
 			found = foreign_entry(t, table, r->chain, depth + 1);
 			if (found)
 				return found;
@@ -657,7 +671,7 @@ static const char *chain_effect(const char *chain)
  * Why PREROUTING does not run a DADDR rule for all it matches, if so: this
  * reason, and not what its matches say, is the one worth reading first.
  */
-static void judge_place(const struct ipt_tables *t, const struct ipt_rule *r,
+static void judge_place(struct ipt_tables *t, const struct ipt_rule *r,
 			struct daddr_rule *d)
 {
 	if (strcmp(r->table, "raw") && strcmp(r->table, "mangle")) {
@@ -826,6 +840,10 @@ static int analyse(struct ipt_tables *t, struct daddr_rules *rules)
 			continue;
 		d = &rules->items[r->daddr];
 		judge_place(t, r, d);
+		if (t->gave_up)
+			snprintf(d->why, sizeof(d->why),
+				 "the chains nest deeper than %d, or jump to each other more often than can be followed here: check the rule by hand",
+				 MAX_CHAIN_DEPTH);
 		if (d->why[0])
 			d->converted = false;
 	}

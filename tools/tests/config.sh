@@ -306,6 +306,24 @@ expect "a chain also entered by every packet: its rule converts" 0 ""
 check_eq "... as the mapping of raw DSR" \
 	"dscp 10 vip 203.0.113.30  # line 6, raw DSR" "$(grep -v '^#' <<< "$OUT")"
 
+# Chains that jump twice to the next, 60 deep, make 2^60 paths: the walk
+# gives up at once and says so, rather than run for ever.
+{
+	printf '*mangle\n:PREROUTING ACCEPT [0:0]\n'
+	for i in $(seq 0 59); do printf ':C%d - [0:0]\n' "$i"; done
+	echo '-A PREROUTING -j C0'
+	for i in $(seq 0 58); do
+		printf -- '-A C%d -j C%d\n-A C%d -j C%d\n' "$i" $((i + 1)) \
+			"$i" $((i + 1))
+	done
+	echo '-A C59 -m dscp --dscp 5 -j DADDR --set-daddr 192.0.2.1'
+	echo 'COMMIT'
+} >"$TMP/paths.save"
+ctl import-iptables "$TMP/paths.save"
+expect "tables too intricate to follow: the rule is named, not judged" 1 \
+"l3dsrctl: import-iptables: $TMP/paths.save:182: not converted: the chains nest deeper than 64, or jump to each other more often than can be followed here: check the rule by hand: -A C59 -m dscp --dscp 5 -j DADDR --set-daddr 192.0.2.1
+l3dsrctl: import-iptables: 0 of 1 DADDR rules converted; the others need a decision"
+
 # The seed's rule, as iptables-save and ip6tables-save print such rules,
 # through standard input: everything converts, and apply takes the result.
 {
