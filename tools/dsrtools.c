@@ -239,8 +239,9 @@ struct dsr_rec {
 	enum dsr_kind kind;	/* DSR_L3 or DSR_L2 once read */
 	int family;
 	unsigned char vip[16];
-	unsigned int dscp;
-	char dscp_word[8];	/* as written, for dsrctl's own reading */
+	unsigned int dscp;	/* as iptables read it: 041 is 33 */
+	unsigned long dsrctl_dscp;	/* as dsrctl's ksh read it: 041 is 41 */
+	char dscp_word[24];	/* as written, for messages */
 	char *text;		/* the line as read */
 	char *comment;		/* its comment, or NULL */
 	char note[200];		/* how a host name was resolved, or "" */
@@ -466,9 +467,14 @@ static void read_vip(struct dsr_import *im, struct dsr_rec *rec,
 		snprintf(rec->why, sizeof(rec->why), "%s", why);
 		return;
 	}
-	if (l->dscp)
+	if (l->dscp) {
 		snprintf(rec->dscp_word, sizeof(rec->dscp_word), "%s",
 			 l->dscp);
+		rec->dsrctl_dscp = strtoul(l->dscp, NULL,
+					   l->dscp[0] == '0' &&
+					   (l->dscp[1] == 'x' ||
+					    l->dscp[1] == 'X') ? 16 : 10);
+	}
 	switch (l->vip_kind) {
 	case DSR_VIP_IPV4:
 		if (inet_pton(AF_INET, l->vip, rec->vip) != 1) {
@@ -581,25 +587,19 @@ static bool same_vip(const struct dsr_rec *a, const struct dsr_rec *b)
 	       !memcmp(a->vip, b->vip, address_length(a->family));
 }
 
-/* How dsrctl compared DSCPs: in ksh arithmetic, where 041 is decimal 41. */
-static unsigned long dsrctl_reading(const struct dsr_rec *rec)
-{
-	const char *w = rec->dscp_word;
-
-	return strtoul(w, NULL, w[0] == '0' && (w[1] == 'x' || w[1] == 'X') ?
-			16 : 10);
-}
-
 static bool usable(const struct dsr_rec *rec)
 {
 	return !rec->why[0] && !rec->same;
 }
 
 /*
- * As dsrctl judged the lines, in order: the same VIP=DSCP again is a
- * duplicate it skipped; another VIP for a DSCP (of the same family) is a
- * conflict it refused. An L2DSR VIP that a mapping holds already needs
- * nothing more.
+ * As dsrctl judged the lines, in order, comparing DSCPs as its ksh
+ * arithmetic read them (041 as 41): the same VIP and DSCP again is a
+ * duplicate it skipped; another VIP for a DSCP of the same family is a
+ * conflict it refused. It appended a DADDR rule for each line it kept, and
+ * iptables read the DSCPs itself (041 as 33): of the rules it made for one
+ * DSCP, the last one rewrote last and is the one in effect. An L2DSR VIP
+ * that a mapping holds already needs nothing more.
  */
 static void settle(struct dsr_import *im)
 {
@@ -612,35 +612,50 @@ static void settle(struct dsr_import *im)
 		if (rec->why[0] || rec->kind != DSR_L3)
 			continue;
 		for (j = 0; j < i; j++) {
-			struct dsr_rec *other = &im->recs[j];
+			const struct dsr_rec *other = &im->recs[j];
 
-			if (!usable(other) || other->kind != DSR_L3 ||
-			    other->family != rec->family ||
-			    other->dscp != rec->dscp)
+			if (other->kind != DSR_L3 || other->why[0] ||
+			    other->same || other->family != rec->family ||
+			    other->dsrctl_dscp != rec->dsrctl_dscp)
 				continue;
 			if (same_vip(other, rec)) {
 				rec->same = other;
 				break;
 			}
-			if (dsrctl_reading(other) == dsrctl_reading(rec)) {
-				inet_ntop(other->family, other->vip, text,
-					  sizeof(text));
-				snprintf(rec->why, sizeof(rec->why),
-					 "DSCP %u (%s) is mapped already, to %s at %s:%u; dsrctl refused such a configuration (\"Conflicting DSRs\"): keep one",
-					 rec->dscp, family_name(rec->family),
-					 text, other->file, other->line);
+			inet_ntop(other->family, other->vip, text,
+				  sizeof(text));
+			snprintf(rec->why, sizeof(rec->why),
+				 "DSCP %u (%s) is mapped already, to %s at %s:%u; dsrctl refused such a configuration (\"Conflicting DSRs\"): keep one",
+				 rec->dscp, family_name(rec->family), text,
+				 other->file, other->line);
+			break;
+		}
+	}
+	/* The rules dsrctl made: the last of each DSCP is in effect. */
+	for (i = 0; i < im->count; i++) {
+		struct dsr_rec *rec = &im->recs[i];
+
+		if (rec->kind != DSR_L3 || !usable(rec))
+			continue;
+		for (j = i + 1; j < im->count; j++) {
+			const struct dsr_rec *later = &im->recs[j];
+
+			if (later->kind != DSR_L3 || !usable(later) ||
+			    later->family != rec->family ||
+			    later->dscp != rec->dscp)
+				continue;
+			if (same_vip(later, rec)) {
+				rec->same = later;
 				break;
 			}
-			/*
-			 * dsrctl saw no conflict and appended a DADDR rule for
-			 * each; the later one rewrote last, so it is in effect.
-			 */
-			inet_ntop(rec->family, rec->vip, text, sizeof(text));
-			snprintf(other->why, sizeof(other->why),
+			inet_ntop(later->family, later->vip, text,
+				  sizeof(text));
+			snprintf(rec->why, sizeof(rec->why),
 				 "DSCP %u (%s) is mapped again, to %s, at %s:%u: dsrctl read %s and %s as different numbers, missed the conflict and appended a DADDR rule for each, so the later one was in effect (unless dsrctl ran with -i) and is the one converted",
 				 rec->dscp, family_name(rec->family), text,
-				 rec->file, rec->line, other->dscp_word,
-				 rec->dscp_word);
+				 later->file, later->line, rec->dscp_word,
+				 later->dscp_word);
+			break;
 		}
 	}
 	for (i = 0; i < im->count; i++) {
@@ -696,9 +711,9 @@ static void write_config(FILE *out, const struct dsr_import *im,
 		const struct dsr_rec *rec = &im->recs[i];
 
 		if (rec->same) {
-			fprintf(out, "# %s:%u: %s, as at %s:%u\n", rec->file,
+			fprintf(out, "# %s:%u: %s at %s:%u\n", rec->file,
 				rec->line,
-				rec->kind == rec->same->kind ? "the same line" :
+				rec->kind == rec->same->kind ? "the same as" :
 				"held already by the mapping", rec->same->file,
 				rec->same->line);
 			continue;

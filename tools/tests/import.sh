@@ -183,12 +183,12 @@ dscp 20 vip 192.0.2.40  # $D/.hidden.conf:1
 dscp 28 vip 98.139.235.245  # $D/10-web.conf:3: this is the best L3DSR ever
 dscp 33 vip 98.139.235.246  # $D/10-web.conf:4: octal: DSCP 33
 dscp 42 vip 98.139.235.247  # $D/10-web.conf:6
-# $D/10-web.conf:7: the same line, as at $D/10-web.conf:3
+# $D/10-web.conf:7: the same as at $D/10-web.conf:3
 dscp 29 vip 201f::80:1d0:f8  # $D/20-v6.conf:1: this is a good one, too
 dscp 28 vip 2001:db8::10  # $D/20-v6.conf:2
 # vip 192.0.2.7  # $D/30-l2.conf:2: mail, L2DSR
-# $D/30-l2.conf:3: held already by the mapping, as at $D/10-web.conf:4
-# $D/30-l2.conf:4: the same line, as at $D/30-l2.conf:2
+# $D/30-l2.conf:3: held already by the mapping at $D/10-web.conf:4
+# $D/30-l2.conf:4: the same as at $D/30-l2.conf:2
 # vip 2001:db8::99  # $D/30-l2.conf:5
 dscp 11 vip 192.0.2.30  # $D/50-crlf.conf:1
 # vip 192.0.2.31  # $D/50-crlf.conf:2
@@ -260,6 +260,15 @@ check_eq "... and the later one is converted (a file named alone is read)" \
 	"dscp 33 vip 203.0.113.2  # $TMP/octal.conf:2" \
 	"$(grep -v '^#' <<< "$OUT")"
 
+# dsrctl skipped a line equal to an earlier one in its own reading, so the
+# rule it added for 041 stayed the last one for DSCP 33.
+printf '203.0.113.1=33\n203.0.113.2=041\n203.0.113.1=33\n' >"$TMP/again.conf"
+ctl import-dsrtools "$TMP/again.conf"
+check_eq "33, 041, 33 again: 041's VIP was in effect" \
+"dscp 33 vip 203.0.113.2  # $TMP/again.conf:2
+# $TMP/again.conf:3: the same as at $TMP/again.conf:1" \
+	"$(grep -v '^# [lCdH]' <<< "$OUT")"
+
 # ------------------------------------------------- host names that resolve
 
 cat >"$TMP/hosts" <<'EOF'
@@ -299,7 +308,7 @@ l3dsrctl: import-dsrtools: 3 of 4 VIP lines converted; the others need a decisio
 # their addresses.
 dscp 10 vip 192.0.2.55  # $TMP/names.conf:1: web.example.test is IPv4 192.0.2.55: the web VIP by name
 dscp 12 vip 192.0.2.57  # $TMP/names.conf:3: dual.example.test is IPv4 192.0.2.57 (also IPv6 2001:db8::57, unused: dsrtools took the first IPv4 address)
-# $TMP/names.conf:4: held already by the mapping, as at $TMP/names.conf:1" \
+# $TMP/names.conf:4: held already by the mapping at $TMP/names.conf:1" \
 		"$OUT"
 else
 	skip "host names from a hosts file" "no user and mount namespace here (unshare -rm)"
