@@ -423,6 +423,11 @@ static bool is_user_chain(const struct ipt_tables *t, const char *table,
 		if (!strcmp(t->chains[i].table, table) &&
 		    !strcmp(t->chains[i].name, name))
 			return true;
+	/* A file written by hand may not declare the chains it fills. */
+	for (i = 0; i < t->count; i++)
+		if (!strcmp(t->rules[i].table, table) &&
+		    !strcmp(t->rules[i].chain, name))
+			return true;
 	return false;
 }
 

@@ -296,15 +296,15 @@ dscp 10 vip 203.0.113.11  # line 23, mangle DSR
 dscp 12 vip 203.0.113.16  # line 28, mangle DSR" "$OUT"
 
 # A chain entered for some packets and, later, for all: every packet meets
-# the rule, so it converts.
-printf '%s\n' '*raw' ':PREROUTING ACCEPT [0:0]' ':DSR - [0:0]' \
+# the rule, so it converts (the chain not declared, as by hand).
+printf '%s\n' '*raw' ':PREROUTING ACCEPT [0:0]' \
 	'-A PREROUTING -p tcp -j DSR' '-A PREROUTING -j DSR' \
 	'-A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.30' \
 	'COMMIT' >"$TMP/twice.save"
 ctl import-iptables "$TMP/twice.save"
 expect "a chain also entered by every packet: its rule converts" 0 ""
 check_eq "... as the mapping of raw DSR" \
-	"dscp 10 vip 203.0.113.30  # line 6, raw DSR" "$(grep -v '^#' <<< "$OUT")"
+	"dscp 10 vip 203.0.113.30  # line 5, raw DSR" "$(grep -v '^#' <<< "$OUT")"
 
 # Chains that jump twice to the next, 60 deep, make 2^60 paths: the walk
 # gives up at once and says so, rather than run for ever.
