@@ -12,8 +12,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <locale.h>
-#include <stdarg.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
