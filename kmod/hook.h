@@ -64,10 +64,10 @@ static __always_inline bool l3dsr_dest_cached(const struct l3dsr_dest_cache *c,
  * Counters are per CPU: the packet path must run with bottom halves
  * disabled, as it does in softirq (hook.c).
  */
-static __always_inline void l3dsr_count(struct l3dsr_net *ln,
+static __always_inline void l3dsr_count(struct l3dsr_net_stats __percpu *stats,
 					enum l3dsr_stat stat)
 {
-	struct l3dsr_net_stats *s = this_cpu_ptr(ln->stats);
+	struct l3dsr_net_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->ctr[stat - L3DSR_NS_STAT_FIRST]);
@@ -75,11 +75,11 @@ static __always_inline void l3dsr_count(struct l3dsr_net *ln,
 }
 
 /* A rewrite counts on the namespace and on the mapping that made it. */
-static __always_inline void l3dsr_count_rewrite(struct l3dsr_net *ln,
-						struct l3dsr_mapping_pcpu *pcpu,
-						unsigned int bytes)
+static __always_inline void
+l3dsr_count_rewrite(struct l3dsr_net_stats __percpu *stats,
+		    struct l3dsr_mapping_pcpu *pcpu, unsigned int bytes)
 {
-	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
+	l3dsr_count(stats, L3DSR_STAT_REWRITTEN);
 	u64_stats_update_begin(&pcpu->syncp);
 	u64_stats_inc(&pcpu->packets);
 	u64_stats_add(&pcpu->bytes, bytes);
