@@ -774,6 +774,14 @@ stats_snapshot()
 	echo "${words# }"
 }
 
+# ns_stats_snapshot NS: stats_snapshot of namespace NS, from the tool
+# alone (sysfs shows the initial namespace only).
+ns_stats_snapshot()
+{
+	run "$L3DSRCTL" -n "$1" -j stats |
+		jq -r 'to_entries | map("\(.key)=\(.value)") | join(" ")'
+}
+
 # stats_delta BEFORE AFTER: the counters that moved between two snapshots,
 # "name=+N" words in the snapshots' order, or "none".
 stats_delta()
