@@ -45,7 +45,6 @@ NS_SRV=
 NS_WIRE=
 NS_OTHER=
 IFINDEX=
-SERVER_MAC=
 
 # in0_up: in0's addresses and state, as after it was made.
 in0_up()
@@ -53,8 +52,7 @@ in0_up()
 	run ip -n "$NS_SRV" addr add "$SRV4"/24 dev in0 &&
 	run ip -n "$NS_SRV" addr add "$SRV6"/64 dev in0 nodad &&
 	run ip -n "$NS_SRV" link set in0 up &&
-	run ip -n "$NS_WIRE" link set eth0 up || return 1
-	SERVER_MAC=$(ip netns exec "$NS_SRV" cat /sys/class/net/in0/address)
+	run ip -n "$NS_WIRE" link set eth0 up
 }
 
 # make_in0 [index N]: the pair, in0 in the server, eth0 in the wire.
@@ -127,13 +125,27 @@ sent_to()
 }
 
 # send_both: COUNT DSCP-10 UDP datagrams per family from the wire to the
-# server's address on in0.
+# server's address on in0 (to the MAC address in0 has now).
 send_both()
 {
-	in_ns "$NS_WIRE" "$WIRE" -n "$COUNT" send eth0 "$SERVER_MAC" udp \
+	local mac
+
+	mac=$(ip netns exec "$NS_SRV" cat /sys/class/net/in0/address) || return 1
+	in_ns "$NS_WIRE" "$WIRE" -n "$COUNT" send eth0 "$mac" udp \
 		"$PEER4" "$SRV4" "$PORT" &&
-	in_ns "$NS_WIRE" "$WIRE" -n "$COUNT" send eth0 "$SERVER_MAC" udp \
+	in_ns "$NS_WIRE" "$WIRE" -n "$COUNT" send eth0 "$mac" udp \
 		"$PEER6" "$SRV6" "$PORT"
+}
+
+# all_passed BEFORE N: N more packets counted after the hook, to the VIP
+# or to the RIP, since BEFORE (a reading of sent_to).
+all_passed()
+{
+	local v0 r0 v1 r1
+
+	read -r _ v0 _ r0 <<< "$1"
+	read -r _ v1 _ r1 <<< "$(sent_to)"
+	[ $((v1 + r1 - v0 - r0)) -ge "$2" ]
 }
 
 # traffic LABEL rewritten|left: send, and see where it went.
@@ -143,6 +155,8 @@ traffic()
 
 	before=$(sent_to)
 	check "$1: $COUNT DSCP-10 datagrams per family sent" send_both
+	# received asynchronously: wait until all have passed the hook
+	wait_until 50 all_passed "$before" $((2 * COUNT))
 	after=$(sent_to)
 	if [ "$2" = rewritten ]; then
 		want="vip $((2 * COUNT)) rip 0"

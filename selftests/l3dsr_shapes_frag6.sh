@@ -115,6 +115,21 @@ moved()
 	echo "${out% }"
 }
 
+# landed BEFORE N: N more fragments counted after the hook since BEFORE
+# (a reading of where), whatever their destination.
+landed()
+{
+	local -a m
+	local i sum=0
+
+	read -r -a m <<< "$(moved "$1" "$(where)")"
+	for i in 1 2 4 5; do
+		[[ "${m[i]:-}" =~ ^[0-9]+$ ]] || return 1
+		sum=$((sum + m[i]))
+	done
+	[ "$sum" -ge "$2" ]
+}
+
 send()
 {
 	in_ns "$NS_WIRE" "$WIRE" -n "$COUNT" send eth0 "$SERVER_MAC" "$1" \
@@ -125,6 +140,8 @@ for shape in frag6-dst-ah frag6-dst-p253 frag6-dst-udp frag6-dstlong-udp; do
 	stats_before=$(ns_stats_snapshot "$NS_SRV")
 	where_before=$(where)
 	check "$shape: $COUNT datagrams sent in 2 fragments each" send "$shape"
+	# received asynchronously: until every fragment has passed the hook
+	wait_until 50 landed "$where_before" $((2 * COUNT))
 	check_eq "$shape: every fragment counted skipped_protocol" \
 		"skipped_protocol=+$((2 * COUNT))" \
 		"$(stats_delta "$stats_before" "$(ns_stats_snapshot "$NS_SRV")")"
@@ -143,6 +160,7 @@ track_pid $!
 wait_until 100 grep -q '^ready$' "$TMP/recv" ||
 	note "l3dsr_wire recv did not start: $(cat "$TMP/recv")"
 check "$shape: $COUNT datagrams sent in 2 fragments each" send "$shape"
+wait_until 50 landed "$where_before" $((2 * COUNT))
 wait_until 300 bash -c "[ \$(wc -l <'$TMP/recv') -ge 2 ]"
 check_eq "$shape: both fragments rewritten, the second as a fragment" \
 	"rewritten=+$((2 * COUNT)) rewritten_fragments=+$COUNT" \
