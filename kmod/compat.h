@@ -11,15 +11,6 @@
 
 #include "compat-probes.h"
 
-/*
- * COMPAT_HAVE_GENL_MCAST_CAP: the "config" group shows a namespace's table,
- * so only CAP_NET_ADMIN over the namespace may join it. There is no safe
- * path without it.
- */
-#ifndef COMPAT_HAVE_GENL_MCAST_CAP
-#error "l3dsr needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or a stable update with it)"
-#endif
-
 /* COMPAT_HAVE_EXTACK_FMT: extack messages with values in them (6.2+) */
 
 /* get_unaligned(): in <linux/unaligned.h> from 6.12, <asm/unaligned.h> before */

@@ -60,41 +60,6 @@ const char *const l3dsr_stat_names[__L3DSR_STAT_LAST] = {
 	[L3DSR_STAT_SKIPPED_PROTOCOL]		= "skipped_protocol",
 };
 
-/*
- * What the namespace's mappings rewrote, those removed included: live ones
- * in the tables, retiring ones on their list, and the folded total of
- * those gone. Under RCU; retried if a mapping moved meanwhile.
- */
-static u64 l3dsr_rewritten_sum(struct l3dsr_net *ln)
-{
-	static const u8 families[] = { AF_INET, AF_INET6 };
-	u64 total, packets, bytes;
-	struct l3dsr_mapping *m;
-	unsigned int dscp, fi, seq;
-
-	rcu_read_lock();
-	do {
-		seq = read_seqbegin(&ln->retire_lock);
-		total = ln->rewritten_retired;
-		for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
-			for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX;
-			     dscp++) {
-				m = l3dsr_net_mapping(ln, families[fi], dscp);
-				if (!m)
-					continue;
-				l3dsr_mapping_stats_sum(m, &packets, &bytes);
-				total += packets;
-			}
-		}
-		list_for_each_entry_rcu(m, &ln->retiring, retiring) {
-			l3dsr_mapping_stats_sum(m, &packets, &bytes);
-			total += packets;
-		}
-	} while (read_seqretry(&ln->retire_lock, seq));
-	rcu_read_unlock();
-	return total;
-}
-
 /* One namespace counter, summed over the CPUs. */
 static u64 l3dsr_ns_stat_sum(struct l3dsr_net *ln, enum l3dsr_stat stat)
 {
@@ -121,9 +86,6 @@ u64 l3dsr_stat_read(struct l3dsr_net *ln, enum l3dsr_stat stat)
 {
 	if (!ln)
 		return 0;
-	/* the hit path counts on the mapping alone */
-	if (stat == L3DSR_STAT_REWRITTEN)
-		return l3dsr_rewritten_sum(ln);
 	return l3dsr_ns_stat_sum(ln, stat);
 }
 

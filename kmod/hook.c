@@ -8,6 +8,12 @@
  * reassembled whole; and before the raw table (-300) and conntrack (-200),
  * so that raw rules and the connection tracking entry see the VIP as the
  * original destination and the server's replies from the VIP match it.
+ *
+ * Each family's hook takes the common case, a TCP segment or UDP datagram
+ * in one piece, for this host as the locality cache already knows, for a
+ * mapping that applies to every packet, in a few dozen instructions; it
+ * hands everything else to the general path, which does every check and
+ * counts every packet it leaves alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,18 +24,22 @@
 #include <linux/netfilter_bridge.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
-#include <linux/overflow.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/checksum.h>
+#include <net/dst_metadata.h>
 #include <net/dsfield.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
+#include <net/ip6_fib.h>
+#include <net/ip6_route.h>
+#include <net/ip_fib.h>
 #include <net/ipv6.h>
+#include <net/l3mdev.h>
+#include <net/route.h>
 
-#include "compat.h"
-#include "l3dsr.h"
+#include "hook.h"
 
 #define L3DSR_HOOK_PRIORITY	(NF_IP_PRI_RAW - 10)
 
@@ -51,36 +61,33 @@ enum l3dsr_l4_kind {
 struct l3dsr_l4 {
 	unsigned int csum_offset;	/* from the transport header */
 	unsigned int min_len;		/* bytes the header needs to be valid */
-	bool zero_means_none;		/* UDP: a 0 checksum is "none" */
+	bool udp;			/* a 0 checksum is "none" */
 };
 
-static enum l3dsr_l4_kind l3dsr_l4_pseudo(struct l3dsr_l4 *l4,
-					  unsigned int csum_offset,
-					  unsigned int min_len,
-					  bool zero_means_none)
-{
-	l4->csum_offset = csum_offset;
-	l4->min_len = min_len;
-	l4->zero_means_none = zero_means_none;
-	return L3DSR_L4_PSEUDO_HEADER;
-}
+#define L3DSR_L4(offset, len, is_udp) \
+	((struct l3dsr_l4){ .csum_offset = (offset), .min_len = (len), \
+			    .udp = (is_udp) })
 
 static enum l3dsr_l4_kind l3dsr_l4_lookup(u8 protocol, bool ipv6,
 					  struct l3dsr_l4 *l4)
 {
 	switch (protocol) {
 	case IPPROTO_TCP:
-		return l3dsr_l4_pseudo(l4, offsetof(struct tcphdr, check),
-				       sizeof(struct tcphdr), false);
+		*l4 = L3DSR_L4(offsetof(struct tcphdr, check),
+			       sizeof(struct tcphdr), false);
+		return L3DSR_L4_PSEUDO_HEADER;
 	case IPPROTO_UDP:
-		return l3dsr_l4_pseudo(l4, offsetof(struct udphdr, check),
-				       sizeof(struct udphdr), true);
+		*l4 = L3DSR_L4(offsetof(struct udphdr, check),
+			       sizeof(struct udphdr), true);
+		return L3DSR_L4_PSEUDO_HEADER;
 	case IPPROTO_UDPLITE:
-		return l3dsr_l4_pseudo(l4, offsetof(struct udphdr, check),
-				       sizeof(struct udphdr), false);
+		*l4 = L3DSR_L4(offsetof(struct udphdr, check),
+			       sizeof(struct udphdr), false);
+		return L3DSR_L4_PSEUDO_HEADER;
 	case IPPROTO_DCCP:
 		/* after the ports, the data offset, CCVal and CsCov */
-		return l3dsr_l4_pseudo(l4, 6, 12, false);
+		*l4 = L3DSR_L4(6, 12, false);
+		return L3DSR_L4_PSEUDO_HEADER;
 	case IPPROTO_GRE:
 	case IPPROTO_ESP:
 	case IPPROTO_SCTP:	/* CRC32c over the SCTP packet alone */
@@ -94,18 +101,21 @@ static enum l3dsr_l4_kind l3dsr_l4_lookup(u8 protocol, bool ipv6,
 	if (ipv6) {
 		switch (protocol) {
 		case IPPROTO_ICMPV6:
-			return l3dsr_l4_pseudo(l4,
-					       offsetof(struct icmp6hdr,
-							icmp6_cksum),
-					       sizeof(struct icmp6hdr), false);
+			*l4 = L3DSR_L4(offsetof(struct icmp6hdr, icmp6_cksum),
+				       sizeof(struct icmp6hdr), false);
+			return L3DSR_L4_PSEUDO_HEADER;
 		case IPPROTO_MH:	/* proto, length, type, reserved */
-			return l3dsr_l4_pseudo(l4, 4, 6, false);
+			*l4 = L3DSR_L4(4, 6, false);
+			return L3DSR_L4_PSEUDO_HEADER;
 		case L3DSR_PROTO_OSPF:	/* OSPFv3, RFC 5340 */
-			return l3dsr_l4_pseudo(l4, 12, 16, false);
+			*l4 = L3DSR_L4(12, 16, false);
+			return L3DSR_L4_PSEUDO_HEADER;
 		case IPPROTO_PIM:	/* RFC 7761 */
-			return l3dsr_l4_pseudo(l4, 2, 4, false);
+			*l4 = L3DSR_L4(2, 4, false);
+			return L3DSR_L4_PSEUDO_HEADER;
 		case L3DSR_PROTO_VRRP:	/* VRRPv3, RFC 5798 */
-			return l3dsr_l4_pseudo(l4, 6, 8, false);
+			*l4 = L3DSR_L4(6, 8, false);
+			return L3DSR_L4_PSEUDO_HEADER;
 		case NEXTHDR_NONE:
 			return L3DSR_L4_INDEPENDENT;
 		}
@@ -124,66 +134,89 @@ static enum l3dsr_l4_kind l3dsr_l4_lookup(u8 protocol, bool ipv6,
 }
 
 /*
- * Checksums are adjusted incrementally (RFC 1624) by @delta, the change of
- * the one's complement sum that the new address makes, folded to 16 bits.
- * A checksum field holds the complement of the sum, so it loses @delta;
- * under CHECKSUM_PARTIAL the transport field holds the uncomplemented
- * pseudo-header sum that the device or the stack completes later, so it
- * gains it. One's complement arithmetic carries end-around, and a
- * subtraction borrows end-around: that is RFC 1624's equation 3.
+ * The transport checksum at @check follows a change of the pseudo-header's
+ * sum by @diff. Under CHECKSUM_PARTIAL the field holds that sum itself, for
+ * the device to complete. A UDP datagram sent without a checksum (0) keeps
+ * none, and a computed 0 is sent as all ones (RFC 768). Returns whether
+ * the field changed.
  */
-static __always_inline u16 l3dsr_add16(u16 a, u16 b)
+static __always_inline bool l3dsr_l4_csum_update(struct sk_buff *skb,
+						 __sum16 *check, bool udp,
+						 __wsum diff)
 {
-	bool carry;
-	u16 sum;
-
-	carry = check_add_overflow(a, b, &sum);
-	return sum + carry;
-}
-
-static __always_inline u16 l3dsr_sub16(u16 a, u16 b)
-{
-	bool borrow;
-	u16 dif;
-
-	borrow = check_sub_overflow(a, b, &dif);
-	return dif - borrow;
-}
-
-static __always_inline u16 l3dsr_fold16(u32 sum)
-{
-	return l3dsr_add16(sum >> 16, sum);
-}
-
-static __always_inline void l3dsr_csum_adjust(__sum16 *check, u16 delta)
-{
-	*check = (__force __sum16)l3dsr_sub16((__force u16)*check, delta);
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		*check = ~csum_fold(csum_add(csum_unfold(*check), diff));
+		return true;
+	}
+	if (udp && !*check)
+		return false;
+	csum_replace_by_diff(check, diff);
+	if (udp && !*check)
+		*check = CSUM_MANGLED_0;
+	return true;
 }
 
 /*
- * Adjust the transport checksum for the new destination. Returns false
- * when it was left alone: a UDP datagram sent without a checksum (0) keeps
- * none. Otherwise a UDP checksum never becomes 0: adding the complement
- * of @delta instead of subtracting it gives all ones where the
- * subtraction gives 0, and all ones is how a computed 0 is sent.
+ * Point the packet at @vip; @check is the transport checksum covering the
+ * destination, or NULL. With CHECKSUM_COMPLETE, skb->csum covers the IP
+ * header too, but the header's own checksum keeps its sum constant: only
+ * the transport field's change shows.
  */
-static __always_inline bool l3dsr_l4_adjust(bool partial, __sum16 *check,
-					    bool zero_means_none, u16 delta)
+static __always_inline void l3dsr_ipv4_set_daddr(struct sk_buff *skb,
+						 __be32 vip, __sum16 *check,
+						 bool udp)
 {
-	u16 old = (__force u16)*check;
+	struct iphdr *iph = ip_hdr(skb);
+	__wsum diff = csum_sub((__force __wsum)vip, (__force __wsum)iph->daddr);
 
-	if (partial) {
-		*check = (__force __sum16)l3dsr_add16(old, delta);
-		return true;
-	}
-	if (zero_means_none) {
-		if (!old)
-			return false;
-		*check = (__force __sum16)l3dsr_add16(old, ~delta);
-		return true;
-	}
-	l3dsr_csum_adjust(check, delta);
-	return true;
+	csum_replace_by_diff(&iph->check, diff);
+	if (check && l3dsr_l4_csum_update(skb, check, udp, diff) &&
+	    skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_sub(skb->csum, diff);
+	iph->daddr = vip;
+}
+
+static __always_inline u64 l3dsr_add64(u64 a, u64 b)
+{
+	u64 sum = a + b;
+
+	return sum + (sum < a);
+}
+
+/*
+ * The change of the one's complement sum from @from to @to, the addresses
+ * summed as two 64-bit words each: csum_add() over eight 32-bit words, as
+ * inet_proto_csum_replace16() sums them, is ten instructions more a hit.
+ */
+static __always_inline __wsum l3dsr_ipv6_diff(const struct in6_addr *from,
+					      const struct in6_addr *to)
+{
+	u64 sum = l3dsr_add64(get_unaligned((const u64 *)&to->s6_addr[0]),
+			      get_unaligned((const u64 *)&to->s6_addr[8]));
+
+	sum = l3dsr_add64(sum, ~get_unaligned((const u64 *)&from->s6_addr[0]));
+	sum = l3dsr_add64(sum, ~get_unaligned((const u64 *)&from->s6_addr[8]));
+	return csum_add((__force __wsum)(u32)sum,
+			(__force __wsum)(u32)(sum >> 32));
+}
+
+/*
+ * Point the packet at @vip; @check as for IPv4. With CHECKSUM_COMPLETE,
+ * skb->csum covers the IPv6 header, which has no checksum of its own: when
+ * the transport field absorbs the change the two cancel out; when it does
+ * not, skb->csum must follow.
+ */
+static __always_inline void l3dsr_ipv6_set_daddr(struct sk_buff *skb,
+						 const struct in6_addr *vip,
+						 __sum16 *check, bool udp)
+{
+	struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	__wsum diff = l3dsr_ipv6_diff(&ip6h->daddr, vip);
+
+	if (!(check && l3dsr_l4_csum_update(skb, check, udp, diff)) &&
+	    skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = csum_add(skb->csum, diff);
+	memcpy(&ip6h->daddr, vip, sizeof(ip6h->daddr));
 }
 
 /*
@@ -194,291 +227,12 @@ static __always_inline bool l3dsr_l4_adjust(bool partial, __sum16 *check,
 static __always_inline bool l3dsr_headers_writable(const struct sk_buff *skb,
 						   unsigned int len)
 {
-	return likely(len <= skb_headlen(skb) && !skb_cloned(skb));
-}
-
-/* Only the headers are made private and linear, never the payload. */
-static __always_inline bool l3dsr_make_writable(struct sk_buff *skb,
-						unsigned int len)
-{
-	return l3dsr_headers_writable(skb, len) ||
-	       !skb_ensure_writable(skb, len);
+	return len <= skb_headlen(skb) && !skb_cloned(skb);
 }
 
 /*
- * In PREROUTING the device a packet came in on is skb->dev (the hook
- * state's @in is the same device), so the packet path needs nothing but
- * the packet.
- */
-static bool l3dsr_scope_matches(const struct l3dsr_mapping *m,
-				const struct sk_buff *skb,
-				const void *daddr, unsigned int alen)
-{
-	if ((m->match & L3DSR_MATCH_DEV) && skb->dev->ifindex != m->ifindex)
-		return false;
-	if ((m->match & L3DSR_MATCH_RIP) && memcmp(daddr, &m->rip, alen))
-		return false;
-	return true;
-}
-
-/* Whether a mapping that is down or scoped applies to this packet. */
-static bool l3dsr_applies(const struct l3dsr_mapping *m,
-			  const struct sk_buff *skb,
-			  const void *daddr, unsigned int alen)
-{
-	return !(m->flags & L3DSR_F_DOWN) &&
-	       l3dsr_scope_matches(m, skb, daddr, alen);
-}
-
-/*
- * VRF hands a packet to its own device and runs PREROUTING again: the
- * packet was judged, and rewritten, on the device it came in on.
- */
-static bool l3dsr_second_pass(const struct sk_buff *skb)
-{
-	return netif_is_l3_master(skb->dev);
-}
-
-/*
- * br_netfilter hands the IP hooks the frames a bridge switches, after
- * turning those for another host at the link layer into PACKET_HOST.
- */
-static bool l3dsr_bridged_elsewhere(const struct sk_buff *skb)
-{
-#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
-	const struct nf_bridge_info *nf_bridge = nf_bridge_info_get(skb);
-
-	return nf_bridge && nf_bridge->pkt_otherhost;
-#else
-	return false;
-#endif
-}
-
-/*
- * Checks shared by both families before anything is written. Returns the
- * stat to count if the packet is to be left alone, or __L3DSR_STAT_LAST.
- */
-static enum l3dsr_stat l3dsr_precheck(struct l3dsr_table *table,
-				      struct l3dsr_mapping *m,
-				      struct sk_buff *skb, const void *daddr)
-{
-	if (unlikely(m->flags & L3DSR_F_DOWN))
-		return L3DSR_STAT_SKIPPED_DOWN;
-	if (!l3dsr_scope_matches(m, skb, daddr, l3dsr_addr_len(m->family)))
-		return L3DSR_STAT_SKIPPED_SCOPE;
-	if (skb->pkt_type != PACKET_HOST)
-		return L3DSR_STAT_SKIPPED_NOT_HOST;
-	if (l3dsr_bridged_elsewhere(skb))
-		return L3DSR_STAT_SKIPPED_BRIDGED;
-	if (!(m->flags & L3DSR_F_NONLOCAL) &&
-	    !l3dsr_dest_is_local(table, m, skb, daddr))
-		return L3DSR_STAT_SKIPPED_NOT_LOCAL;
-	return __L3DSR_STAT_LAST;
-}
-
-/*
- * The part both families share once the network headers are read: find the
- * transport checksum that covers the destination and make the headers up to
- * it writable (only the IP header, @iphlen bytes, when there is none).
- *
- * Every fragment of a datagram is rewritten alike, and the transport
- * checksum is adjusted in the fragment that carries it: @frag_offset is
- * where this packet's transport bytes start in the datagram's (0 unless a
- * later fragment), or -1 when a later IPv6 fragment cannot tell, its
- * fragmentable part starting with an extension header (the first fragment
- * then holds the whole transport header, RFC 8200). @fragment says the
- * datagram is in fragments: the header need not be whole in this one.
- *
- * Returns __L3DSR_STAT_LAST to go on, with *check NULL when there is no
- * checksum to adjust here; L3DSR_STAT_DROPPED_UNWRITABLE when the packet is
- * to be dropped; or the stat to count for a packet left alone.
- */
-static __always_inline enum l3dsr_stat
-l3dsr_find_check(struct sk_buff *skb, u8 protocol, bool ipv6,
-		 unsigned int iphlen, unsigned int thoff, int frag_offset,
-		 bool fragment, __sum16 **check, bool *zero_means_none)
-{
-	unsigned int write_len = iphlen, field = 0;
-	struct l3dsr_l4 l4;
-
-	*check = NULL;
-	*zero_means_none = false;
-	if (frag_offset < 0)
-		goto writable;
-
-	switch (l3dsr_l4_lookup(protocol, ipv6, &l4)) {
-	case L3DSR_L4_UNSAFE:
-		return L3DSR_STAT_SKIPPED_PROTOCOL;
-	case L3DSR_L4_INDEPENDENT:
-		break;
-	case L3DSR_L4_PSEUDO_HEADER:
-		if (!fragment) {
-			if (skb->len < thoff + l4.min_len)
-				return L3DSR_STAT_SKIPPED_MALFORMED;
-			field = thoff + l4.csum_offset;
-		} else if ((unsigned int)frag_offset <= l4.csum_offset &&
-			   thoff + l4.csum_offset - frag_offset +
-			   sizeof(__sum16) <= skb->len) {
-			field = thoff + l4.csum_offset - frag_offset;
-		}
-		if (field)
-			write_len = field + sizeof(__sum16);
-		break;
-	}
-
-writable:
-	if (unlikely(!l3dsr_make_writable(skb, write_len)))
-		return L3DSR_STAT_DROPPED_UNWRITABLE;
-
-	if (field) {
-		*check = (__sum16 *)(skb->data + field);
-		*zero_means_none = l4.zero_means_none;
-	}
-	return __L3DSR_STAT_LAST;
-}
-
-/*
- * Point the packet at the VIP: @check is the transport checksum covering the
- * destination, if @has_check (a constant on the fast path, so the test
- * costs nothing there). With CHECKSUM_COMPLETE, skb->csum covers the IP
- * header too, but the header's own checksum keeps its sum constant: only
- * the transport field's change shows.
- */
-static __always_inline void l3dsr_ipv4_apply(struct l3dsr_mapping *m,
-					     struct sk_buff *skb,
-					     bool has_check, __sum16 *check,
-					     bool zero_means_none)
-{
-	struct iphdr *iph = ip_hdr(skb);
-	/*
-	 * Read first: for all the compiler knows, the stores below might
-	 * change them. The fast path has looked at this CPU's part of the
-	 * mapping already: read here, the pointer is not loaded again.
-	 */
-	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
-	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
-	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
-	__be32 vip = m->vip.ip;
-	u16 delta;
-
-	/* vip - daddr, added in this order so vip is not copied to be kept */
-	delta = l3dsr_fold16((__force u32)csum_add(~(__force __wsum)iph->daddr,
-						   (__force __wsum)vip));
-	l3dsr_csum_adjust(&iph->check, delta);
-	iph->daddr = vip;
-	if (has_check &&
-	    l3dsr_l4_adjust(partial, check, zero_means_none, delta) &&
-	    complete)
-		skb->csum = csum_sub(skb->csum, (__force __wsum)(u32)delta);
-
-	l3dsr_count_mapping(pcpu, skb->len);
-}
-
-static __always_inline u64 l3dsr_add64(u64 a, u64 b)
-{
-	u64 sum = a + b;
-
-	/* this form, unlike check_add_overflow(), becomes add and adc */
-	return sum + (sum < a);
-}
-
-/*
- * An address summed as two 64-bit words, as good as any other width in
- * one's complement; an address is only 32-bit aligned.
- */
-static __always_inline u64 l3dsr_in6_sum(const struct in6_addr *addr)
-{
-	return l3dsr_add64(get_unaligned((const u64 *)&addr->s6_addr[0]),
-			   get_unaligned((const u64 *)&addr->s6_addr[8]));
-}
-
-static __always_inline u16 l3dsr_ipv6_delta(const struct in6_addr *from,
-					    const struct in6_addr *to)
-{
-	u64 sum = l3dsr_add64(l3dsr_in6_sum(to), ~l3dsr_in6_sum(from));
-	u32 lo = sum, hi = sum >> 32;
-	bool carry;
-
-	carry = check_add_overflow(lo, hi, &lo);
-	return l3dsr_fold16(lo + carry);
-}
-
-/*
- * Point the packet at the VIP; @check as for IPv4. With CHECKSUM_COMPLETE,
- * skb->csum covers the IPv6 header, which has no checksum of its own: when
- * the transport field absorbs the change the two cancel out; when it does
- * not, skb->csum must follow.
- */
-static __always_inline void l3dsr_ipv6_apply(struct l3dsr_mapping *m,
-					     struct sk_buff *skb,
-					     bool has_check, __sum16 *check,
-					     bool zero_means_none)
-{
-	struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
-	bool complete = skb->ip_summed == CHECKSUM_COMPLETE;
-	/* read before the stores, as for IPv4 */
-	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
-	u16 delta;
-
-	delta = l3dsr_ipv6_delta(&ip6h->daddr, &m->vip.in6);
-	if (!(has_check &&
-	      l3dsr_l4_adjust(partial, check, zero_means_none, delta)) &&
-	    complete)
-		skb->csum = csum_add(skb->csum, (__force __wsum)(u32)delta);
-	/* a struct assignment here costs a stack frame, memcpy() does not */
-	memcpy(&ip6h->daddr, &m->vip.in6, sizeof(ip6h->daddr));
-
-	l3dsr_count_mapping(pcpu, skb->len);
-}
-
-static __always_inline void l3dsr_apply(struct l3dsr_mapping *m,
-					struct sk_buff *skb, __sum16 *check,
-					bool zero_means_none, bool ipv6)
-{
-	if (ipv6)
-		l3dsr_ipv6_apply(m, skb, true, check, zero_means_none);
-	else
-		l3dsr_ipv4_apply(m, skb, true, check, zero_means_none);
-}
-
-/*
- * The transport part of both families' fast paths: @word, the network
- * header's word that @pattern tells about, says whether a UDP datagram or
- * a TCP segment follows the @nhlen bytes of network header; if so and its
- * headers can be written in place, it is rewritten. Each protocol has its
- * own call, so that each is compiled with its constants.
- */
-static __always_inline bool l3dsr_fast_apply(struct sk_buff *skb,
-					     struct l3dsr_mapping *m,
-					     __be32 word,
-					     const struct l3dsr_fast_pattern *pattern,
-					     unsigned int nhlen, bool ipv6)
-{
-	void *l4 = skb_network_header(skb) + nhlen;
-
-	word &= pattern->mask;
-	if (word == pattern->udp) {
-		if (unlikely(!l3dsr_headers_writable(skb, nhlen +
-						     sizeof(struct udphdr))))
-			return false;
-		l3dsr_apply(m, skb, &((struct udphdr *)l4)->check, true, ipv6);
-		return true;
-	}
-	if (likely(word == pattern->tcp)) {
-		if (unlikely(!l3dsr_headers_writable(skb, nhlen +
-						     sizeof(struct tcphdr))))
-			return false;
-		l3dsr_apply(m, skb, &((struct tcphdr *)l4)->check, false, ipv6);
-		return true;
-	}
-	return false;
-}
-
-/*
- * The fast path leaves every packet with an skb extension to the general
- * one: br_netfilter tags the frames it hands to the IP hooks with one, and
- * only the general path tells a bridged frame from the rest.
+ * br_netfilter hands the IP hooks the frames a bridge switches, with an skb
+ * extension; only the general path tells a bridged frame from the rest.
  */
 static __always_inline bool l3dsr_has_extensions(const struct sk_buff *skb)
 {
@@ -490,175 +244,359 @@ static __always_inline bool l3dsr_has_extensions(const struct sk_buff *skb)
 }
 
 /*
- * Whether this CPU has found @daddr to be this host's, on the device the
- * packet came in on, since the routes last changed (local.c).
+ * Whether a packet is for this host: a mapping rewrites a packet only when
+ * the stack would deliver it locally as it stands at the hook. The answer
+ * is the stack's own: the route the packet already carries (one looped
+ * back from this host), or else the input route lookup the stack makes
+ * after PREROUTING, with every key it uses (ingress device, VRF, mark,
+ * source, DS field, flow label, the rules), made here in advance.
+ *
+ * The lookup is not handed on: hooks after l3dsr's (a mangle MARK rule,
+ * NAT) may change what the stack's own lookup sees, and a rewritten packet
+ * must be routed to the VIP, not the RIP. So a marked packet costs one
+ * lookup more.
+ *
+ * Where the answer depends only on the destination and the ingress device,
+ * in a namespace without rules of its own (nor, for IPv6, routes that
+ * depend on the source), each mapping remembers per CPU the last
+ * destination found local and the last found not to be, with the
+ * generation of the routes they were found under (hook.h). The generation
+ * is read before the rules' presence and before the lookup, so an answer
+ * filled while either changed is born stale. Lookups that fail (a martian
+ * or a source that reverse-path filtering refuses: the stack drops those
+ * whatever their destination) are not remembered.
  */
-static __always_inline bool
-l3dsr_known_local(const struct l3dsr_table *table,
-		  const struct l3dsr_mapping *m, const struct sk_buff *skb,
-		  const struct net *net, const void *daddr, u8 family)
+
+/*
+ * The device whose route lookup decides: VRF hands a packet to its own
+ * device before the lookup.
+ */
+static struct net_device *l3dsr_route_dev(const struct sk_buff *skb)
 {
-	return l3dsr_dest_cached(&this_cpu_ptr(m->pcpu)->local, daddr, family,
-				 skb->dev->ifindex,
-				 l3dsr_routes_gen(table, net, family));
+	return l3mdev_master_dev_rcu(skb->dev) ?: skb->dev;
 }
 
-/* Every shape of IPv4 packet, and every kind of mapping. */
-static noinline unsigned int l3dsr_ipv4_rewrite_any(struct l3dsr_table *table,
-						    struct sk_buff *skb,
-						    struct l3dsr_mapping *m)
+static void l3dsr_remember(struct l3dsr_mapping *m, bool local,
+			   const void *daddr, int ifindex, u32 gen)
 {
-	struct l3dsr_net *ln = table->ln;
+	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
+	struct l3dsr_dest_cache *c = local ? &pcpu->local : &pcpu->not_local;
+
+	memcpy(&c->addr, daddr, l3dsr_addr_len(m->family));
+	c->ifindex = ifindex;
+	c->gen = gen;
+}
+
+/*
+ * ip_rcv_finish()'s lookup, with its arguments. It leaves its route on the
+ * packet, which is taken off again; a tunnel's metadata, which it would
+ * drop, is set aside meanwhile (it keys only rules on tun_id).
+ */
+static int l3dsr_ipv4_route(struct sk_buff *skb, bool *local)
+{
 	const struct iphdr *iph = ip_hdr(skb);
-	unsigned int thoff = ip_hdrlen(skb);
-	int frag_offset = (ntohs(iph->frag_off) & IP_OFFSET) << 3;
-	bool fragment = iph->frag_off & htons(IP_MF | IP_OFFSET);
-	bool zero_means_none;
-	enum l3dsr_stat skip;
-	__sum16 *check;
+	unsigned long tunnel_refdst = skb->_skb_refdst;
+	int err;
 
-	if (l3dsr_second_pass(skb))
-		return NF_ACCEPT;
-	skip = l3dsr_precheck(table, m, skb, &iph->daddr);
-	if (skip != __L3DSR_STAT_LAST)
-		goto skipped;
+	skb->_skb_refdst = 0;
+	err = ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
+				   l3dsr_route_dev(skb));
+	if (!err)
+		*local = skb_rtable(skb)->rt_type == RTN_LOCAL;
+	skb_dst_drop(skb);
+	skb->_skb_refdst = tunnel_refdst;
+	return err;
+}
 
-	skip = l3dsr_find_check(skb, iph->protocol, false, thoff, thoff,
-				frag_offset, fragment, &check,
-				&zero_means_none);
-	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
-		l3dsr_count(ln, skip);
-		return NF_DROP;
-	}
-	if (skip != __L3DSR_STAT_LAST)
-		goto skipped;
+/* Under RCU, with bottom halves disabled. */
+static bool l3dsr_ipv4_dest_is_local(struct l3dsr_mapping *m,
+				     struct sk_buff *skb, struct net *net)
+{
+	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
+	const __be32 *daddr = &ip_hdr(skb)->daddr;
+	int ifindex = skb->dev->ifindex;
+	bool local = false, cacheable;
+	u32 gen;
 
-	l3dsr_ipv4_apply(m, skb, check, check, zero_means_none);
-	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
-		ipv4_change_dsfield(ip_hdr(skb), INET_ECN_MASK, 0);
-	if (frag_offset)
-		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
-	return NF_ACCEPT;
+	if (skb_valid_dst(skb))
+		return skb_rtable(skb)->rt_type == RTN_LOCAL;
 
-skipped:
-	l3dsr_count(ln, skip);
-	return NF_ACCEPT;
+	gen = l3dsr_ipv4_routes_gen(net);
+	if (l3dsr_dest_cached(&pcpu->local, daddr, AF_INET, ifindex, gen))
+		return true;
+	if (l3dsr_dest_cached(&pcpu->not_local, daddr, AF_INET, ifindex, gen))
+		return false;
+
+	/* pairs with the FIB's publishing a change before bumping @gen */
+	smp_rmb();
+	cacheable = !READ_ONCE(net->ipv4.fib_has_custom_rules);
+	if (l3dsr_ipv4_route(skb, &local))
+		return false;
+	if (cacheable)
+		l3dsr_remember(m, local, daddr, ifindex, gen);
+	return local;
+}
+
+/* ip6_route_input()'s lookup, as it makes it. */
+static bool l3dsr_ipv6_route(struct net *net, struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	struct net_device *dev = l3dsr_route_dev(skb);
+	struct flowi6 fl6 = {
+		.flowi6_iif = dev->ifindex,
+		.daddr = ip6h->daddr,
+		.saddr = ip6h->saddr,
+		.flowlabel = ip6_flowinfo(ip6h),
+		.flowi6_mark = skb->mark,
+		.flowi6_proto = ip6h->nexthdr,
+	};
+	const struct ip_tunnel_info *tun_info = skb_tunnel_info(skb);
+	struct flow_keys flkeys;
+	struct dst_entry *dst;
+
+	if (tun_info && !(tun_info->mode & IP_TUNNEL_INFO_TX))
+		fl6.flowi6_tun_key.tun_id = tun_info->key.tun_id;
+	/* rules on ports; the multipath hash picks a next hop, not a type */
+	fib6_rules_early_flow_dissect(net, skb, &fl6, &flkeys);
+
+	dst = ip6_route_input_lookup(net, dev, &fl6, skb,
+				     RT6_LOOKUP_F_HAS_SADDR |
+				     RT6_LOOKUP_F_DST_NOREF);
+	return !dst->error &&
+	       (container_of(dst, struct rt6_info, dst)->rt6i_flags & RTF_LOCAL);
+}
+
+/* Under RCU, with bottom halves disabled. */
+static bool l3dsr_ipv6_dest_is_local(struct l3dsr_mapping *m,
+				     struct sk_buff *skb, struct net *net)
+{
+	struct l3dsr_mapping_pcpu *pcpu = this_cpu_ptr(m->pcpu);
+	const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
+	int ifindex = skb->dev->ifindex;
+	bool local, cacheable;
+	u32 gen;
+
+	if (skb_valid_dst(skb))
+		return container_of(skb_dst(skb), struct rt6_info,
+				    dst)->rt6i_flags & RTF_LOCAL;
+
+	gen = l3dsr_ipv6_routes_gen(net);
+	if (l3dsr_dest_cached(&pcpu->local, daddr, AF_INET6, ifindex, gen))
+		return true;
+	if (l3dsr_dest_cached(&pcpu->not_local, daddr, AF_INET6, ifindex,
+			      gen))
+		return false;
+
+	/* as for IPv4 */
+	smp_rmb();
+	cacheable = !fib6_has_custom_rules(net) &&
+		    !fib6_routes_require_src(net);
+	local = l3dsr_ipv6_route(net, skb);
+	if (cacheable)
+		l3dsr_remember(m, local, daddr, ifindex, gen);
+	return local;
 }
 
 /*
- * The first byte of an IPv4 header without options: ip_rcv() has already
- * checked the version, so one compare also tells where the transport
- * header is.
+ * What the common case asks of a mapping and a packet before their headers:
+ * the mapping applies to every packet; the packet is for this host at the
+ * link layer, carries no route yet (the stack's lookup is still to come),
+ * is not a bridge's; and the hook runs in softirq, so that per-CPU state is
+ * this CPU's alone (NFQUEUE reinjects packets from process context).
  */
-#define L3DSR_IPV4_NO_OPTIONS	0x45
+static __always_inline bool l3dsr_plain(const struct l3dsr_mapping *m,
+					const struct sk_buff *skb)
+{
+	return m->plain && skb->pkt_type == PACKET_HOST && !skb_dst(skb) &&
+	       !l3dsr_has_extensions(skb) && softirq_count();
+}
+
+/* Whether a later hook of this family sees the same packet. */
+static bool l3dsr_second_pass(const struct sk_buff *skb)
+{
+	/* VRF runs PREROUTING again on its own device */
+	return netif_is_l3_master(skb->dev);
+}
+
+static bool l3dsr_bridged_elsewhere(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	const struct nf_bridge_info *nf_bridge = nf_bridge_info_get(skb);
+
+	/* br_netfilter made PACKET_HOST of a frame for another host */
+	return nf_bridge && nf_bridge->pkt_otherhost;
+#else
+	return false;
+#endif
+}
 
 /*
- * The word of the IPv4 header that the fast path tests, frag_off, ttl and
- * protocol: a packet that is not a fragment and is UDP or TCP leaves only
- * the protocol under the mask. The Don't Fragment bit and the TTL do not
- * matter.
+ * The reasons, shared by both families, that a packet is left alone before
+ * its headers are looked at, in the order the uapi header gives; 0 if none.
  */
-static const struct l3dsr_fast_pattern l3dsr_ipv4_pattern = {
-	.mask = htonl((IP_MF | IP_OFFSET) << 16 | 0xff),
-	.udp = htonl(IPPROTO_UDP),
-	.tcp = htonl(IPPROTO_TCP),
+static enum l3dsr_stat l3dsr_mapping_skips(const struct l3dsr_mapping *m,
+					   const struct sk_buff *skb,
+					   const void *daddr)
+{
+	if (m->flags & L3DSR_F_DOWN)
+		return L3DSR_STAT_SKIPPED_DOWN;
+	if ((m->match & L3DSR_MATCH_DEV) && skb->dev->ifindex != m->ifindex)
+		return L3DSR_STAT_SKIPPED_SCOPE;
+	if ((m->match & L3DSR_MATCH_RIP) &&
+	    memcmp(daddr, &m->rip, l3dsr_addr_len(m->family)))
+		return L3DSR_STAT_SKIPPED_SCOPE;
+	if (skb->pkt_type != PACKET_HOST)
+		return L3DSR_STAT_SKIPPED_NOT_HOST;
+	if (l3dsr_bridged_elsewhere(skb))
+		return L3DSR_STAT_SKIPPED_BRIDGED;
+	return 0;
+}
+
+/* Where a packet's transport bytes are, for l3dsr_find_check(). */
+struct l3dsr_l4_place {
+	u8 protocol;
+	/* where they start in this packet */
+	unsigned int thoff;
+	/* where this packet's start in the datagram's: 0 but in later fragments */
+	unsigned int frag_offset;
+	/* the datagram is in fragments: the header need not be whole here */
+	bool fragment;
 };
 
-/* Four bytes of the header from frag_off on, wider than the field. */
-static __always_inline __be32 l3dsr_ipv4_word(const struct iphdr *iph)
+/*
+ * Find the transport checksum that covers the destination, if this packet
+ * carries it, and make the headers up to it writable (the @nhlen bytes of
+ * the network header alone when there is none). Every fragment of a
+ * datagram is rewritten alike, and its transport checksum adjusted in the
+ * fragment that carries it. Returns 0 with *check set, or NULL; or the
+ * reason the packet is left alone; or L3DSR_STAT_DROPPED_UNWRITABLE.
+ */
+static enum l3dsr_stat l3dsr_find_check(struct sk_buff *skb, bool ipv6,
+					unsigned int nhlen,
+					const struct l3dsr_l4_place *place,
+					__sum16 **check, bool *udp)
 {
-	return get_unaligned((const __be32 *)((const u8 *)iph +
-					      offsetof(struct iphdr,
-						       frag_off)));
+	unsigned int end = nhlen, field = 0;
+	struct l3dsr_l4 l4 = {};
+
+	switch (l3dsr_l4_lookup(place->protocol, ipv6, &l4)) {
+	case L3DSR_L4_UNSAFE:
+		return L3DSR_STAT_SKIPPED_PROTOCOL;
+	case L3DSR_L4_INDEPENDENT:
+		break;
+	case L3DSR_L4_PSEUDO_HEADER:
+		if (!place->fragment) {
+			if (skb->len < place->thoff + l4.min_len)
+				return L3DSR_STAT_SKIPPED_MALFORMED;
+			field = place->thoff + l4.csum_offset;
+		} else if (place->frag_offset <= l4.csum_offset &&
+			   place->thoff + l4.csum_offset - place->frag_offset +
+			   sizeof(__sum16) <= skb->len) {
+			field = place->thoff + l4.csum_offset -
+				place->frag_offset;
+		}
+		if (field)
+			end = field + sizeof(__sum16);
+		break;
+	}
+
+	if (!l3dsr_headers_writable(skb, end) && skb_ensure_writable(skb, end))
+		return L3DSR_STAT_DROPPED_UNWRITABLE;
+	*check = field ? (__sum16 *)(skb->data + field) : NULL;
+	*udp = l4.udp;
+	return 0;
 }
 
-static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
-						     struct sk_buff *skb,
-						     struct l3dsr_mapping *m);
-
 /*
- * The common case in as few instructions as it takes: a mapping that
- * applies, a packet addressed to this host at the link layer, not bridged,
- * to a destination this CPU has already found local, an unfragmented TCP
- * segment or UDP datagram after an IPv4 header without options, with its
- * headers private and linear. Anything else, including anything to be
- * skipped and counted, takes the slow path, or the general one if that is
- * where it came from (@from_hook false).
+ * Whether an IPv4 source route (LSRR, SSRR) still has hops to visit: the
+ * destination is then a waypoint, as with an IPv6 Routing header with
+ * segments left, and the stack forwards the packet to the next one.
+ * Returns the reason to leave the packet alone, or 0.
  */
-static __always_inline unsigned int
-l3dsr_ipv4_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
-			struct l3dsr_mapping *m,
-			const struct l3dsr_fast_pattern *pattern,
-			const struct net *net, bool from_hook)
+static enum l3dsr_stat l3dsr_ipv4_source_routed(const struct iphdr *iph)
+{
+	const u8 *opt = (const u8 *)(iph + 1);
+	const u8 *end = (const u8 *)iph + iph->ihl * 4;
+
+	while (opt < end) {
+		if (opt[0] == IPOPT_END)
+			break;
+		if (opt[0] == IPOPT_NOOP) {
+			opt++;
+			continue;
+		}
+		/* ip_rcv_options() drops what does not parse */
+		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
+			return L3DSR_STAT_SKIPPED_MALFORMED;
+		/* the pointer is past the length once the route is done */
+		if ((opt[0] == IPOPT_LSRR || opt[0] == IPOPT_SSRR) &&
+		    opt[1] >= 3 && opt[2] <= opt[1])
+			return L3DSR_STAT_SKIPPED_ROUTING_HEADER;
+		opt += opt[1];
+	}
+	return 0;
+}
+
+/* Judge and rewrite every shape of IPv4 packet; returns what to count. */
+static enum l3dsr_stat l3dsr_ipv4_rewrite_general(struct l3dsr_mapping *m,
+						  struct sk_buff *skb,
+						  struct net *net)
 {
 	const struct iphdr *iph = ip_hdr(skb);
+	struct l3dsr_l4_place place = {
+		.protocol = iph->protocol,
+		.thoff = ip_hdrlen(skb),
+		.frag_offset = (ntohs(iph->frag_off) & IP_OFFSET) << 3,
+		.fragment = ip_is_fragment(iph),
+	};
+	enum l3dsr_stat skip;
+	__sum16 *check;
+	bool udp;
 
-	if (likely(skb->pkt_type == PACKET_HOST &&
-		   *(u8 *)iph == L3DSR_IPV4_NO_OPTIONS &&
-		   !l3dsr_has_extensions(skb) &&
-		   l3dsr_known_local(table, m, skb, net, &iph->daddr,
-				     AF_INET) &&
-		   l3dsr_fast_apply(skb, m, l3dsr_ipv4_word(iph), pattern,
-				    sizeof(*iph), false)))
-		return NF_ACCEPT;
-	if (from_hook)
-		return l3dsr_ipv4_rewrite_slow(table, skb, m);
-	return l3dsr_ipv4_rewrite_any(table, skb, m);
+	skip = l3dsr_mapping_skips(m, skb, &iph->daddr);
+	if (skip)
+		return skip;
+	if (!(m->flags & L3DSR_F_NONLOCAL) &&
+	    !l3dsr_ipv4_dest_is_local(m, skb, net))
+		return L3DSR_STAT_SKIPPED_NOT_LOCAL;
+	if (iph->ihl > 5) {
+		skip = l3dsr_ipv4_source_routed(iph);
+		if (skip)
+			return skip;
+	}
+
+	skip = l3dsr_find_check(skb, false, place.thoff, &place, &check, &udp);
+	if (skip)
+		return skip;
+
+	l3dsr_ipv4_set_daddr(skb, m->vip.ip, check, udp);
+	if (m->flags & L3DSR_F_CLEAR_DSCP)
+		ipv4_change_dsfield(ip_hdr(skb), INET_ECN_MASK, 0);
+	return place.frag_offset ? L3DSR_STAT_REWRITTEN_FRAGMENTS :
+				   L3DSR_STAT_REWRITTEN;
 }
 
 /*
- * Everything the hook's fast path turned away. A mapping that is down,
- * scoped or clears the DSCP may not apply to the packet, and when it does
- * it has more to do; its pattern matches no packet (l3dsr_hook_prepare()),
- * so it always comes here. Once it is known to apply, the packet may still
- * be a common one.
+ * Where the transport bytes of an IPv6 packet start, past the extension
+ * headers. Returns 0, or the reason the packet is left alone.
+ *
+ * Every fragment of a datagram must be judged alike, and a later fragment
+ * holds only what precedes its Fragment header and that header's next
+ * header: the protocol of a fragmented datagram is that next header. When
+ * it is an extension header (Destination Options, AH, ...) no later
+ * fragment can tell what follows, so the whole datagram is left alone.
+ * AH ends the walk of a packet in one piece: it is a transport protocol to
+ * l3dsr, one that authenticates the destination.
  */
-static noinline unsigned int l3dsr_ipv4_rewrite_slow(struct l3dsr_table *table,
-						     struct sk_buff *skb,
-						     struct l3dsr_mapping *m)
-{
-	if (!m->slow_checks || (m->flags & L3DSR_F_CLEAR_DSCP) ||
-	    !l3dsr_applies(m, skb, &ip_hdr(skb)->daddr, sizeof(__be32)))
-		return l3dsr_ipv4_rewrite_any(table, skb, m);
-	return l3dsr_ipv4_rewrite_fast(table, skb, m, &l3dsr_ipv4_pattern,
-				       table->ln->net, false);
-}
-
-/*
- * A miss, the fate of all unmarked traffic, costs a load and a test; a hit
- * of an unscoped mapping stays in this function.
- */
-static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state)
-{
-	struct l3dsr_table *table = priv;
-	struct l3dsr_mapping *m;
-
-	m = rcu_dereference(table->by_dsfield[ip_hdr(skb)->tos]);
-	if (likely(!m))
-		return NF_ACCEPT;
-	return l3dsr_ipv4_rewrite_fast(table, skb, m, &m->fast, state->net,
-				       true);
-}
-
-/*
- * Where the transport header of an IPv6 packet starts, past the extension
- * headers. Returns false if the packet must be left alone, with *skip saying
- * why. For l3dsr_find_check(): *fragment when the datagram is in fragments,
- * and *frag_offset, where this packet's transport bytes start in the
- * datagram, or -1 when a later fragment cannot tell. AH ends the walk: it
- * is a transport protocol to l3dsr, one that authenticates the destination.
- */
-static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
-			       unsigned int *thoff, int *frag_offset,
-			       bool *fragment, enum l3dsr_stat *skip)
+static enum l3dsr_stat l3dsr_ipv6_find_l4(const struct sk_buff *skb,
+					  struct l3dsr_l4_place *place)
 {
 	unsigned int off = sizeof(struct ipv6hdr);
 	u8 next = ipv6_hdr(skb)->nexthdr;
 
-	*frag_offset = 0;
-	*fragment = false;
 	for (;;) {
+		const struct frag_hdr *fh;
+		struct frag_hdr fbuf;
 		u8 buf[4];
 		const u8 *hp;
 
@@ -669,62 +607,43 @@ static bool l3dsr_ipv6_find_l4(const struct sk_buff *skb, u8 *nexthdr,
 		case NEXTHDR_FRAGMENT:
 			break;
 		default:
-			*nexthdr = next;
-			*thoff = off;
-			return true;
+			place->protocol = next;
+			place->thoff = off;
+			return 0;
+		}
+
+		if (next == NEXTHDR_FRAGMENT) {
+			fh = skb_header_pointer(skb, off, sizeof(fbuf), &fbuf);
+			if (!fh)
+				return L3DSR_STAT_SKIPPED_MALFORMED;
+			off += sizeof(*fh);
+			next = fh->nexthdr;
+			/* an atomic fragment (offset 0, no more) is whole */
+			if (!(fh->frag_off & htons(IP6_OFFSET | IP6_MF)))
+				continue;
+			if (ipv6_ext_hdr(next))
+				return L3DSR_STAT_SKIPPED_PROTOCOL;
+			place->protocol = next;
+			place->thoff = off;
+			place->frag_offset = ntohs(fh->frag_off) & IP6_OFFSET;
+			place->fragment = true;
+			return 0;
 		}
 
 		hp = skb_header_pointer(skb, off, sizeof(buf), buf);
-		if (!hp) {
-			*skip = L3DSR_STAT_SKIPPED_MALFORMED;
-			return false;
-		}
-
-		switch (next) {
-		case NEXTHDR_ROUTING:
-			/*
-			 * With segments left, the destination is a waypoint
-			 * and the packet is not for this host in the end:
-			 * rewriting it would hijack a routed packet.
-			 */
-			if (hp[3]) {
-				*skip = L3DSR_STAT_SKIPPED_ROUTING_HEADER;
-				return false;
-			}
-			off += ipv6_optlen((const struct ipv6_opt_hdr *)hp);
-			break;
-		case NEXTHDR_FRAGMENT: {
-			const struct frag_hdr *fh;
-			struct frag_hdr fbuf;
-
-			fh = skb_header_pointer(skb, off, sizeof(fbuf), &fbuf);
-			if (!fh) {
-				*skip = L3DSR_STAT_SKIPPED_MALFORMED;
-				return false;
-			}
-			/* an atomic fragment (offset 0, no more) is whole */
-			*fragment = fh->frag_off & htons(IP6_OFFSET | IP6_MF);
-			off += sizeof(*fh);
-			if (!(fh->frag_off & htons(IP6_OFFSET)))
-				break;
-			*frag_offset = ntohs(fh->frag_off) & IP6_OFFSET;
-			*nexthdr = fh->nexthdr;
-			*thoff = off;
-			if (ipv6_ext_hdr(fh->nexthdr) &&
-			    fh->nexthdr != NEXTHDR_AUTH)
-				*frag_offset = -1;
-			return true;
-		}
-		default:
-			off += ipv6_optlen((const struct ipv6_opt_hdr *)hp);
-			break;
-		}
-		/* a header that runs past the packet is the stack's to drop */
-		if (off > skb->len) {
-			*skip = L3DSR_STAT_SKIPPED_MALFORMED;
-			return false;
-		}
+		if (!hp)
+			return L3DSR_STAT_SKIPPED_MALFORMED;
+		/*
+		 * Segments left: the destination is a waypoint, and rewriting
+		 * it would hijack a routed packet.
+		 */
+		if (next == NEXTHDR_ROUTING && hp[3])
+			return L3DSR_STAT_SKIPPED_ROUTING_HEADER;
 		next = hp[0];
+		off += ipv6_optlen((const struct ipv6_opt_hdr *)hp);
+		/* a header that runs past the packet is the stack's to drop */
+		if (off > skb->len)
+			return L3DSR_STAT_SKIPPED_MALFORMED;
 	}
 }
 
@@ -736,153 +655,167 @@ static void l3dsr_ipv6_clear_dscp(struct sk_buff *skb)
 {
 	struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	__be32 *first_word = (__be32 *)ip6h;
-	__be32 before = *first_word, after;
+	__be32 before = *first_word;
 
 	ipv6_change_dsfield(ip6h, INET_ECN_MASK, 0);
-	after = *first_word;
 	if (skb->ip_summed == CHECKSUM_COMPLETE)
 		skb->csum = csum_add(csum_sub(skb->csum,
 					      (__force __wsum)before),
-				     (__force __wsum)after);
+				     (__force __wsum)*first_word);
 }
 
-/* Every shape of IPv6 packet, and every kind of mapping. */
-static noinline unsigned int l3dsr_ipv6_rewrite_any(struct l3dsr_table *table,
-						    struct sk_buff *skb,
-						    struct l3dsr_mapping *m)
+/* Judge and rewrite every shape of IPv6 packet; returns what to count. */
+static enum l3dsr_stat l3dsr_ipv6_rewrite_general(struct l3dsr_mapping *m,
+						  struct sk_buff *skb,
+						  struct net *net)
 {
-	struct l3dsr_net *ln = table->ln;
-	bool fragment, zero_means_none;
+	struct l3dsr_l4_place place = {};
 	enum l3dsr_stat skip;
-	unsigned int thoff;
-	int frag_offset;
 	__sum16 *check;
-	u8 nexthdr;
+	bool udp;
 
-	if (l3dsr_second_pass(skb))
-		return NF_ACCEPT;
-	skip = l3dsr_precheck(table, m, skb, &ipv6_hdr(skb)->daddr);
-	if (skip != __L3DSR_STAT_LAST)
-		goto skipped;
+	skip = l3dsr_mapping_skips(m, skb, &ipv6_hdr(skb)->daddr);
+	if (skip)
+		return skip;
+	if (!(m->flags & L3DSR_F_NONLOCAL) &&
+	    !l3dsr_ipv6_dest_is_local(m, skb, net))
+		return L3DSR_STAT_SKIPPED_NOT_LOCAL;
 
-	if (!l3dsr_ipv6_find_l4(skb, &nexthdr, &thoff, &frag_offset,
-				&fragment, &skip))
-		goto skipped;
+	skip = l3dsr_ipv6_find_l4(skb, &place);
+	if (skip)
+		return skip;
+	skip = l3dsr_find_check(skb, true, sizeof(struct ipv6hdr), &place,
+				&check, &udp);
+	if (skip)
+		return skip;
 
-	skip = l3dsr_find_check(skb, nexthdr, true, sizeof(struct ipv6hdr),
-				thoff, frag_offset, fragment, &check,
-				&zero_means_none);
-	if (skip == L3DSR_STAT_DROPPED_UNWRITABLE) {
-		l3dsr_count(ln, skip);
-		return NF_DROP;
-	}
-	if (skip != __L3DSR_STAT_LAST)
-		goto skipped;
-
-	l3dsr_ipv6_apply(m, skb, check, check, zero_means_none);
-	if (unlikely(m->flags & L3DSR_F_CLEAR_DSCP))
+	l3dsr_ipv6_set_daddr(skb, &m->vip.in6, check, udp);
+	if (m->flags & L3DSR_F_CLEAR_DSCP)
 		l3dsr_ipv6_clear_dscp(skb);
-	if (frag_offset)
-		l3dsr_count(ln, L3DSR_STAT_REWRITTEN_FRAGMENTS);
-	return NF_ACCEPT;
-
-skipped:
-	l3dsr_count(ln, skip);
-	return NF_ACCEPT;
+	return place.frag_offset ? L3DSR_STAT_REWRITTEN_FRAGMENTS :
+				   L3DSR_STAT_REWRITTEN;
 }
 
 /*
- * The word of the IPv6 header that the fast path tests, payload_len,
- * nexthdr and hop_limit: only the next header counts, and it must be UDP or
- * TCP right after the IPv6 header.
+ * The general path of both families: everything the common case turned
+ * away, each packet judged and counted once.
  */
-static const struct l3dsr_fast_pattern l3dsr_ipv6_pattern = {
-	.mask = htonl(0xff << 8),
-	.udp = htonl(IPPROTO_UDP << 8),
-	.tcp = htonl(IPPROTO_TCP << 8),
-};
-
-/* Four bytes of the header from payload_len on, wider than the field. */
-static __always_inline __be32 l3dsr_ipv6_word(const struct ipv6hdr *ip6h)
+static noinline unsigned int l3dsr_rewrite_general(struct l3dsr_table *table,
+						   struct l3dsr_mapping *m,
+						   struct sk_buff *skb,
+						   struct net *net)
 {
-	return get_unaligned((const __be32 *)((const u8 *)ip6h +
-					      offsetof(struct ipv6hdr,
-						       payload_len)));
-}
+	struct l3dsr_net *ln = table->ln;
+	enum l3dsr_stat stat;
 
-static noinline unsigned int l3dsr_ipv6_rewrite_slow(struct l3dsr_table *table,
-						     struct sk_buff *skb,
-						     struct l3dsr_mapping *m);
-
-/* The common case, as for IPv4: TCP or UDP right after the IPv6 header. */
-static __always_inline unsigned int
-l3dsr_ipv6_rewrite_fast(struct l3dsr_table *table, struct sk_buff *skb,
-			struct l3dsr_mapping *m,
-			const struct l3dsr_fast_pattern *pattern,
-			const struct net *net, bool from_hook)
-{
-	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-
-	if (likely(skb->pkt_type == PACKET_HOST &&
-		   !l3dsr_has_extensions(skb) &&
-		   l3dsr_known_local(table, m, skb, net, &ip6h->daddr,
-				     AF_INET6) &&
-		   l3dsr_fast_apply(skb, m, l3dsr_ipv6_word(ip6h), pattern,
-				    sizeof(*ip6h), true)))
+	if (l3dsr_second_pass(skb))
 		return NF_ACCEPT;
-	if (from_hook)
-		return l3dsr_ipv6_rewrite_slow(table, skb, m);
-	return l3dsr_ipv6_rewrite_any(table, skb, m);
+
+	local_bh_disable();
+	if (m->family == AF_INET)
+		stat = l3dsr_ipv4_rewrite_general(m, skb, net);
+	else
+		stat = l3dsr_ipv6_rewrite_general(m, skb, net);
+
+	if (stat == L3DSR_STAT_REWRITTEN_FRAGMENTS) {
+		l3dsr_count(ln, stat);
+		stat = L3DSR_STAT_REWRITTEN;
+	}
+	if (stat == L3DSR_STAT_REWRITTEN)
+		l3dsr_count_rewrite(ln, this_cpu_ptr(m->pcpu), skb->len);
+	else
+		l3dsr_count(ln, stat);
+	local_bh_enable();
+
+	/*
+	 * The server would answer from its RIP, and the client could not
+	 * match the reply.
+	 */
+	return stat == L3DSR_STAT_DROPPED_UNWRITABLE ? NF_DROP : NF_ACCEPT;
 }
 
-/* As for IPv4: everything the fast path turned away. */
-static noinline unsigned int l3dsr_ipv6_rewrite_slow(struct l3dsr_table *table,
-						     struct sk_buff *skb,
-						     struct l3dsr_mapping *m)
+/*
+ * A miss, the fate of all unmarked traffic, costs a load and a test. The
+ * common case: a TCP segment or UDP datagram in one piece after an IPv4
+ * header without options, its headers private and linear, to a
+ * destination this CPU has found local since the routes last changed.
+ */
+static unsigned int l3dsr_ipv4_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
 {
-	if (!m->slow_checks || (m->flags & L3DSR_F_CLEAR_DSCP) ||
-	    !l3dsr_applies(m, skb, &ipv6_hdr(skb)->daddr,
-			   sizeof(struct in6_addr)))
-		return l3dsr_ipv6_rewrite_any(table, skb, m);
-	return l3dsr_ipv6_rewrite_fast(table, skb, m, &l3dsr_ipv6_pattern,
-				       table->ln->net, false);
+	struct l3dsr_table *table = priv;
+	struct l3dsr_mapping *m;
+	struct iphdr *iph;
+
+	m = rcu_dereference(table->by_dsfield[ip_hdr(skb)->tos]);
+	if (likely(!m))
+		return NF_ACCEPT;
+
+	iph = ip_hdr(skb);
+	if (likely(l3dsr_plain(m, skb) && iph->ihl == 5 &&
+		   !ip_is_fragment(iph) &&
+		   l3dsr_dest_cached(&this_cpu_ptr(m->pcpu)->local,
+				     &iph->daddr, AF_INET, skb->dev->ifindex,
+				     l3dsr_ipv4_routes_gen(state->net)))) {
+		struct tcphdr *th = (struct tcphdr *)(iph + 1);
+		struct udphdr *uh = (struct udphdr *)(iph + 1);
+
+		if (iph->protocol == IPPROTO_TCP &&
+		    l3dsr_headers_writable(skb, sizeof(*iph) + sizeof(*th))) {
+			l3dsr_ipv4_set_daddr(skb, m->vip.ip, &th->check, false);
+			goto rewritten;
+		}
+		if (iph->protocol == IPPROTO_UDP &&
+		    l3dsr_headers_writable(skb, sizeof(*iph) + sizeof(*uh))) {
+			l3dsr_ipv4_set_daddr(skb, m->vip.ip, &uh->check, true);
+			goto rewritten;
+		}
+	}
+	return l3dsr_rewrite_general(table, m, skb, state->net);
+
+rewritten:
+	l3dsr_count_rewrite(table->ln, this_cpu_ptr(m->pcpu), skb->len);
+	return NF_ACCEPT;
 }
 
+/* As for IPv4: TCP or UDP right after the IPv6 header. */
 static unsigned int l3dsr_ipv6_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct l3dsr_table *table = priv;
-	/* version, traffic class and flow label: the class is bits 4 to 11 */
-	u32 first_bits = ntohs(*(const __be16 *)ipv6_hdr(skb));
 	struct l3dsr_mapping *m;
+	struct ipv6hdr *ip6h;
 
-	m = rcu_dereference(table->by_dsfield[(first_bits >> 4) & 0xff]);
+	m = rcu_dereference(table->by_dsfield[ipv6_get_dsfield(ipv6_hdr(skb))]);
 	if (likely(!m))
 		return NF_ACCEPT;
-	return l3dsr_ipv6_rewrite_fast(table, skb, m, &m->fast, state->net,
-				       true);
-}
 
-/*
- * A mapping that must look closer (down, scoped, clearing the DSCP,
- * nonlocal) gets a
- * pattern no packet matches: the fast path then turns it away to the slow
- * one without a test of its own.
- */
-void l3dsr_hook_prepare(struct l3dsr_mapping *m)
-{
-	static const struct l3dsr_fast_pattern none = {
-		.mask = 0,
-		.udp = htonl(1),
-		.tcp = htonl(1),
-	};
+	ip6h = ipv6_hdr(skb);
+	if (likely(l3dsr_plain(m, skb) &&
+		   l3dsr_dest_cached(&this_cpu_ptr(m->pcpu)->local,
+				     &ip6h->daddr, AF_INET6, skb->dev->ifindex,
+				     l3dsr_ipv6_routes_gen(state->net)))) {
+		struct tcphdr *th = (struct tcphdr *)(ip6h + 1);
+		struct udphdr *uh = (struct udphdr *)(ip6h + 1);
 
-	if (m->slow_checks)
-		m->fast = none;
-	else if (m->family == AF_INET)
-		m->fast = l3dsr_ipv4_pattern;
-	else
-		m->fast = l3dsr_ipv6_pattern;
+		if (ip6h->nexthdr == IPPROTO_TCP &&
+		    l3dsr_headers_writable(skb, sizeof(*ip6h) + sizeof(*th))) {
+			l3dsr_ipv6_set_daddr(skb, &m->vip.in6, &th->check,
+					     false);
+			goto rewritten;
+		}
+		if (ip6h->nexthdr == IPPROTO_UDP &&
+		    l3dsr_headers_writable(skb, sizeof(*ip6h) + sizeof(*uh))) {
+			l3dsr_ipv6_set_daddr(skb, &m->vip.in6, &uh->check,
+					     true);
+			goto rewritten;
+		}
+	}
+	return l3dsr_rewrite_general(table, m, skb, state->net);
+
+rewritten:
+	l3dsr_count_rewrite(table->ln, this_cpu_ptr(m->pcpu), skb->len);
+	return NF_ACCEPT;
 }
 
 /*

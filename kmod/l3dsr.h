@@ -8,12 +8,9 @@
 #define _L3DSR_H
 
 #include <linux/in6.h>
-#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
-#include <linux/notifier.h>
 #include <linux/rcupdate.h>
-#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
@@ -34,8 +31,8 @@ union l3dsr_addr {
 
 /*
  * A destination once found to be this host's (or not), on a device, while
- * the namespace's routes were at generation @gen. Zeroed, it matches no
- * packet: no device has ifindex 0.
+ * the namespace's routes were at generation @gen (hook.h). Zeroed, it
+ * matches no packet: no device has ifindex 0.
  */
 struct l3dsr_dest_cache {
 	union l3dsr_addr addr;
@@ -45,7 +42,7 @@ struct l3dsr_dest_cache {
 
 /*
  * What a mapping keeps per CPU: its counters, and what the packet path last
- * learnt about a destination on this CPU.
+ * learnt about a destination on this CPU (hook.c).
  */
 struct l3dsr_mapping_pcpu {
 	u64_stats_t packets;
@@ -53,17 +50,6 @@ struct l3dsr_mapping_pcpu {
 	struct u64_stats_sync syncp;
 	struct l3dsr_dest_cache local;
 	struct l3dsr_dest_cache not_local;
-};
-
-/*
- * A word of the network header that tells whether the hook's fast path may
- * take a packet, and the values it holds, under the mask, for UDP and for
- * TCP (hook.c).
- */
-struct l3dsr_fast_pattern {
-	__be32 mask;
-	__be32 udp;
-	__be32 tcp;
 };
 
 /* Restrictions on which packets a mapping applies to. */
@@ -83,16 +69,13 @@ struct l3dsr_mapping {
 	u8 match;
 	u8 family;
 	u8 dscp;
-	/* down, scoped, clearing the DSCP or nonlocal: the path looks closer */
-	bool slow_checks;
+	/* neither down, scoped, clearing the DSCP nor nonlocal (hook.c) */
+	bool plain;
 	u32 flags;
-	struct l3dsr_fast_pattern fast;
 	struct l3dsr_mapping_pcpu __percpu *pcpu;
 	/* false once a replacement has taken the counters over */
 	bool owns_pcpu;
 	struct l3dsr_net *ln;
-	/* on ln->retiring from its removal until its count is folded in */
-	struct list_head retiring;
 	struct rcu_head rcu;
 };
 
@@ -105,18 +88,13 @@ struct l3dsr_table {
 	 */
 	struct l3dsr_mapping __rcu *by_dsfield[L3DSR_NR_DSFIELDS];
 	struct l3dsr_net *ln;
-	/* IPv6: every change the FIB notifies (local.c) */
-	atomic_t routes_changes;
 	unsigned int count;
 	struct nf_hook_ops ops;
 	struct rcu_head rcu;
 };
 
-/*
- * The counters a namespace keeps per CPU: every stat after
- * L3DSR_STAT_REWRITTEN, which is summed from the mappings.
- */
-#define L3DSR_NS_STAT_FIRST	L3DSR_STAT_REWRITTEN_FRAGMENTS
+/* The counters a namespace keeps per CPU, from L3DSR_STAT_REWRITTEN on. */
+#define L3DSR_NS_STAT_FIRST	L3DSR_STAT_REWRITTEN
 #define L3DSR_NS_STAT_COUNT	(__L3DSR_STAT_LAST - L3DSR_NS_STAT_FIRST)
 
 struct l3dsr_net_stats {
@@ -134,20 +112,8 @@ struct l3dsr_net {
 	/* serialises this namespace's changes; readers take no lock */
 	struct mutex lock;
 	struct l3dsr_table __rcu *tables[L3DSR_NR_FAMILIES];
-	/* tells the tables of the namespace's route changes (local.c) */
-	struct notifier_block fib_nb;
 	/* bumped by every change of the tables, so a dump can tell */
 	unsigned int generation;
-	/*
-	 * A packet counts its rewrite once, on its mapping. The namespace's
-	 * total adds the mappings removed since: those still retiring, which
-	 * packets may be counting on, and the folded total of those gone.
-	 * The lock makes a mapping's move from one to the other atomic for
-	 * readers.
-	 */
-	seqlock_t retire_lock;
-	struct list_head retiring;
-	u64 rewritten_retired;
 	struct l3dsr_net_stats __percpu *stats;
 };
 
@@ -199,77 +165,11 @@ struct l3dsr_change {
 int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
 		     unsigned int n, struct netlink_ext_ack *extack);
 void l3dsr_net_flush(struct l3dsr_net *ln, u8 family);
+void l3dsr_net_forget_dev(struct l3dsr_net *ln, int ifindex);
 int l3dsr_pernet_init(void);
 void l3dsr_pernet_exit(void);
 
-/*
- * local.c: which destinations are this host's. Whatever changes that moves
- * the generation on: for IPv4 the routes' own generation, bumped after
- * every change; for IPv6 the routes' serial number, bumped after every
- * addition or replacement, plus a count of every change the FIB notifies,
- * which it does after a deletion (and before the others). The IPv6 count
- * is kept in the table, which the hook is handed, to save a load.
- */
-static __always_inline u32 l3dsr_routes_gen(const struct l3dsr_table *table,
-					    const struct net *net, u8 family)
-{
-	if (family == AF_INET)
-		return rt_genid_ipv4(net);
-	return atomic_read(&table->routes_changes) + rt_genid_ipv6(net);
-}
-
-static __always_inline bool l3dsr_addr_equal(const union l3dsr_addr *a,
-					     const void *daddr, u8 family)
-{
-	const u64 *b = daddr;
-
-	if (family == AF_INET)
-		return a->ip == *(const __be32 *)daddr;
-	/*
-	 * Two compares in turn: ipv6_addr_equal()'s xor and or hold four
-	 * registers, which costs the hit path five instructions to save.
-	 */
-	return get_unaligned((const u64 *)&a->in6) == get_unaligned(b) &&
-	       get_unaligned((const u64 *)&a->in6 + 1) == get_unaligned(b + 1);
-}
-
-/*
- * Whether @c holds @daddr, seen on @ifindex under generation @gen. The
- * generation first: in that order the hit path needs no register saved.
- */
-static __always_inline bool l3dsr_dest_cached(const struct l3dsr_dest_cache *c,
-					      const void *daddr, u8 family,
-					      int ifindex, u32 gen)
-{
-	return c->gen == gen && c->ifindex == ifindex &&
-	       l3dsr_addr_equal(&c->addr, daddr, family);
-}
-
-int l3dsr_routes_watch(struct l3dsr_net *ln, struct netlink_ext_ack *extack);
-void l3dsr_routes_unwatch(struct l3dsr_net *ln);
-bool l3dsr_dest_is_local(struct l3dsr_table *table, struct l3dsr_mapping *m,
-			 struct sk_buff *skb, const void *daddr);
-
 /* counters.c */
-static inline void l3dsr_count(struct l3dsr_net *ln, enum l3dsr_stat stat)
-{
-	struct l3dsr_net_stats *s = this_cpu_ptr(ln->stats);
-
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->ctr[stat - L3DSR_NS_STAT_FIRST]);
-	u64_stats_update_end(&s->syncp);
-}
-
-/* @s: this CPU's part of the mapping, this_cpu_ptr(m->pcpu). */
-static inline void l3dsr_count_mapping(struct l3dsr_mapping_pcpu *s,
-				       unsigned int bytes)
-{
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->packets);
-	u64_stats_add(&s->bytes, bytes);
-	u64_stats_update_end(&s->syncp);
-}
-
 /*
  * Live objects, for the tests that look for leaks: what was allocated and
  * not yet freed, RCU callbacks pending included (debugfs l3dsr/objects).
@@ -303,7 +203,6 @@ void l3dsr_mapping_stats_sum(const struct l3dsr_mapping *m,
 			     u64 *packets, u64 *bytes);
 
 /* hook.c */
-void l3dsr_hook_prepare(struct l3dsr_mapping *m);
 int l3dsr_hook_attach(struct l3dsr_net *ln, struct l3dsr_table *table,
 		      u8 family);
 void l3dsr_hook_detach(struct l3dsr_net *ln, struct l3dsr_table *table);

@@ -4,11 +4,13 @@
  * a change is applied and where its consequences follow, in this order:
  * the family's table and hook come with its first mapping; the slot is
  * published; sysfs and the "config" group hear of it; a mapping taken out
- * retires; a family left without mappings loses its hook and its table.
+ * is freed after a grace period; a family left without mappings loses its
+ * hook and its table. A mapping scoped to a device goes with the device,
+ * as a route does.
  *
- * Each namespace has its own lock, which only its changes take; readers
- * use RCU. Nothing here waits for a grace period with a lock held: retiring
- * mappings are freed by RCU callbacks.
+ * Each namespace has its own lock, which only its changes take, some of
+ * them under RTNL; readers use RCU. Nothing here waits for a grace period
+ * with a lock held: mappings are freed by RCU callbacks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -68,8 +70,6 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 	l3dsr_objects_inc(L3DSR_OBJ_NAMESPACES);
 	ln->net = net;
 	mutex_init(&ln->lock);
-	seqlock_init(&ln->retire_lock);
-	INIT_LIST_HEAD(&ln->retiring);
 	/* a dump's consistency check takes 0 as "not started" */
 	ln->generation = 1;
 	ln->stats = __netdev_alloc_pcpu_stats(struct l3dsr_net_stats,
@@ -79,14 +79,10 @@ struct l3dsr_net *l3dsr_net_get(struct net *net,
 				   "no memory for the namespace's counters");
 		goto err_free;
 	}
-	err = l3dsr_routes_watch(ln, extack);
-	if (err)
-		goto err_free;
 
 	/* two first requests at once: one state wins, the other goes */
 	other = unrcu_pointer(cmpxchg(&pn->ln, NULL, RCU_INITIALIZER(ln)));
 	if (other) {
-		l3dsr_routes_unwatch(ln);
 		l3dsr_net_free(ln);
 		return other;
 	}
@@ -119,27 +115,6 @@ static void l3dsr_mapping_free_rcu(struct rcu_head *head)
 }
 
 /*
- * A grace period after its removal no packet can be counting on a mapping:
- * its count is final and joins the namespace's total, in one step as far
- * as readers can tell. They may still be walking the list, hence a second
- * grace period before it is freed.
- */
-static void l3dsr_mapping_retire_rcu(struct rcu_head *head)
-{
-	struct l3dsr_mapping *m = container_of(head, struct l3dsr_mapping,
-					       rcu);
-	struct l3dsr_net *ln = m->ln;
-	u64 packets, bytes;
-
-	l3dsr_mapping_stats_sum(m, &packets, &bytes);
-	write_seqlock_bh(&ln->retire_lock);
-	ln->rewritten_retired += packets;
-	list_del_rcu(&m->retiring);
-	write_sequnlock_bh(&ln->retire_lock);
-	call_rcu(&m->rcu, l3dsr_mapping_free_rcu);
-}
-
-/*
  * Bumped before a change publishes anything, so that a dump, which reads
  * the generation, the slots and the generation again, sees it move.
  */
@@ -159,11 +134,9 @@ static void l3dsr_net_apply(struct l3dsr_net *ln, struct l3dsr_change *c)
 
 	if (m) {
 		m->ln = ln;
-		m->slow_checks = m->match ||
-				 (m->flags & (L3DSR_F_DOWN |
-					      L3DSR_F_CLEAR_DSCP |
-					      L3DSR_F_NONLOCAL));
-		l3dsr_hook_prepare(m);
+		m->plain = !m->match &&
+			   !(m->flags & (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP |
+					 L3DSR_F_NONLOCAL));
 	}
 
 	if (m && old) {
@@ -182,12 +155,9 @@ static void l3dsr_net_apply(struct l3dsr_net *ln, struct l3dsr_change *c)
 	} else {
 		l3dsr_genl_notify(ln, old, true);
 		l3dsr_sysfs_mapping_removed(ln, old);
-		write_seqlock_bh(&ln->retire_lock);
 		l3dsr_table_set(table, old->dscp, NULL);
-		list_add_tail_rcu(&old->retiring, &ln->retiring);
-		write_sequnlock_bh(&ln->retire_lock);
 		table->count--;
-		call_rcu(&old->rcu, l3dsr_mapping_retire_rcu);
+		call_rcu(&old->rcu, l3dsr_mapping_free_rcu);
 	}
 }
 
@@ -213,6 +183,21 @@ static void l3dsr_net_tidy(struct l3dsr_net *ln)
 }
 
 /*
+ * Checked under the namespace's lock: a device that is still listed then
+ * has its unregistration, and the removal of its mappings, still to come
+ * (l3dsr_netdev_event()).
+ */
+static bool l3dsr_net_has_dev(struct l3dsr_net *ln, int ifindex)
+{
+	bool exists;
+
+	rcu_read_lock();
+	exists = dev_get_by_index_rcu(ln->net, ifindex);
+	rcu_read_unlock();
+	return exists;
+}
+
+/*
  * Apply @n changes, each to its own slot, entirely or not at all: first
  * everything that can fail (counters for new mappings, a table and a hook
  * for a family's first mapping), then the changes, which cannot fail. On
@@ -234,6 +219,13 @@ int l3dsr_net_commit(struct l3dsr_net *ln, struct l3dsr_change *changes,
 
 		if (!m)
 			continue;
+		if ((m->match & L3DSR_MATCH_DEV) &&
+		    !l3dsr_net_has_dev(ln, m->ifindex)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "no device with this ifindex in the namespace");
+			err = -ENODEV;
+			goto undo;
+		}
 		if (!changes[i].old && !m->pcpu) {
 			err = l3dsr_mapping_alloc_pcpu(m);
 			if (err) {
@@ -306,6 +298,54 @@ void l3dsr_net_flush(struct l3dsr_net *ln, u8 family)
 }
 
 /*
+ * A device leaves the namespace (unregistered, or moved to another): the
+ * mappings scoped to it go, announced like any removal, so that no device
+ * given its index later inherits them.
+ */
+void l3dsr_net_forget_dev(struct l3dsr_net *ln, int ifindex)
+{
+	static const u8 families[] = { AF_INET, AF_INET6 };
+	struct l3dsr_change c = {};
+	unsigned int fi, dscp;
+
+	lockdep_assert_held(&ln->lock);
+
+	for (fi = 0; fi < ARRAY_SIZE(families); fi++) {
+		for (dscp = L3DSR_DSCP_MIN; dscp <= L3DSR_DSCP_MAX; dscp++) {
+			c.old = l3dsr_net_mapping(ln, families[fi], dscp);
+			if (!c.old || !(c.old->match & L3DSR_MATCH_DEV) ||
+			    c.old->ifindex != ifindex)
+				continue;
+			if (!c.new)
+				l3dsr_net_changing(ln);
+			l3dsr_net_apply(ln, &c);
+		}
+	}
+	l3dsr_net_tidy(ln);
+}
+
+static int l3dsr_netdev_event(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct l3dsr_net *ln;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	ln = l3dsr_net_find(dev_net(dev));
+	if (!ln)
+		return NOTIFY_DONE;
+	mutex_lock(&ln->lock);
+	l3dsr_net_forget_dev(ln, dev->ifindex);
+	mutex_unlock(&ln->lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block l3dsr_netdev_notifier = {
+	.notifier_call = l3dsr_netdev_event,
+};
+
+/*
  * Unhooking happens before the core's grace period that separates pre_exit
  * from exit, so by exit no packet can still be reading this namespace's
  * state.
@@ -319,7 +359,6 @@ static void __net_exit l3dsr_net_pre_exit(struct net *net)
 	mutex_lock(&ln->lock);
 	l3dsr_net_flush(ln, AF_UNSPEC);
 	mutex_unlock(&ln->lock);
-	l3dsr_routes_unwatch(ln);
 }
 
 static void __net_exit l3dsr_net_exit_batch(struct list_head *net_exit_list)
@@ -333,12 +372,18 @@ static void __net_exit l3dsr_net_exit_batch(struct list_head *net_exit_list)
 	if (!any)
 		return;
 
-	/* retiring mappings fold their counts into their namespace's state */
+	/*
+	 * Mappings freed by RCU callbacks name their namespace's state. The
+	 * namespace's devices are unregistered later (their exit comes after
+	 * ours), and their notifications must find no state.
+	 */
 	rcu_barrier();
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		ln = l3dsr_net_find(net);
-		if (ln)
-			l3dsr_net_free(ln);
+		if (!ln)
+			continue;
+		RCU_INIT_POINTER(l3dsr_pernet(net)->ln, NULL);
+		l3dsr_net_free(ln);
 	}
 }
 
@@ -351,11 +396,24 @@ static struct pernet_operations l3dsr_net_ops = {
 
 int l3dsr_pernet_init(void)
 {
-	return register_pernet_subsys(&l3dsr_net_ops);
+	int err;
+
+	err = register_pernet_subsys(&l3dsr_net_ops);
+	if (err)
+		return err;
+	err = register_netdevice_notifier(&l3dsr_netdev_notifier);
+	if (err)
+		unregister_pernet_subsys(&l3dsr_net_ops);
+	return err;
 }
 
+/*
+ * Unregistering the notifier replays every device's unregistration: the
+ * device-scoped mappings go first, each announced, before the rest.
+ */
 void l3dsr_pernet_exit(void)
 {
+	unregister_netdevice_notifier(&l3dsr_netdev_notifier);
 	unregister_pernet_subsys(&l3dsr_net_ops);
 	/* mappings are freed by RCU callbacks that live in this module */
 	rcu_barrier();

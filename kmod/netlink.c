@@ -772,8 +772,8 @@ static const struct genl_ops l3dsr_genl_ops[] = {
 };
 
 static const struct genl_multicast_group l3dsr_genl_mcgrps[] = {
-	/* the table of a namespace is for its administrators to watch */
-	{ .name = L3DSR_MCGRP_CONFIG, .flags = GENL_MCAST_CAP_NET_ADMIN },
+	/* open to every reader of the table, as GET_MAPPING is (uapi) */
+	{ .name = L3DSR_MCGRP_CONFIG },
 };
 
 static struct genl_family l3dsr_genl_family __ro_after_init = {

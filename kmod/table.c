@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A family's table of mappings, one slot per DSCP, read by the packet hook
- * under RCU. Plain data: what follows a change (hooks, sysfs, notifications,
- * retirement) is net.c's business.
+ * under RCU. Plain data: what follows a change (hooks, sysfs, notifications)
+ * is net.c's business.
  *
  * Everything here is allocated on behalf of the user who configures the
  * namespace and charged to them.

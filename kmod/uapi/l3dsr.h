@@ -34,11 +34,17 @@
  * Which packets a mapping rewrites
  * --------------------------------
  * A packet carrying a mapped DSCP is rewritten only when it is for this host:
- *   - its original destination (the RIP) is an address the namespace accepts
- *     as its own on the device the packet came in on: an address of any of
- *     its interfaces, or a "local" route (an AnyIP prefix on lo); inside a
- *     VRF, the VRF's table decides. A packet the host would forward is left
- *     alone (L3DSR_STAT_SKIPPED_NOT_LOCAL), unless the mapping has
+ *   - the stack would deliver it locally, as it stands at l3dsr's hook: the
+ *     route it already carries (a packet looped back from this host)
+ *     decides, or else the same input route lookup the stack makes after
+ *     PREROUTING, with the same keys: the ingress device (a VRF's device,
+ *     for one enslaved to it), mark, source, DS field, flow label, every
+ *     ip rule and source-specific route. Only an address of this host (a
+ *     "local" route, AnyIP prefixes on lo included) takes the packet. A
+ *     mark that is to steer the route must be set before l3dsr's hook
+ *     (priority -310: tc ingress, or an nftables chain at a lower
+ *     priority). A packet the host would forward or drop is left alone
+ *     (L3DSR_STAT_SKIPPED_NOT_LOCAL), unless the mapping has
  *     L3DSR_F_NONLOCAL;
  *   - it is not a frame a bridge switches from one port to another: with
  *     br_netfilter the IPv4 and IPv6 hooks see those too, and one addressed
@@ -57,18 +63,34 @@
  *     pseudo-header (version 2 does not, version 3 does), and any other
  *     protocol (ICMP or IGMP over IPv6 among them) is unknown: such packets
  *     are left alone (L3DSR_STAT_SKIPPED_PROTOCOL), never corrupted.
- * Every fragment of a datagram gets the same decision: each is rewritten,
- * and the transport checksum is adjusted in the fragment that carries it.
- * A later IPv6 fragment whose fragmentable part starts with an extension
- * header cannot tell its protocol and gets its destination rewritten: the
- * first fragment holds the whole transport header (RFC 8200). A packet
+ *   - its destination is its last: an IPv4 source route (LSRR, SSRR) with
+ *     hops left, like an IPv6 Routing header with segments left, makes it
+ *     a waypoint, and the packet is left alone
+ *     (L3DSR_STAT_SKIPPED_ROUTING_HEADER).
+ * Every fragment of a datagram gets the same decision, made only from what
+ * every fragment carries: each is rewritten, and the transport checksum is
+ * adjusted in the fragment that carries it. The protocol of a fragmented
+ * IPv6 datagram is its Fragment header's next header; when that is an
+ * extension header, no later fragment can tell what follows, and the whole
+ * datagram is left alone (L3DSR_STAT_SKIPPED_PROTOCOL). A packet
  * that is not a fragment (an IPv6 atomic fragment included) and whose
  * transport header is cut short, even after its checksum, or whose IPv6
  * extension headers run past its end, is left to the stack
  * (L3DSR_STAT_SKIPPED_MALFORMED).
  * A packet left alone for several reasons counts once, for the first of:
  * down, scope, not addressed to this host at the link layer, bridged, not
- * local, Routing header, malformed, protocol.
+ * local, Routing header or source route, malformed, protocol.
+ *
+ * Who may do what
+ * ---------------
+ * Reading is open to every user of the namespace: the mappings
+ * (L3DSR_CMD_GET_MAPPING), the counters (L3DSR_CMD_GET_STATS, and sysfs for
+ * the initial namespace) and the "config" group's announcements, as the
+ * namespace's routes and addresses are. A table holds addresses the
+ * balancer announces to the world and counters, nothing secret, and the
+ * monitoring agents that read it should not need privilege. Every change
+ * needs CAP_NET_ADMIN in the user namespace that owns the network
+ * namespace.
  *
  * L3DSR_CMD_NEW_MAPPING
  *   Create or change one mapping. Needs CAP_NET_ADMIN.
@@ -83,7 +105,13 @@
  *                      destination is this address are rewritten. (optional)
  *     L3DSR_A_IFINDEX  u32: only packets that arrived on this device are
  *                      rewritten. The device must exist in the namespace
- *                      when the mapping is made.                  (optional)
+ *                      when the mapping is made, and the mapping lives
+ *                      only as long as the device stays in it: when the
+ *                      device is unregistered or moves to another
+ *                      namespace, the mapping is deleted and
+ *                      L3DSR_CMD_DEL_MAPPING announced, as a route
+ *                      through the device is, so that no device given the
+ *                      same index later inherits it.              (optional)
  *     L3DSR_A_FLAGS    u32, a set of L3DSR_F_* bits; unknown bits are
  *                      refused, and so is L3DSR_F_DOWN: being down is the
  *                      state of a mapping, set by L3DSR_CMD_SET_MAPPING,
@@ -157,8 +185,8 @@
  *   every slot that changed.
  *
  * Multicast group L3DSR_MCGRP_CONFIG ("config"): announces every change to
- * the namespace's table, as described above. Joining it needs CAP_NET_ADMIN
- * over the namespace, since it shows the table.
+ * the namespace's table, as described above, the removals that follow a
+ * device's departure included. Any user of the namespace may join it.
  *
  * Errors
  *   -EINVAL      an attribute is missing, malformed or out of range; the
@@ -265,7 +293,9 @@ enum l3dsr_request_flag {
  *                               (broadcast, multicast); passed on untouched.
  * L3DSR_STAT_SKIPPED_MALFORMED  a header the rewrite needs was truncated;
  *                               passed on untouched for the stack to judge.
- * L3DSR_STAT_SKIPPED_ROUTING_HEADER IPv6 packets with a Routing header, whose
+ * L3DSR_STAT_SKIPPED_ROUTING_HEADER IPv6 packets with a Routing header with
+ *                               segments left, IPv4 packets with a source
+ *                               route (LSRR, SSRR) with hops left: their
  *                               destination is a waypoint and not the final
  *                               destination; passed on untouched.
  * L3DSR_STAT_DROPPED_UNWRITABLE the headers could not be made writable (out
@@ -274,9 +304,10 @@ enum l3dsr_request_flag {
  *                               could not match the reply.
  * L3DSR_STAT_SKIPPED_DOWN       the mapping is down (drained); passed on
  *                               untouched.
- * L3DSR_STAT_SKIPPED_NOT_LOCAL  the destination is not an address of this
- *                               host (a packet it would forward); passed on
- *                               untouched. Version 2.
+ * L3DSR_STAT_SKIPPED_NOT_LOCAL  the stack's route for the packet does not
+ *                               deliver it to this host (it would forward
+ *                               or drop it); passed on untouched.
+ *                               Version 2.
  * L3DSR_STAT_SKIPPED_BRIDGED    a frame a bridge switches to another host at
  *                               the link layer (br_netfilter); passed on
  *                               untouched. Version 2.
