@@ -229,7 +229,8 @@ descendants()
 	local stat line pid ppid queue=("$1") found=()
 
 	for stat in /proc/[0-9]*/stat; do
-		read -r line <"$stat" 2>/dev/null || continue
+		# a process may end between the glob and the read
+		{ read -r line <"$stat"; } 2>/dev/null || continue
 		pid=${line%% *}
 		# After the ")" closing the command name: state, then ppid.
 		line=${line##*) }
