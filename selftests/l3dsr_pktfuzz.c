@@ -1821,6 +1821,21 @@ static void l3dsr_ipv6(const uint8_t *b, size_t len, bool offload,
 			 * A fragment: every fragment of the datagram carries
 			 * this next header, and one decision holds for all.
 			 */
+			/*
+			 * No Next Header: a transport that carries nothing
+			 * of the destination, or an extension header as
+			 * ipv6_ext_hdr() counts it; the contract reads
+			 * either way.
+			 */
+			if ((foff || (b[off + 3] & 1)) && next == 59) {
+				expect_add(e, rewritten(-1, foff != 0,
+							R_FRAG_EXTHDR,
+							"rewritten, nothing to adjust"));
+				expect_add(e, left_alone(SK(ST_PROTOCOL),
+							 R_FRAG_EXTHDR,
+							 "left alone: no next header, read as an extension header"));
+				return;
+			}
 			if ((foff || (b[off + 3] & 1)) && frag_exthdr(next)) {
 				expect_add(e, left_alone(SK(ST_PROTOCOL) |
 							 (next == 43 ?
@@ -1855,7 +1870,8 @@ later:
  * Whether the IPv4 options in b[20..@ihl) hold a loose or strict source
  * route with route data left (its pointer not past its end): 1, with
  * none or only spent ones: 0; -1 where an option lies about its length
- * before a source route is found, so that the options read either way.
+ * before a source route with hops left is found, so that the options read
+ * either way (the stack drops them).
  */
 static int ipv4_srr_left(const uint8_t *b, size_t ihl)
 {
@@ -1876,7 +1892,8 @@ static int ipv4_srr_left(const uint8_t *b, size_t ihl)
 		if (b[off] == 0x83 || b[off] == 0x89) {
 			if (optlen < 3)
 				return -1;
-			return b[off + 2] <= optlen;
+			if (b[off + 2] <= optlen)
+				return 1;
 		}
 		off += optlen;
 	}
