@@ -88,13 +88,19 @@ set_up setup counters mapping
 # where: "server F L vip F L", fragments counted by destination and offset.
 where()
 {
-	local name out=
+	local -A c=()
+	local -a w
+	local i
 
-	for name in server_first server_later vip_first vip_later; do
-		[[ $name == *_first ]] && out+="${name%_first} "
-		out+="$(nft_counter "$NS_SRV" ip6 l3dsr_frag6 "$name" packets) "
+	# one nft call for the four: the machine may be slow
+	read -r -a w <<< "$(in_ns "$NS_SRV" nft -j list table ip6 l3dsr_frag6 |
+		jq -r '[.nftables[] | select(.counter) |
+			"\(.counter.name) \(.counter.packets)"] | join(" ")')"
+	for ((i = 0; i + 1 < ${#w[@]}; i += 2)); do
+		c[${w[i]}]=${w[i + 1]}
 	done
-	echo "${out% }"
+	echo "server ${c[server_first]:-} ${c[server_later]:-}" \
+	     "vip ${c[vip_first]:-} ${c[vip_later]:-}"
 }
 
 # moved BEFORE AFTER: the numbers of where's readings subtracted.
