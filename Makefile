@@ -15,13 +15,18 @@ DEPS := make gcc libc6-dev pkg-config libmnl-dev jq sparse groff-base systemd
 
 all: module tools
 
-module:
+# Without a kernel build tree, say so in one line rather than through
+# make's own "No such file or directory".
+kdir:
+	$(if $(wildcard $(KDIR)/Makefile),,$(error no kernel build tree at $(KDIR): apt-get install linux-headers-$(KERNELRELEASE) (RHEL: dnf install kernel-devel-$(KERNELRELEASE)), or name one with KDIR=DIR))
+
+module: kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) L3DSR_WERROR=y modules
 
 tools:
 	$(MAKE) -C tools
 
-install: all
+install: kdir all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
 	depmod -a $(KERNELRELEASE)
 	$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
@@ -81,4 +86,4 @@ clean:
 	$(MAKE) -C tools clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools install dkms-install dkms-uninstall deps check demo bench clean
+.PHONY: all kdir module tools install dkms-install dkms-uninstall deps check demo bench clean

@@ -8,6 +8,7 @@
 
 #include <linux/percpu.h>
 #include <net/ip6_fib.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 
 #include "l3dsr.h"
@@ -41,16 +42,9 @@ static __always_inline u32 l3dsr_ipv6_routes_gen(const struct net *net)
 static __always_inline bool l3dsr_addr_equal(const union l3dsr_addr *a,
 					     const void *daddr, u8 family)
 {
-	const u64 *b = daddr;
-
 	if (family == AF_INET)
 		return a->ip == *(const __be32 *)daddr;
-	/*
-	 * Two compares in turn: ipv6_addr_equal()'s xor and or hold four
-	 * registers, which costs the hit path five instructions to save.
-	 */
-	return get_unaligned((const u64 *)&a->in6) == get_unaligned(b) &&
-	       get_unaligned((const u64 *)&a->in6 + 1) == get_unaligned(b + 1);
+	return ipv6_addr_equal(&a->in6, daddr);
 }
 
 /*
@@ -70,10 +64,10 @@ static __always_inline bool l3dsr_dest_cached(const struct l3dsr_dest_cache *c,
  * Counters are per CPU: the packet path must run with bottom halves
  * disabled, as it does in softirq (hook.c).
  */
-static __always_inline void l3dsr_count(struct l3dsr_net *ln,
+static __always_inline void l3dsr_count(struct l3dsr_net_stats __percpu *stats,
 					enum l3dsr_stat stat)
 {
-	struct l3dsr_net_stats *s = this_cpu_ptr(ln->stats);
+	struct l3dsr_net_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->ctr[stat - L3DSR_NS_STAT_FIRST]);
@@ -81,11 +75,11 @@ static __always_inline void l3dsr_count(struct l3dsr_net *ln,
 }
 
 /* A rewrite counts on the namespace and on the mapping that made it. */
-static __always_inline void l3dsr_count_rewrite(struct l3dsr_net *ln,
-						struct l3dsr_mapping_pcpu *pcpu,
-						unsigned int bytes)
+static __always_inline void
+l3dsr_count_rewrite(struct l3dsr_net_stats __percpu *stats,
+		    struct l3dsr_mapping_pcpu *pcpu, unsigned int bytes)
 {
-	l3dsr_count(ln, L3DSR_STAT_REWRITTEN);
+	l3dsr_count(stats, L3DSR_STAT_REWRITTEN);
 	u64_stats_update_begin(&pcpu->syncp);
 	u64_stats_inc(&pcpu->packets);
 	u64_stats_add(&pcpu->bytes, bytes);

@@ -88,6 +88,8 @@ struct l3dsr_table {
 	 */
 	struct l3dsr_mapping __rcu *by_dsfield[L3DSR_NR_DSFIELDS];
 	struct l3dsr_net *ln;
+	/* the namespace's counters, ln->stats, a load nearer the hook */
+	struct l3dsr_net_stats __percpu *stats;
 	unsigned int count;
 	struct nf_hook_ops ops;
 	struct rcu_head rcu;

@@ -24,6 +24,7 @@ struct l3dsr_table *l3dsr_table_alloc(struct l3dsr_net *ln)
 	if (!table)
 		return NULL;
 	table->ln = ln;
+	table->stats = ln->stats;
 	l3dsr_objects_inc(L3DSR_OBJ_TABLES);
 	return table;
 }

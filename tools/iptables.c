@@ -7,6 +7,7 @@
  * prefixes, wildcards) is reported rather than silently dropped.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -305,99 +306,565 @@ static void convert(struct rule_parts *p, struct daddr_rule *rule)
 		rule->converted = true;
 }
 
+/*
+ * Every -A line of every table, DADDR or not: what following the tables
+ * from PREROUTING needs to know of it.
+ */
+struct ipt_rule {
+	char table[32];
+	char chain[32];
+	char target[32];	/* "" if the rule has none */
+	bool is_goto;
+	char cond[96];		/* its matches; "" if it matches every packet */
+	unsigned int line;
+	long daddr;		/* index in daddr_rules, or -1 */
+	char path[224];		/* if PREROUTING runs it for some packets only: why */
+	bool everyone;		/* PREROUTING runs it for every packet, somewhere */
+};
+
+/* A chain declared by ":NAME POLICY [counters]". */
+struct ipt_chain {
+	char table[32];
+	char name[32];
+};
+
+struct ipt_tables {
+	struct ipt_rule *rules;
+	size_t count, capacity;
+	struct ipt_chain *chains;
+	size_t chain_count, chain_capacity;
+	unsigned int visits;	/* DADDR rules run so far by the walk */
+	unsigned long steps;	/* rules looked at by walk and foreign_entry */
+	bool gave_up;		/* too deep or too many steps: not judged */
+};
+
+/*
+ * Nested user chains deeper than this, or tables whose jumps make more
+ * steps than this to follow, are not judged: a DSR server's tables are far
+ * smaller, and a crafted file must not keep the tool busy for ever.
+ */
+#define MAX_CHAIN_DEPTH 64
+#define MAX_STEPS 4000000UL
+
+static void *grow(void *items, size_t *capacity, size_t count, size_t size)
+{
+	size_t wanted;
+	void *grown;
+
+	if (count < *capacity)
+		return items;
+	wanted = *capacity ? 2 * *capacity : 16;
+	grown = reallocarray(items, wanted, size);
+	if (grown)
+		*capacity = wanted;
+	return grown;
+}
+
 static struct daddr_rule *new_rule(struct daddr_rules *rules)
 {
-	if (rules->count == rules->capacity) {
-		size_t capacity = rules->capacity ? 2 * rules->capacity : 16;
-		struct daddr_rule *grown;
+	struct daddr_rule *grown;
 
-		grown = reallocarray(rules->items, capacity, sizeof(*grown));
-		if (!grown)
-			return NULL;
-		rules->items = grown;
-		rules->capacity = capacity;
-	}
+	grown = grow(rules->items, &rules->capacity, rules->count,
+		     sizeof(*grown));
+	if (!grown)
+		return NULL;
+	rules->items = grown;
 	memset(&rules->items[rules->count], 0, sizeof(*rules->items));
 	return &rules->items[rules->count++];
 }
 
-static const struct daddr_rule *converted_slot(const struct daddr_rules *rules,
-					       const struct daddr_rule *rule)
+static struct ipt_rule *new_ipt_rule(struct ipt_tables *t)
+{
+	struct ipt_rule *grown;
+
+	grown = grow(t->rules, &t->capacity, t->count, sizeof(*grown));
+	if (!grown)
+		return NULL;
+	t->rules = grown;
+	memset(&t->rules[t->count], 0, sizeof(*t->rules));
+	t->rules[t->count].daddr = -1;
+	return &t->rules[t->count++];
+}
+
+static int declare_chain(struct ipt_tables *t, const char *table,
+			 const char *text)
+{
+	struct ipt_chain *grown;
+	size_t length = strcspn(text, " \t");
+
+	grown = grow(t->chains, &t->chain_capacity, t->chain_count,
+		     sizeof(*grown));
+	if (!grown)
+		return -1;
+	t->chains = grown;
+	snprintf(t->chains[t->chain_count].table,
+		 sizeof(t->chains->table), "%s", table);
+	snprintf(t->chains[t->chain_count].name, sizeof(t->chains->name),
+		 "%.*s", (int)(length < 31 ? length : 31), text);
+	t->chain_count++;
+	return 0;
+}
+
+static bool is_builtin_chain(const char *name)
+{
+	return !strcmp(name, "PREROUTING") || !strcmp(name, "INPUT") ||
+	       !strcmp(name, "FORWARD") || !strcmp(name, "OUTPUT") ||
+	       !strcmp(name, "POSTROUTING");
+}
+
+static bool is_user_chain(const struct ipt_tables *t, const char *table,
+			  const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < rules->count; i++) {
-		const struct daddr_rule *other = &rules->items[i];
+	if (is_builtin_chain(name))
+		return false;
+	for (i = 0; i < t->chain_count; i++)
+		if (!strcmp(t->chains[i].table, table) &&
+		    !strcmp(t->chains[i].name, name))
+			return true;
+	/* A file written by hand may not declare the chains it fills. */
+	for (i = 0; i < t->count; i++)
+		if (!strcmp(t->rules[i].table, table) &&
+		    !strcmp(t->rules[i].chain, name))
+			return true;
+	return false;
+}
 
-		if (other != rule && other->converted &&
-		    other->spec.m.family == rule->spec.m.family &&
-		    other->spec.m.dscp == rule->spec.m.dscp)
-			return other;
+/*
+ * What any rule says about the packets it takes: its target and the matches
+ * before it (the -m comment aside). Target options come after the target in
+ * iptables-save's output and are no condition.
+ */
+static void scan_rule(char *tokens[], int count, struct ipt_rule *r)
+{
+	size_t used = 0;
+	int i;
+
+	for (i = 2; i < count; i++) {
+		const char *t = tokens[i];
+
+		if (!strcmp(t, "-j") || !strcmp(t, "--jump") ||
+		    !strcmp(t, "-g") || !strcmp(t, "--goto")) {
+			r->is_goto = t[1] == 'g' || !strcmp(t, "--goto");
+			if (i + 1 < count)
+				snprintf(r->target, sizeof(r->target), "%s",
+					 tokens[i + 1]);
+			return;
+		}
+		if ((!strcmp(t, "-m") || !strcmp(t, "--match")) &&
+		    i + 1 < count && !strcmp(tokens[i + 1], "comment")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(t, "--comment")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(t, "-4") || !strcmp(t, "--ipv4") ||
+		    !strcmp(t, "-6") || !strcmp(t, "--ipv6"))
+			continue;
+		if (used < sizeof(r->cond))
+			used += snprintf(r->cond + used, sizeof(r->cond) - used,
+					 "%s%s", used ? " " : "", t);
 	}
-	return NULL;
 }
 
 static int read_line(char *text, unsigned int line, const char *table,
-		     struct daddr_rules *rules, struct rule_parts *p)
+		     struct daddr_rules *rules, struct ipt_tables *t)
 {
 	char *tokens[MAX_TOKENS];
-	const struct daddr_rule *other;
+	struct rule_parts parts, *p = &parts;
 	struct daddr_rule *rule;
+	struct ipt_rule *r;
+	char *copy;
 	int count, first = 0;
 
+	copy = strdup(text);
+	if (!copy)
+		return -1;
 	memset(p, 0, sizeof(*p));
 	count = tokenize(text, tokens, MAX_TOKENS);
 	if (count < 0) {
 		/* Too long to judge: only worth a word if it is ours. */
-		if (!strstr(text, "DADDR"))
-			return 0;
+		if (!strstr(copy, "DADDR"))
+			goto not_ours;
 		rule = new_rule(rules);
 		if (!rule)
-			return -1;
+			goto nomem;
 		rule->line = line;
-		cannot(p, "more than %d words", MAX_TOKENS);
-		return 1;
+		rule->text = copy;
+		snprintf(rule->why, sizeof(rule->why), "more than %d words",
+			 MAX_TOKENS);
+		return 0;
 	}
 	/* iptables-save -c puts [packets:bytes] first. */
 	if (count && tokens[0][0] == '[')
 		first = 1;
 	if (count - first < 2 || (strcmp(tokens[first], "-A") &&
 				  strcmp(tokens[first], "--append")))
-		return 0;
+		goto not_ours;
+
+	r = new_ipt_rule(t);
+	if (!r)
+		goto nomem;
+	snprintf(r->table, sizeof(r->table), "%s", table);
+	snprintf(r->chain, sizeof(r->chain), "%s", tokens[first + 1]);
+	r->line = line;
+	scan_rule(tokens + first, count - first, r);
+
 	parse_rule(tokens + first, count - first, p);
 	if (!p->is_daddr)
-		return 0;
-
+		goto not_ours;
 	rule = new_rule(rules);
 	if (!rule)
-		return -1;
+		goto nomem;
+	r->daddr = rule - rules->items;
 	rule->line = line;
+	rule->text = copy;
 	snprintf(rule->where, sizeof(rule->where), "%s %s", table,
 		 tokens[first + 1]);
 	convert(p, rule);
 	if (!rule->converted)
-		return 1;
-	other = converted_slot(rules, rule);
-	if (other) {
-		rule->converted = false;
-		cannot(p, "DSCP %u (%s) is converted already, from line %u: a mapping per DSCP",
-		       rule->spec.m.dscp, family_name(rule->spec.m.family),
-		       other->line);
-		return 1;
-	}
+		snprintf(rule->why, sizeof(rule->why), "%s", p->why);
 	return 0;
+
+not_ours:
+	free(copy);
+	return 0;
+nomem:
+	free(copy);
+	return -1;
+}
+
+/* Which packets reach the rules of a chain: all, or only some. */
+struct walk_path {
+	unsigned int line;	/* 0: every packet the chain is entered with */
+	char why[224];
+};
+
+static bool is_leaving_verdict(const char *target)
+{
+	return !strcmp(target, "ACCEPT") || !strcmp(target, "RETURN") ||
+	       !strcmp(target, "QUEUE") || !strcmp(target, "NFQUEUE");
+}
+
+static bool is_verdict(const char *target)
+{
+	return is_leaving_verdict(target) || !strcmp(target, "DROP") ||
+	       !strcmp(target, "REJECT");
+}
+
+/*
+ * Run the rules of chain as the kernel does, into the user chains they jump
+ * to, noting for each DADDR rule when it runs and whether every packet it
+ * matches gets there. Dropped packets are not followed: whether they were
+ * rewritten makes no difference.
+ */
+static void walk(struct ipt_tables *t, struct daddr_rules *rules,
+		 const char *table, const char *chain,
+		 const struct walk_path *entered, int depth)
+{
+	struct walk_path here = *entered;
+	size_t i;
+
+	if (depth > MAX_CHAIN_DEPTH) {
+		t->gave_up = true;
+		return;
+	}
+	for (i = 0; i < t->count && !t->gave_up; i++) {
+		struct ipt_rule *r = &t->rules[i];
+
+		if (++t->steps > MAX_STEPS)
+			t->gave_up = true;
+		if (strcmp(r->table, table) || strcmp(r->chain, chain))
+			continue;
+		if (r->daddr >= 0) {
+			rules->items[r->daddr].order = ++t->visits;
+			if (!here.line)
+				r->everyone = true;
+			else if (!r->path[0])
+				snprintf(r->path, sizeof(r->path), "%s",
+					 here.why);
+			continue;
+		}
+		if (is_user_chain(t, table, r->target)) {
+			struct walk_path inside = here;
+
+			if (r->cond[0] && !here.line) {
+				inside.line = r->line;
+				snprintf(inside.why, sizeof(inside.why),
+					 "chain %s is entered only through line %u, for packets matching \"%s\", which a mapping cannot express",
+					 r->target, r->line, r->cond);
+			}
+			walk(t, rules, table, r->target, &inside, depth + 1);
+			if (!r->is_goto)
+				continue;
+		} else if (!is_verdict(r->target)) {
+			continue;
+		}
+		/* A verdict or a goto: the rest of the chain is not run. */
+		if (!r->cond[0])
+			return;
+		if ((r->is_goto || is_leaving_verdict(r->target)) &&
+		    !here.line) {
+			here.line = r->line;
+			snprintf(here.why, sizeof(here.why),
+				 "packets matching \"%s\" leave %s at line %u (-%c %s) before this rule, and a mapping would rewrite them too",
+				 r->cond, chain, r->line,
+				 r->is_goto ? 'g' : 'j', r->target);
+		}
+	}
+}
+
+/* The first jump into chain from a built-in chain other than PREROUTING. */
+static const struct ipt_rule *foreign_entry(struct ipt_tables *t,
+					    const char *table,
+					    const char *chain, int depth)
+{
+	const struct ipt_rule *found;
+	size_t i;
+
+	if (depth > MAX_CHAIN_DEPTH) {
+		t->gave_up = true;
+		return NULL;
+	}
+	for (i = 0; i < t->count && !t->gave_up; i++) {
+		const struct ipt_rule *r = &t->rules[i];
+
+		if (++t->steps > MAX_STEPS)
+			t->gave_up = true;
+		if (strcmp(r->table, table) || strcmp(r->target, chain))
+			continue;
+		if (is_builtin_chain(r->chain)) {
+			if (strcmp(r->chain, "PREROUTING"))
+				return r;
+		} else {
+			found = foreign_entry(t, table, r->chain, depth + 1);
+			if (found)
+				return found;
+		}
+	}
+	return NULL;
+}
+
+static bool is_jumped_to(const struct ipt_tables *t, const char *table,
+			 const char *chain)
+{
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		if (!strcmp(t->rules[i].table, table) &&
+		    !strcmp(t->rules[i].target, chain))
+			return true;
+	return false;
+}
+
+/* What DADDR did in a chain other than PREROUTING, for the message. */
+static const char *chain_effect(const char *chain)
+{
+	if (!strcmp(chain, "OUTPUT"))
+		return "packets this host sends";
+	if (!strcmp(chain, "POSTROUTING"))
+		return "packets leaving this host, sent or forwarded";
+	if (!strcmp(chain, "FORWARD"))
+		return "packets routed through this host";
+	return "packets already routed to this host, so the VIP played no part in routing them";
+}
+
+/*
+ * Why PREROUTING does not run a DADDR rule for all it matches, if so: this
+ * reason, and not what its matches say, is the one worth reading first.
+ */
+static void judge_place(struct ipt_tables *t, const struct ipt_rule *r,
+			struct daddr_rule *d)
+{
+	if (strcmp(r->table, "raw") && strcmp(r->table, "mangle")) {
+		snprintf(d->why, sizeof(d->why),
+			 "the %s table: DADDR runs only in raw or mangle",
+			 r->table);
+		return;
+	}
+	if (is_builtin_chain(r->chain) && strcmp(r->chain, "PREROUTING")) {
+		snprintf(d->why, sizeof(d->why),
+			 "%s %s: DADDR there rewrote %s; l3dsr rewrites only received packets, before routing (PREROUTING)",
+			 r->table, r->chain, chain_effect(r->chain));
+		return;
+	}
+	if (!is_builtin_chain(r->chain)) {
+		const struct ipt_rule *entry;
+
+		entry = foreign_entry(t, r->table, r->chain, 0);
+		if (entry) {
+			snprintf(d->why, sizeof(d->why),
+				 "chain %s is reached from %s (line %u): DADDR there rewrote %s; l3dsr rewrites only received packets, before routing (PREROUTING)",
+				 r->chain, entry->chain, entry->line,
+				 chain_effect(entry->chain));
+			return;
+		}
+		if (!is_jumped_to(t, r->table, r->chain)) {
+			snprintf(d->why, sizeof(d->why),
+				 "no rule jumps to chain %s, so this rule never runs",
+				 r->chain);
+			return;
+		}
+	}
+	if (!d->order)
+		snprintf(d->why, sizeof(d->why),
+			 "it never runs: every packet leaves PREROUTING before it (an ACCEPT, RETURN, DROP or goto matching everything)");
+	else if (!r->everyone)
+		snprintf(d->why, sizeof(d->why), "%s", r->path);
+}
+
+static bool same_slot(const struct daddr_rule *a, const struct daddr_rule *b)
+{
+	return a->spec.m.family == b->spec.m.family &&
+	       a->spec.m.dscp == b->spec.m.dscp;
+}
+
+static int compare_runs(const void *left, const void *right)
+{
+	const struct daddr_rule *a = *(const struct daddr_rule *const *)left;
+	const struct daddr_rule *b = *(const struct daddr_rule *const *)right;
+
+	if (a->spec.m.family != b->spec.m.family)
+		return a->spec.m.family < b->spec.m.family ? -1 : 1;
+	if (a->spec.m.dscp != b->spec.m.dscp)
+		return a->spec.m.dscp < b->spec.m.dscp ? -1 : 1;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+static const char *vip_text(const struct daddr_rule *d, char *buf)
+{
+	return inet_ntop(d->spec.m.family, d->spec.m.vip, buf,
+			 INET6_ADDRSTRLEN);
+}
+
+/*
+ * DADDR returns XT_CONTINUE: a packet goes on through the chain, and a later
+ * rule for its DSCP rewrites it again. Of the rules for one DSCP, in the
+ * order they run, a rule matching every packet of the DSCP (no -d; no -i, or
+ * the same -i as the ones before) overrides those before it. A rule with -d
+ * after one that rewrote every packet to another address never matches.
+ * What is left with more than one rule rewrote different packets to
+ * different VIPs, which one mapping cannot do.
+ */
+static void settle_run(struct daddr_rule **run, size_t count)
+{
+	char vip[INET6_ADDRSTRLEN], other[INET6_ADDRSTRLEN];
+	char lines[96];
+	size_t i, j, live = 0, used;
+
+	for (i = 0; i < count; i++) {
+		struct daddr_rule *r = run[i];
+		bool covers = !r->spec.m.has_rip;
+
+		for (j = 0; j < live && covers; j++)
+			if (r->spec.dev[0] &&
+			    strcmp(run[j]->spec.dev, r->spec.dev))
+				covers = false;
+		if (live && covers) {
+			for (j = 0; j < live; j++) {
+				run[j]->converted = false;
+				snprintf(run[j]->why, sizeof(run[j]->why),
+					 "DSCP %u (%s) is rewritten again by line %u (%s), which runs after this rule and matches every packet it rewrote: DADDR does not end the chain, so line %u's VIP %s was in effect and is the one converted",
+					 r->spec.m.dscp,
+					 family_name(r->spec.m.family),
+					 r->line, r->where, r->line,
+					 vip_text(r, vip));
+			}
+			live = 0;
+		} else if (live == 1 && r->spec.m.has_rip &&
+			   !run[0]->spec.m.has_rip &&
+			   (!run[0]->spec.dev[0] ||
+			    !strcmp(run[0]->spec.dev, r->spec.dev)) &&
+			   memcmp(run[0]->spec.m.vip, r->spec.m.rip,
+				  address_length(r->spec.m.family))) {
+			r->converted = false;
+			inet_ntop(r->spec.m.family, r->spec.m.rip, other,
+				  sizeof(other));
+			snprintf(r->why, sizeof(r->why),
+				 "it never matches: line %u (%s) ran first and rewrote every DSCP %u packet it sees to %s, so -d %s no longer matches; line %u is in effect and converted",
+				 run[0]->line, run[0]->where, r->spec.m.dscp,
+				 vip_text(run[0], vip), other, run[0]->line);
+			continue;
+		}
+		run[live++] = r;
+	}
+	if (live < 2)
+		return;
+	for (i = 0, used = 0; i < live && used < sizeof(lines); i++)
+		used += snprintf(lines + used, sizeof(lines) - used, "%s%u",
+				 !i ? "" : i + 1 < live ? ", " : " and ",
+				 run[i]->line);
+	for (i = 0; i < live; i++) {
+		run[i]->converted = false;
+		snprintf(run[i]->why, sizeof(run[i]->why),
+			 "lines %s rewrite DSCP %u (%s) for different packets (their -i or -d differ), to different VIPs: one mapping per DSCP cannot do both; keep one",
+			 lines, run[i]->spec.m.dscp,
+			 family_name(run[i]->spec.m.family));
+	}
+}
+
+static int settle_slots(struct daddr_rules *rules)
+{
+	struct daddr_rule **sorted;
+	size_t i, count = 0, start;
+
+	sorted = calloc(rules->count ? rules->count : 1, sizeof(*sorted));
+	if (!sorted)
+		return -1;
+	for (i = 0; i < rules->count; i++)
+		if (rules->items[i].converted)
+			sorted[count++] = &rules->items[i];
+	qsort(sorted, count, sizeof(*sorted), compare_runs);
+	for (start = 0; start < count; start = i) {
+		for (i = start + 1; i < count; i++)
+			if (!same_slot(sorted[start], sorted[i]))
+				break;
+		settle_run(sorted + start, i - start);
+	}
+	free(sorted);
+	return 0;
+}
+
+static int analyse(struct ipt_tables *t, struct daddr_rules *rules)
+{
+	static const struct walk_path everything = { 0 };
+	size_t i;
+
+	/* raw's PREROUTING hook runs before mangle's. */
+	walk(t, rules, "raw", "PREROUTING", &everything, 0);
+	walk(t, rules, "mangle", "PREROUTING", &everything, 0);
+
+	for (i = 0; i < t->count; i++) {
+		const struct ipt_rule *r = &t->rules[i];
+		struct daddr_rule *d;
+
+		if (r->daddr < 0)
+			continue;
+		d = &rules->items[r->daddr];
+		judge_place(t, r, d);
+		if (t->gave_up)
+			snprintf(d->why, sizeof(d->why),
+				 "the chains nest deeper than %d, or jump to each other more often than can be followed here: check the rule by hand",
+				 MAX_CHAIN_DEPTH);
+		if (d->why[0])
+			d->converted = false;
+	}
+	return settle_slots(rules);
 }
 
 int daddr_rules_read(FILE *in, const char *name, struct daddr_rules *rules,
 		     FILE *report, const char *prefix)
 {
+	struct ipt_tables tables = { 0 };
 	char table[32] = "filter";
-	struct rule_parts parts;
 	unsigned int line = 0;
-	size_t size = 0;
-	char *text = NULL, *copy;
+	size_t size = 0, i;
+	char *text = NULL;
 	ssize_t length;
-	int ret = 0, bad;
+	int ret = 0;
 
 	errno = 0;
 	while ((length = getline(&text, &size, in)) >= 0) {
@@ -408,40 +875,50 @@ int daddr_rules_read(FILE *in, const char *name, struct daddr_rules *rules,
 			snprintf(table, sizeof(table), "%s", text + 1);
 			continue;
 		}
-		/* Kept whole for the message; tokenizing cuts it up. */
-		copy = strdup(text);
-		if (!copy) {
+		if (text[0] == ':') {
+			if (declare_chain(&tables, table, text + 1) < 0) {
+				ret = -1;
+				break;
+			}
+			continue;
+		}
+		if (read_line(text, line, table, rules, &tables) < 0) {
 			ret = -1;
 			break;
 		}
-		bad = read_line(text, line, table, rules, &parts);
-		if (bad < 0) {
-			free(copy);
-			ret = -1;
-			break;
-		}
-		if (bad) {
-			rules->unconvertible++;
-			if (report)
-				fprintf(report, "%s%s:%u: not converted: %s: %s\n",
-					prefix, name, line, parts.why, copy);
-		}
-		free(copy);
 	}
-	if (ret < 0 && report)
-		fprintf(report, "%s%s\n", prefix, strerror(ENOMEM));
-	else if (ferror(in)) {
+	if (!ret && ferror(in)) {
 		if (report)
 			fprintf(report, "%s%s: cannot read: %s\n", prefix,
 				name, strerror(errno));
 		ret = -1;
+	} else if (ret < 0 || analyse(&tables, rules) < 0) {
+		if (report)
+			fprintf(report, "%s%s\n", prefix, strerror(ENOMEM));
+		ret = -1;
 	}
+	for (i = 0; !ret && i < rules->count; i++) {
+		const struct daddr_rule *d = &rules->items[i];
+
+		if (d->converted)
+			continue;
+		rules->unconvertible++;
+		if (report)
+			fprintf(report, "%s%s:%u: not converted: %s: %s\n",
+				prefix, name, d->line, d->why, d->text);
+	}
+	free(tables.rules);
+	free(tables.chains);
 	free(text);
 	return ret;
 }
 
 void daddr_rules_free(struct daddr_rules *rules)
 {
+	size_t i;
+
+	for (i = 0; i < rules->count; i++)
+		free(rules->items[i].text);
 	free(rules->items);
 	memset(rules, 0, sizeof(*rules));
 }

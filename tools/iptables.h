@@ -17,8 +17,11 @@ struct daddr_rule {
 	struct mapping_spec spec;	/* valid if converted */
 	bool converted;
 	unsigned int line;
+	unsigned int order;		/* when PREROUTING runs it; 0: never */
 	char where[80];			/* "TABLE CHAIN" */
 	char comment[128];		/* its -m comment, or "" */
+	char why[320];			/* why it is not converted */
+	char *text;			/* the line as read, owned */
 };
 
 struct daddr_rules {
@@ -29,9 +32,16 @@ struct daddr_rules {
 };
 
 /*
- * Read every line of in (named name in messages). For each DADDR rule that
- * cannot be converted exactly, "PREFIXNAME:LINE: reason: RULE" goes to
- * report (if not NULL). Returns -1 if reading failed or memory ran out.
+ * Read every line of in (named name in messages), then follow the tables
+ * as the kernel runs them: raw PREROUTING, then mangle PREROUTING, into
+ * the user chains they jump to. A rule is converted only if PREROUTING
+ * runs it for every packet it matches; rules in OUTPUT, POSTROUTING,
+ * FORWARD, INPUT or in chains reached from them are refused. DADDR does
+ * not end the chain, so of several rules for one DSCP the last one run
+ * is the one in effect. For each DADDR rule that cannot be converted
+ * exactly, "PREFIXNAME:LINE: not converted: reason: RULE" goes to report
+ * (if not NULL), in line order. Returns -1 if reading failed or memory
+ * ran out.
  */
 int daddr_rules_read(FILE *in, const char *name, struct daddr_rules *rules,
 		     FILE *report, const char *prefix);

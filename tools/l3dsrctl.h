@@ -59,6 +59,7 @@ int cmd_set_mapping(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_apply(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_save(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_import_iptables(const struct ctl *ctl, int argc, char *argv[]);
+int cmd_import_dsrtools(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_check(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_version(const struct ctl *ctl, int argc, char *argv[]);
 

@@ -47,6 +47,8 @@ static const struct subcommand subcommands[] = {
 	  "print the table as a configuration file apply accepts" },
 	{ "import-iptables", cmd_import_iptables, "[FILE|-]",
 	  "turn iptables-save's DADDR rules into configuration" },
+	{ "import-dsrtools", cmd_import_dsrtools, "[-o FILE] [DIR|FILE]",
+	  "turn dsrtools' /etc/dsr.d files into configuration" },
 	{ "check", cmd_check, "",
 	  "check this host's l3dsr setup: OK, WARN, FAIL" },
 	{ "stats", cmd_stats, "[--prometheus]",

@@ -58,10 +58,10 @@ print_table() {
 	"for packets rewritten to the VIP; none_other for packets to an " +
 	"address not this host'"'"'s); x empty: added / the empty hook'"'"'s",
 	"",
-	("VARIANT" | pad(16)) + ("FAMILY" | pad(7)) + "  SIZE" +
+	("VARIANT" | pad(17)) + ("FAMILY" | pad(7)) + "  SIZE" +
 		"    NS/PKT     ADDED  X EMPTY  TARGETS",
 	(.results[] |
-		(.variant | pad(16)) + (.family | pad(7)) +
+		(.variant | pad(17)) + (.family | pad(7)) +
 		(.size | tostring | (" " * (6 - length)) + .) +
 		(if .status == "ok" then
 			(.ns | num(10; 1)) + (.added_ns | num(10; 1)) +
@@ -126,7 +126,11 @@ main() {
 	trap 'stop_vm; exit 130' INT
 	trap 'stop_vm; exit 143' TERM
 	local log=${output%.json}.log mode=full
-	[ "$smoke" = 1 ] && mode=smoke
+	local -a guest_args=(--rounds "$rounds" --count "$count" --warmup "$warmup")
+	if [ "$smoke" = 1 ]; then
+		mode=smoke
+		guest_args+=(--smoke)
+	fi
 
 	# One guest instruction is one nanosecond of guest time, on one CPU:
 	# the guest's clock counts instructions, whatever the host is doing.
@@ -146,8 +150,7 @@ main() {
 	L3DSR_VM_EXTRA_KBUILD="$SELF_DIR/empty_hook" \
 	L3DSR_VM_EXTRA_GUEST_MODULES="pktgen nft_ct ${L3DSR_VM_EXTRA_GUEST_MODULES:-}" \
 		"$VM" run "$SERIES" --timeout "$timeout" -- \
-		./bench/guest.sh --rounds "$rounds" --count "$count" \
-		--warmup "$warmup" >&"$out" 2>&1 &
+		./bench/guest.sh "${guest_args[@]}" >&"$out" 2>&1 &
 	VM_PID=$!
 	exec {out}>&-
 	wait "$VM_PID"

@@ -6,6 +6,8 @@
 # that every measured packet was handled as the variant says.
 #
 #   guest.sh [--count N] [--warmup N] [--rounds N] [--variants "V ..."]
+#            [--smoke]
+#   guest.sh --trace VARIANT
 #
 # Runs as root in the initial network namespace of a VM that boots with
 # `-icount shift=0,sleep=off -smp 1`, so guest time counts instructions.
@@ -28,6 +30,13 @@
 #   bench-result ROUND VARIANT FAMILY SIZE fail REASON...
 # ELAPSED_US is pktgen's time for PACKETS packets, IDLE_US the part of it its
 # thread was scheduled out. Commentary lines start with "#".
+#
+# --trace VARIANT (trace.sh): sets VARIANT up with the empty hook beside it,
+# prints where the code of both modules and of the kernel was loaded, then
+# "bench-trace-ready", and sends the variant's 64-byte packets, IPv4 and
+# IPv6 in turn, until the VM is stopped:
+#   bench-trace-sym ADDRESS TYPE NAME [MODULE]   (/proc/kallsyms)
+#   bench-trace-section MODULE SECTION ADDRESS   (/sys/module)
 
 set -u
 set -o pipefail
@@ -56,7 +65,16 @@ WARMUP=1000
 ROUNDS=3
 VARIANTS=(none none_vip none_other empty_hook l3dsr_empty l3dsr_miss
 	l3dsr_hit_1 l3dsr_hit_63 l3dsr_rip l3dsr_dev l3dsr_not_local nft_1
-	nft_63 nft_map)
+	nft_63 nft_map l3dsr_rules_hit l3dsr_rules_miss)
+# A policy routing rule the packets do not match (they carry no mark): it
+# makes the namespace one "with custom rules", and that stays so after the
+# rule is deleted (the kernel never clears net->ipv4.fib_has_custom_rules
+# nor its IPv6 twin). Variants that add it therefore run after every other
+# variant's rounds (main()).
+readonly RULE_PREF=100 RULE_MARK=1 RULE_TABLE=100
+# Left out of --smoke (bench.sh --smoke, run by `make check`) to keep it
+# about a minute: its path is l3dsr_miss's, which the smoke run checks.
+readonly SMOKE_SKIP=(l3dsr_rules_miss)
 CASES=("ipv4 64" "ipv4 $LARGE_SIZE" "ipv6 64" "ipv6 $LARGE_SIZE")
 
 declare -A DESCRIPTION=(
@@ -71,6 +89,8 @@ declare -A DESCRIPTION=(
 	[l3dsr_rip]="l3dsr hit, 1 mapping scoped to the RIP"
 	[l3dsr_dev]="l3dsr hit, 1 mapping scoped to the device"
 	[l3dsr_not_local]="l3dsr, mapped DSCP, destination not this host's"
+	[l3dsr_rules_hit]="l3dsr hit, 1 mapping, in a namespace with a custom ip rule"
+	[l3dsr_rules_miss]="l3dsr, DSCP unmapped (62 others mapped), with a custom ip rule"
 	[nft_1]="nft, 1 rule 'dscp 10 daddr set VIP notrack' at raw priority"
 	[nft_63]="nft, 63 such rules, match in the last"
 	[nft_map]="nft, 1 rule with a 63-entry dscp map"
@@ -80,7 +100,8 @@ msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "$*"; exit 1; }
 
 usage() {
-	echo "usage: $PROG [--count N] [--warmup N] [--rounds N] [--variants \"V ...\"]" >&2
+	echo "usage: $PROG [--count N] [--warmup N] [--rounds N] [--variants \"V ...\"] [--smoke]" >&2
+	echo "       $PROG --trace VARIANT" >&2
 	exit 2
 }
 
@@ -240,6 +261,37 @@ $($rules ip6 vip6_of)
 EOF
 }
 
+# The custom rule, for both families, unless it is there already: `ip rule
+# add pref P fwmark M table T`, which no benchmark packet matches. In that
+# table the RIP's subnet is unreachable: a packet that did match would not
+# be this host's.
+rules_add() {
+	local f
+
+	for f in -4 -6; do
+		[ -z "$(ip "$f" rule show pref "$RULE_PREF")" ] || continue
+		ip "$f" rule add pref "$RULE_PREF" fwmark "$RULE_MARK" \
+			table "$RULE_TABLE" ||
+			{ echo "ip $f rule add failed"; return 1; }
+	done
+	if ! { ip -4 route replace unreachable 192.0.2.0/24 \
+			table "$RULE_TABLE" &&
+		ip -6 route replace unreachable 2001:db8:1::/64 \
+			table "$RULE_TABLE"; }; then
+		echo "cannot fill table $RULE_TABLE"
+		return 1
+	fi
+	# What the variant is about: the rule is in place for both families.
+	for f in -4 -6; do
+		[[ $(ip "$f" rule show pref "$RULE_PREF") == *"fwmark 0x$RULE_MARK lookup $RULE_TABLE"* ]] ||
+			{ echo "ip $f rule show: no rule at pref $RULE_PREF"; return 1; }
+	done
+}
+
+# Variants that run with the custom rule. The rule stays once added:
+# deleting it would not give the namespace its former state back.
+uses_rules() { [ "${1#l3dsr_rules_}" != "$1" ]; }
+
 # Prints why it failed on stdout; nothing when it worked.
 setup_variant() {
 	local -a others
@@ -264,6 +316,11 @@ setup_variant() {
 	nft_1) nft_load nft_one_rule ;;
 	nft_63) nft_load nft_63_rules ;;
 	nft_map) nft_load nft_map_rule ;;
+	l3dsr_rules_hit) rules_add && l3dsr_apply "$DSCP " ;;
+	l3dsr_rules_miss)
+		mapfile -t others < <(other_dscps)
+		rules_add && l3dsr_apply "${others[@]}"
+		;;
 	*) echo "unknown variant $1" ;;
 	esac
 }
@@ -295,6 +352,7 @@ expected_fate() {
 	case $1 in
 	none | empty_hook | l3dsr_empty | l3dsr_miss) echo rip ;;
 	none_other | l3dsr_not_local) echo other ;;
+	l3dsr_rules_miss) echo rip ;;
 	*) echo vip ;;
 	esac
 }
@@ -591,14 +649,68 @@ run_variant() {
 	[ -z "$why" ] || die "cannot return to the baseline after $variant: $why"
 }
 
+# run_rounds VARIANT...: every round goes over every variant in turn, so
+# whatever drifts during the run is spread over all of them alike.
+run_rounds() {
+	local round variant
+
+	[ $# -gt 0 ] || return 0
+	for round in $(seq 1 "$ROUNDS"); do
+		for variant in "$@"; do
+			run_variant "$round" "$variant"
+		done
+	done
+}
+
+# trace_send VARIANT FAMILY COUNT: COUNT of the variant's 64-byte packets.
+trace_send() {
+	pktgen_setup "$2" 64 "$(destination_of "$1" "$2")" || die "$PG_ERROR"
+	pktgen_send "$3" || die "$PG_ERROR"
+}
+
+# For trace.sh: VARIANT's packets, forever, once the addresses are out.
+trace_variant() {
+	local variant=$1 why line s family
+
+	why=$(setup_variant "$variant")
+	[ -z "$why" ] || die "cannot set $variant up: $why"
+	if [ "$variant" != empty_hook ]; then
+		modprobe l3dsr_empty_hook || die "modprobe l3dsr_empty_hook failed"
+	fi
+	# Every code symbol, the kernel's too (Debian's System.map is a
+	# placeholder): trace.py names the kernel's addresses with them. One
+	# grep: a shell loop over the kernel's symbols takes minutes here.
+	grep -E '^[0-9a-f]+ [tT] ' /proc/kallsyms |
+		sed 's/^/bench-trace-sym /' || die "cannot read /proc/kallsyms"
+	for s in /sys/module/l3dsr/sections/.text* \
+		/sys/module/l3dsr_empty_hook/sections/.text*; do
+		[ -f "$s" ] || continue
+		read -r line <"$s" || die "cannot read $s"
+		s=${s#/sys/module/}
+		echo "bench-trace-section ${s%%/*} ${s##*/} $line"
+	done
+	for family in ipv4 ipv6; do
+		trace_send "$variant" "$family" "$WARMUP"
+	done
+	echo "bench-trace-ready $variant"
+	for (( ; ; )); do
+		for family in ipv4 ipv6; do
+			trace_send "$variant" "$family" 100
+		done
+	done
+}
+
 main() {
-	local round variant v
+	local v trace='' smoke=0
+	local -a plain=() with_rules=()
 
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--count) [ $# -ge 2 ] || usage; COUNT=$2; shift 2 ;;
 		--warmup) [ $# -ge 2 ] || usage; WARMUP=$2; shift 2 ;;
 		--rounds) [ $# -ge 2 ] || usage; ROUNDS=$2; shift 2 ;;
+		--trace) [ $# -ge 2 ] || usage; trace=$2; shift 2 ;;
+		--smoke) smoke=1; shift ;;
 		--variants)
 			[ $# -ge 2 ] || usage
 			read -r -a VARIANTS <<<"$2"
@@ -610,22 +722,38 @@ main() {
 	for v in "$COUNT" "$WARMUP" "$ROUNDS"; do
 		[[ $v =~ ^[1-9][0-9]*$ ]] || die "'$v' is not a positive number"
 	done
-	for v in "${VARIANTS[@]}"; do
+	for v in "${VARIANTS[@]}" ${trace:+"$trace"}; do
 		[ -n "${DESCRIPTION[$v]:-}" ] || die "unknown variant '$v'"
 	done
 
+	if [ "$smoke" = 1 ]; then
+		for v in "${VARIANTS[@]}"; do
+			[[ " ${SMOKE_SKIP[*]} " == *" $v "* ]] || plain+=("$v")
+		done
+		VARIANTS=("${plain[@]}")
+		plain=()
+	fi
+
 	setup_host
+	if [ -n "$trace" ]; then
+		trace_variant "$trace"
+		return
+	fi
 	echo "bench-config kernel=$(uname -r) count=$COUNT warmup=$WARMUP rounds=$ROUNDS dscp=$DSCP large_size=$LARGE_SIZE large_frags=$LARGE_FRAGS"
 	for v in "${VARIANTS[@]}"; do
 		echo "bench-variant $v ${DESCRIPTION[$v]}"
 	done
-	# Rounds go over every variant in turn, so whatever drifts during the
-	# run is spread over all of them alike.
-	for round in $(seq 1 "$ROUNDS"); do
-		for variant in "${VARIANTS[@]}"; do
-			run_variant "$round" "$variant"
-		done
+	for v in "${VARIANTS[@]}"; do
+		if uses_rules "$v"; then
+			with_rules+=("$v")
+		else
+			plain+=("$v")
+		fi
 	done
+	run_rounds "${plain[@]}"
+	# The namespace keeps the mark of custom rules for good: those
+	# variants come once every other is done.
+	run_rounds "${with_rules[@]}"
 	echo "bench-done"
 }
 

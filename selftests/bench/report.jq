@@ -25,7 +25,7 @@ def round2: (. * 100 | round) / 100;
 # address not this host's they were sent to; all others at the RIP.
 def rewrites:
 	IN("none_vip", "l3dsr_hit_1", "l3dsr_hit_63", "l3dsr_rip", "l3dsr_dev",
-	   "nft_1", "nft_63", "nft_map");
+	   "l3dsr_rules_hit", "nft_1", "nft_63", "nft_map");
 
 def not_local: IN("none_other", "l3dsr_not_local");
 
@@ -85,14 +85,14 @@ def key($v; $f; $s): "\($v)/\($f)/\($s)";
 	| $by[key($v | baseline_of; $f; $s)].ns as $base
 	| if $row.ns == null or $base == null then null
 	  else $row.ns - $base end;
-# Targets: information only, never a failure. The hit's are issue 9's
-# budget with the for-this-host check in place. l3dsr_not_local is
-# reported only: it has none.
+# Targets: information only, never a failure. Issue 15's budget, for a
+# namespace without custom rules. l3dsr_not_local and the variants with a
+# custom rule (l3dsr_rules_*) are reported only: they have none.
 def targets($row; $added; $ratio):
 	($row.variant) as $v | ($row.family) as $f | ($row.size) as $s
 	| [
 	  (if ($v == "l3dsr_hit_1" or $v == "l3dsr_hit_63") then
-		(if $f == "ipv4" then 3.5 else 4 end) as $max
+		(if $f == "ipv4" then 3.5 else 4.5 end) as $max
 		| {target: "added <= \($max)x the empty hook's",
 		   met: ($ratio != null and $ratio <= $max)}
 	   else empty end),

@@ -193,6 +193,27 @@ _l3dsrctl()
 		return 0
 	fi
 
+	# One DIR or FILE, and -o FILE for the output.
+	if [[ $cmd == import-dsrtools ]]; then
+		local given='' output=''
+		for ((i = 0; i < ${#used[@]}; i++)); do
+			if [[ ${used[i]} == -o ]]; then
+				output=1
+				((i++))
+			else
+				given=1
+			fi
+		done
+		if [[ $prev == -o ]]; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		elif [[ $cur == -* ]]; then
+			[[ -z $output ]] && _l3dsrctl_reply "-o" "$cur"
+		elif [[ -z $given ]]; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		fi
+		return 0
+	fi
+
 	if [[ $cmd == import-iptables ]]; then
 		[[ ${#used[@]} -eq 0 ]] &&
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")

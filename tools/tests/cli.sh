@@ -139,7 +139,7 @@ HELP=$OUT
 commands=$(awk '/^Commands:/ { c = 1; next } /^$/ { c = 0 }
 		c && /^  [a-z]/ { print $1 }' <<< "$HELP")
 check_eq "help lists the commands of the contract" \
-	"add-mapping replace-mapping del-mapping set-mapping show flush apply save import-iptables check stats monitor help version" \
+	"add-mapping replace-mapping del-mapping set-mapping show flush apply save import-iptables import-dsrtools check stats monitor help version" \
 	"$(tr '\n' ' ' <<< "$commands" | sed 's/ $//')"
 
 ctl help add-mapping

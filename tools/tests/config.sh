@@ -219,20 +219,110 @@ COMMIT
 EOF
 ctl import-iptables "$TMP/iptables.save"
 expect "import-iptables lists every rule it cannot carry over, exit 1" 1 \
-"l3dsrctl: import-iptables: $TMP/iptables.save:7: not converted: \"-p tcp\" matches more than a mapping can: [0:0] -A PREROUTING -p tcp -m tcp --dport 80 -m dscp --dscp 0x0c -j DADDR --set-daddr 211.115.115.102
+"l3dsrctl: import-iptables: $TMP/iptables.save:5: not converted: DSCP 10 (inet) is rewritten again by line 19 (mangle DSR), which runs after this rule and matches every packet it rewrote: DADDR does not end the chain, so line 19's VIP 211.115.115.106 was in effect and is the one converted: [120:7200] -A PREROUTING -m dscp --dscp 0x0a -j DADDR --set-daddr=211.115.115.100
+l3dsrctl: import-iptables: $TMP/iptables.save:7: not converted: \"-p tcp\" matches more than a mapping can: [0:0] -A PREROUTING -p tcp -m tcp --dport 80 -m dscp --dscp 0x0c -j DADDR --set-daddr 211.115.115.102
 l3dsrctl: import-iptables: $TMP/iptables.save:16: not converted: \"! --dscp 0x0e\" is a negation, which a mapping cannot express: [0:0] -A DSR -m dscp ! --dscp 0x0e -j DADDR --set-daddr 211.115.115.103
 l3dsrctl: import-iptables: $TMP/iptables.save:17: not converted: -d \"10.0.0.0/8\" is a prefix: a mapping's rip is one address: [0:0] -A DSR -d 10.0.0.0/8 -m dscp --dscp 0x10 -j DADDR --set-daddr 211.115.115.104
 l3dsrctl: import-iptables: $TMP/iptables.save:18: not converted: -i eth+ is a wildcard: dev names one device: [0:0] -A DSR -i eth+ -m dscp --dscp 0x12 -j DADDR --set-daddr 211.115.115.105
-l3dsrctl: import-iptables: $TMP/iptables.save:19: not converted: DSCP 10 (inet) is converted already, from line 5: a mapping per DSCP: [0:0] -A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 211.115.115.106
 l3dsrctl: import-iptables: $TMP/iptables.save:20: not converted: no -m dscp --dscp: the rule rewrites every packet, which l3dsr never does: [0:0] -A DSR -j DADDR --set-daddr 211.115.115.107
 l3dsrctl: import-iptables: $TMP/iptables.save:21: not converted: DSCP 0 is every unmarked packet and cannot be mapped: [0:0] -A DSR -m dscp --dscp 0x00 -j DADDR --set-daddr 211.115.115.108
 l3dsrctl: import-iptables: 3 of 10 DADDR rules converted; the others need a decision"
-check_eq "import-iptables converts what it can, each line saying where from" \
+check_eq "import-iptables converts what it can, the rule in effect for DSCP 10 (raw runs before mangle), each line saying where from" \
 "# l3dsr mappings converted by \`l3dsrctl import-iptables\` from the DADDR
 # rules of $TMP/iptables.save. Check them, then: l3dsrctl apply -f FILE
-dscp 10 vip 211.115.115.100  # line 5, raw PREROUTING
 dscp 34 vip 211.115.115.101 rip 10.1.2.3 dev eth0  # line 6, raw PREROUTING: web \"front\" pool
+dscp 10 vip 211.115.115.106  # line 19, mangle DSR
 dscp 20 vip 211.115.115.109  # line 22, mangle DSR" "$OUT"
+
+# DADDR rules where PREROUTING does not run them for every packet they
+# match, and several rules for one DSCP, which DADDR (it returns
+# XT_CONTINUE) all ran: the last one rewrote last.
+cat >"$TMP/chains.save" <<'EOF'
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DSR - [0:0]
+:WEB - [0:0]
+:LOCAL - [0:0]
+:SPARE - [0:0]
+-A PREROUTING -j DSR
+-A PREROUTING -p tcp -m tcp --dport 443 -j WEB
+-A PREROUTING -p udp -m udp --dport 53 -j ACCEPT
+-A PREROUTING -m dscp --dscp 0x10 -j DADDR --set-daddr 203.0.113.20
+-A PREROUTING -j ACCEPT
+-A PREROUTING -m dscp --dscp 0x11 -j DADDR --set-daddr 203.0.113.21
+-A INPUT -m dscp --dscp 0x01 -j DADDR --set-daddr 203.0.113.1
+-A FORWARD -m dscp --dscp 0x02 -j DADDR --set-daddr 203.0.113.2
+-A OUTPUT -j LOCAL
+-A OUTPUT -m dscp --dscp 0x03 -j DADDR --set-daddr 203.0.113.3
+-A POSTROUTING -m dscp --dscp 0x04 -j DADDR --set-daddr 203.0.113.4
+-A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.10
+-A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.11
+-A DSR -d 10.0.0.5/32 -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.12
+-A DSR -i eth0 -m dscp --dscp 0x0b -j DADDR --set-daddr 203.0.113.13
+-A DSR -i eth1 -m dscp --dscp 0x0b -j DADDR --set-daddr 203.0.113.14
+-A DSR -i eth0 -m dscp --dscp 0x0c -j DADDR --set-daddr 203.0.113.15
+-A DSR -m dscp --dscp 0x0c -j DADDR --set-daddr 203.0.113.16
+-A WEB -m dscp --dscp 0x0d -j DADDR --set-daddr 203.0.113.17
+-A LOCAL -m dscp --dscp 0x0e -j DADDR --set-daddr 203.0.113.18
+-A SPARE -m dscp --dscp 0x0f -j DADDR --set-daddr 203.0.113.19
+COMMIT
+EOF
+ctl import-iptables "$TMP/chains.save"
+routed="l3dsr rewrites only received packets, before routing (PREROUTING)"
+expect "import-iptables refuses DADDR outside PREROUTING and says which rule of a DSCP was in effect" 1 \
+"l3dsrctl: import-iptables: $TMP/chains.save:14: not converted: packets matching \"-p udp -m udp --dport 53\" leave PREROUTING at line 13 (-j ACCEPT) before this rule, and a mapping would rewrite them too: -A PREROUTING -m dscp --dscp 0x10 -j DADDR --set-daddr 203.0.113.20
+l3dsrctl: import-iptables: $TMP/chains.save:16: not converted: it never runs: every packet leaves PREROUTING before it (an ACCEPT, RETURN, DROP or goto matching everything): -A PREROUTING -m dscp --dscp 0x11 -j DADDR --set-daddr 203.0.113.21
+l3dsrctl: import-iptables: $TMP/chains.save:17: not converted: mangle INPUT: DADDR there rewrote packets already routed to this host, so the VIP played no part in routing them; $routed: -A INPUT -m dscp --dscp 0x01 -j DADDR --set-daddr 203.0.113.1
+l3dsrctl: import-iptables: $TMP/chains.save:18: not converted: mangle FORWARD: DADDR there rewrote packets routed through this host; $routed: -A FORWARD -m dscp --dscp 0x02 -j DADDR --set-daddr 203.0.113.2
+l3dsrctl: import-iptables: $TMP/chains.save:20: not converted: mangle OUTPUT: DADDR there rewrote packets this host sends; $routed: -A OUTPUT -m dscp --dscp 0x03 -j DADDR --set-daddr 203.0.113.3
+l3dsrctl: import-iptables: $TMP/chains.save:21: not converted: mangle POSTROUTING: DADDR there rewrote packets leaving this host, sent or forwarded; $routed: -A POSTROUTING -m dscp --dscp 0x04 -j DADDR --set-daddr 203.0.113.4
+l3dsrctl: import-iptables: $TMP/chains.save:22: not converted: DSCP 10 (inet) is rewritten again by line 23 (mangle DSR), which runs after this rule and matches every packet it rewrote: DADDR does not end the chain, so line 23's VIP 203.0.113.11 was in effect and is the one converted: -A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.10
+l3dsrctl: import-iptables: $TMP/chains.save:24: not converted: it never matches: line 23 (mangle DSR) ran first and rewrote every DSCP 10 packet it sees to 203.0.113.11, so -d 10.0.0.5 no longer matches; line 23 is in effect and converted: -A DSR -d 10.0.0.5/32 -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.12
+l3dsrctl: import-iptables: $TMP/chains.save:25: not converted: lines 25 and 26 rewrite DSCP 11 (inet) for different packets (their -i or -d differ), to different VIPs: one mapping per DSCP cannot do both; keep one: -A DSR -i eth0 -m dscp --dscp 0x0b -j DADDR --set-daddr 203.0.113.13
+l3dsrctl: import-iptables: $TMP/chains.save:26: not converted: lines 25 and 26 rewrite DSCP 11 (inet) for different packets (their -i or -d differ), to different VIPs: one mapping per DSCP cannot do both; keep one: -A DSR -i eth1 -m dscp --dscp 0x0b -j DADDR --set-daddr 203.0.113.14
+l3dsrctl: import-iptables: $TMP/chains.save:27: not converted: DSCP 12 (inet) is rewritten again by line 28 (mangle DSR), which runs after this rule and matches every packet it rewrote: DADDR does not end the chain, so line 28's VIP 203.0.113.16 was in effect and is the one converted: -A DSR -i eth0 -m dscp --dscp 0x0c -j DADDR --set-daddr 203.0.113.15
+l3dsrctl: import-iptables: $TMP/chains.save:29: not converted: chain WEB is entered only through line 12, for packets matching \"-p tcp -m tcp --dport 443\", which a mapping cannot express: -A WEB -m dscp --dscp 0x0d -j DADDR --set-daddr 203.0.113.17
+l3dsrctl: import-iptables: $TMP/chains.save:30: not converted: chain LOCAL is reached from OUTPUT (line 19): DADDR there rewrote packets this host sends; $routed: -A LOCAL -m dscp --dscp 0x0e -j DADDR --set-daddr 203.0.113.18
+l3dsrctl: import-iptables: $TMP/chains.save:31: not converted: no rule jumps to chain SPARE, so this rule never runs: -A SPARE -m dscp --dscp 0x0f -j DADDR --set-daddr 203.0.113.19
+l3dsrctl: import-iptables: 2 of 16 DADDR rules converted; the others need a decision"
+check_eq "import-iptables converts the rules in effect for every packet of their DSCP" \
+"# l3dsr mappings converted by \`l3dsrctl import-iptables\` from the DADDR
+# rules of $TMP/chains.save. Check them, then: l3dsrctl apply -f FILE
+dscp 10 vip 203.0.113.11  # line 23, mangle DSR
+dscp 12 vip 203.0.113.16  # line 28, mangle DSR" "$OUT"
+
+# A chain entered for some packets and, later, for all: every packet meets
+# the rule, so it converts (the chain not declared, as by hand).
+printf '%s\n' '*raw' ':PREROUTING ACCEPT [0:0]' \
+	'-A PREROUTING -p tcp -j DSR' '-A PREROUTING -j DSR' \
+	'-A DSR -m dscp --dscp 0x0a -j DADDR --set-daddr 203.0.113.30' \
+	'COMMIT' >"$TMP/twice.save"
+ctl import-iptables "$TMP/twice.save"
+expect "a chain also entered by every packet: its rule converts" 0 ""
+check_eq "... as the mapping of raw DSR" \
+	"dscp 10 vip 203.0.113.30  # line 5, raw DSR" "$(grep -v '^#' <<< "$OUT")"
+
+# Chains that jump twice to the next, 60 deep, make 2^60 paths: the walk
+# gives up at once and says so, rather than run for ever.
+{
+	printf '*mangle\n:PREROUTING ACCEPT [0:0]\n'
+	for i in $(seq 0 59); do printf ':C%d - [0:0]\n' "$i"; done
+	echo '-A PREROUTING -j C0'
+	for i in $(seq 0 58); do
+		printf -- '-A C%d -j C%d\n-A C%d -j C%d\n' "$i" $((i + 1)) \
+			"$i" $((i + 1))
+	done
+	echo '-A C59 -m dscp --dscp 5 -j DADDR --set-daddr 192.0.2.1'
+	echo 'COMMIT'
+} >"$TMP/paths.save"
+ctl import-iptables "$TMP/paths.save"
+expect "tables too intricate to follow: the rule is named, not judged" 1 \
+"l3dsrctl: import-iptables: $TMP/paths.save:182: not converted: the chains nest deeper than 64, or jump to each other more often than can be followed here: check the rule by hand: -A C59 -m dscp --dscp 5 -j DADDR --set-daddr 192.0.2.1
+l3dsrctl: import-iptables: 0 of 1 DADDR rules converted; the others need a decision"
 
 # The seed's rule, as iptables-save and ip6tables-save print such rules,
 # through standard input: everything converts, and apply takes the result.
