@@ -411,7 +411,7 @@ sweep_netns()
 		scope_to_all
 		return
 	fi
-	# the route watch's first walk of the FIB makes the count vary a little
+	# the count may vary a little from one namespace to the next: room
 	for ((n = 1; n <= 2 * counted + 8; n++)); do
 		out=$("$NLREQ" -F "$n" netns 2>&1)
 		rc=$?

@@ -19,8 +19,9 @@
  * The netlink header flags are random too: NLM_F_ACK, NLM_F_DUMP, NLM_F_ECHO
  * and the rest, and sometimes no NLM_F_REQUEST at all. Now and then a dump
  * is left unread while the next request goes out, a socket is closed in the
- * middle of a dump, a socket joins the "config" group (refused without
- * CAP_NET_ADMIN), or a fresh socket is opened with other options.
+ * middle of a dump, a socket joins the "config" group (open to any user
+ * since the table is; refused by a module that says otherwise), or a fresh
+ * socket is opened with other options.
  *
  * The messages depend on SEED alone (default: from the clock), never on the
  * kernel's answers, so a run is replayed with the same seed. The seed is

@@ -908,9 +908,10 @@ static size_t ipv4_options(struct gen *g, struct pkt *p, uint8_t *o,
 	struct rng *r = &g->r;
 	size_t n = 0;
 	int items = rrange(r, 1, 4);
+	bool srr = false;
 
 	while (items-- > 0 && n + 12 <= max) {
-		switch (rnd(r, 7)) {
+		switch (rnd(r, 8)) {
 		case 0:
 			o[n++] = 1;				/* NOP */
 			break;
@@ -938,6 +939,21 @@ static size_t ipv4_options(struct gen *g, struct pkt *p, uint8_t *o,
 			o[n++] = 0x9e, o[n++] = 6;
 			rfill(r, o + n, 4);
 			n += 4;
+			break;
+		case 6:			/* a source route of two addresses */
+			if (srr) {		/* one: two the stack refuses */
+				o[n++] = 1;
+				break;
+			}
+			srr = true;
+			o[n++] = chance(r, 50) ? 0x83 : 0x89;
+			o[n++] = 11;
+			/* at the first, at the second, or past the end */
+			o[n++] = 4 + 4 * rnd(r, 3);
+			describe(p, " %s", o[n - 1] <= 11 ? "srr-left" :
+				 "srr-spent");
+			rfill(r, o + n, 8);
+			n += 8;
 			break;
 		default:				/* a lying length */
 			if (chance(r, 30)) {
@@ -1512,8 +1528,8 @@ enum reason {
 	R_NONE,			/* a rewrite nft does just the same */
 	R_NOT_LOCAL, R_NOT_HOST, R_ROUTING, R_AH, R_VRRP4, R_UNKNOWN_PROTO,
 	R_PROTO_READING, R_PSEUDO, R_MALFORMED, R_TRUNC_ZONE, R_UDP4_ZERO,
-	R_UDP6_ZERO, R_SHORT_FIRST, R_LATER_CSUM, R_LATER_EXTHDR,
-	R_CSUM_SPELLING, R_COUNT
+	R_UDP6_ZERO, R_SHORT_FIRST, R_LATER_CSUM, R_FRAG_EXTHDR,
+	R_SRR_UNCLEAR, R_CSUM_SPELLING, R_COUNT
 };
 
 static const struct {
@@ -1526,7 +1542,7 @@ static const struct {
 	[R_NONE] = { "as_nft", "rewritten as nft does it (a difference here fails)" },
 	[R_NOT_LOCAL] = { "not_local", "not for this host: l3dsr leaves it (skipped_not_local), nft rewrites" },
 	[R_NOT_HOST] = { "not_host", "link-layer broadcast/multicast: l3dsr leaves it (skipped_not_host)" },
-	[R_ROUTING] = { "routing_header", "a Routing header with segments left: l3dsr leaves it" },
+	[R_ROUTING] = { "routing_header", "a Routing header with segments left, an IPv4 source route with hops left: l3dsr leaves it" },
 	[R_AH] = { "protocol_ah", "AH authenticates the destination: l3dsr leaves it (skipped_protocol)" },
 	[R_VRRP4] = { "protocol_vrrp4", "VRRP over IPv4, v2 or v3 unknown: l3dsr leaves it (skipped_protocol)" },
 	[R_UNKNOWN_PROTO] = { "protocol_unknown", "an unknown protocol: l3dsr leaves it (skipped_protocol)" },
@@ -1538,7 +1554,8 @@ static const struct {
 	[R_UDP6_ZERO] = { "udp6_csum_zero", "IPv6 UDP checksum 0 (invalid): adjusted or left" },
 	[R_SHORT_FIRST] = { "short_first_fragment", "a first fragment too short for the checksum: l3dsr rewrites, nft gives up" },
 	[R_LATER_CSUM] = { "csum_in_later_fragment", "a later fragment carries the checksum: l3dsr adjusts it there, nft never does" },
-	[R_LATER_EXTHDR] = { "later_fragment_behind_exthdr", "a later IPv6 fragment starting with an extension header: either outcome" },
+	[R_FRAG_EXTHDR] = { "fragment_behind_exthdr", "an IPv6 fragment whose datagram's fragmentable part starts with an extension header: l3dsr leaves every fragment (skipped_protocol)" },
+	[R_SRR_UNCLEAR] = { "ipv4_options_unclear", "IPv4 options that lie about their length: whether a source route is in them reads either way" },
 	[R_CSUM_SPELLING] = { "csum_zero_spelling", "a checksum of zero: 0x0000 from l3dsr, 0xffff from nft, both right" },
 };
 
@@ -1740,6 +1757,18 @@ static void l3dsr_transport(const uint8_t *b, size_t len, int family,
 	}
 }
 
+/*
+ * What the Fragment header of a fragment may name for its datagram to be
+ * rewritten: a transport. An extension header there (AH too, which is
+ * left alone anyway) may put the transport header in any fragment or in
+ * none, so the whole datagram is left alone.
+ */
+static bool frag_exthdr(uint8_t next)
+{
+	return next == 0 || next == 43 || next == 44 || next == 51 ||
+	       next == 60;
+}
+
 /* Walks the IPv6 extension headers as the contract says: README, SHAPES. */
 static void l3dsr_ipv6(const uint8_t *b, size_t len, bool offload,
 		       struct expect *e)
@@ -1788,6 +1817,33 @@ static void l3dsr_ipv6(const uint8_t *b, size_t len, bool offload,
 			}
 			foff = rd16(b + off + 2) & 0xfff8;
 			next = b[off];
+			/*
+			 * A fragment: every fragment of the datagram carries
+			 * this next header, and one decision holds for all.
+			 */
+			/*
+			 * No Next Header: a transport that carries nothing
+			 * of the destination, or an extension header as
+			 * ipv6_ext_hdr() counts it; the contract reads
+			 * either way.
+			 */
+			if ((foff || (b[off + 3] & 1)) && next == 59) {
+				expect_add(e, rewritten(-1, foff != 0,
+							R_FRAG_EXTHDR,
+							"rewritten, nothing to adjust"));
+				expect_add(e, left_alone(SK(ST_PROTOCOL),
+							 R_FRAG_EXTHDR,
+							 "left alone: no next header, read as an extension header"));
+				return;
+			}
+			if ((foff || (b[off + 3] & 1)) && frag_exthdr(next)) {
+				expect_add(e, left_alone(SK(ST_PROTOCOL) |
+							 (next == 43 ?
+							  SK(ST_ROUTING) : 0),
+							 R_FRAG_EXTHDR,
+							 "left alone: the fragmentable part starts with an extension header"));
+				return;
+			}
 			if (foff) {
 				off += 8;
 				goto later;
@@ -1807,24 +1863,41 @@ static void l3dsr_ipv6(const uint8_t *b, size_t len, bool offload,
 		}
 	}
 later:
-	switch (next) {
-	case 0:
-	case 43:
-	case 44:
-	case 60:
-		/* what follows is in the first fragment: either outcome */
-		expect_add(e, rewritten(-1, true, R_LATER_EXTHDR,
-					"rewritten, no checksum in this fragment"));
-		expect_add(e, left_alone(SK(ST_MALFORMED) | SK(ST_PROTOCOL),
-					 R_LATER_EXTHDR,
-					 "left alone: later fragment of unknown transport"));
-		return;
-	case 51:
-		expect_add(e, left_alone(SK(ST_PROTOCOL), R_AH,
-					 "left alone: AH"));
-		return;
-	}
 	l3dsr_transport(b, len, 6, next, off, foff, false, true, offload, e);
+}
+
+/*
+ * Whether the IPv4 options in b[20..@ihl) hold a loose or strict source
+ * route with route data left (its pointer not past its end): 1, with
+ * none or only spent ones: 0; -1 where an option lies about its length
+ * before a source route with hops left is found, so that the options read
+ * either way (the stack drops them).
+ */
+static int ipv4_srr_left(const uint8_t *b, size_t ihl)
+{
+	size_t off = 20, optlen;
+
+	while (off < ihl) {
+		if (b[off] == 0)
+			return 0;
+		if (b[off] == 1) {
+			off++;
+			continue;
+		}
+		if (off + 2 > ihl)
+			return -1;
+		optlen = b[off + 1];
+		if (optlen < 2 || off + optlen > ihl)
+			return -1;
+		if (b[off] == 0x83 || b[off] == 0x89) {
+			if (optlen < 3)
+				return -1;
+			if (b[off + 2] <= optlen)
+				return 1;
+		}
+		off += optlen;
+	}
+	return 0;
 }
 
 static void l3dsr_expect(const struct pkt *p, const struct view *v,
@@ -1856,8 +1929,23 @@ static void l3dsr_expect(const struct pkt *p, const struct view *v,
 		size_t foff = (rd16(b + 6) & 0x1fff) * 8;
 		bool more = b[6] & 0x20;
 
-		l3dsr_transport(b, v->len, 4, b[9], ihl, foff,
-				!foff && more, foff != 0, p->offload, e);
+		int srr = ipv4_srr_left(b, ihl);
+
+		if (srr > 0)
+			expect_add(e, left_alone(SK(ST_ROUTING), R_ROUTING,
+						 "left alone: a source route with hops left"));
+		else
+			l3dsr_transport(b, v->len, 4, b[9], ihl, foff,
+					!foff && more, foff != 0, p->offload,
+					e);
+		if (srr < 0) {
+			for (i = 0; i < e->n; i++)
+				e->o[i].reason = R_SRR_UNCLEAR;
+			expect_add(e, left_alone(SK(ST_ROUTING) |
+						 SK(ST_MALFORMED),
+						 R_SRR_UNCLEAR,
+						 "left alone: options read as a source route"));
+		}
 	} else {
 		l3dsr_ipv6(b, v->len, p->offload, e);
 	}

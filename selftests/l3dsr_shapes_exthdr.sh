@@ -18,6 +18,14 @@
 #                    addressed to the server's own address
 #   segments left 0: a spent route, walked past: rewritten to the VIP, the
 #                    datagram delivered to a socket there (checksum right)
+#
+# IPv4 source routes, LSRR and SSRR with one address, crafted the same way,
+# decided as IPv6 Routing headers are:
+#   pointer at the address (a hop left): left alone, skipped_routing_header,
+#                    still addressed to the server after l3dsr
+#   pointer past the end (the route walked): rewritten to the VIP
+# The server's filter counts them at priority -300, before the stack drops
+# source-routed packets (accept_source_route is off).
 
 # Functions here are often run through check(), out of shellcheck's sight.
 # shellcheck disable=SC2317
@@ -159,5 +167,46 @@ check_eq "$label: delivered to the socket on the VIP" "datagrams $COUNT" \
 	"$(cat "$TMP/sink" 2>/dev/null)"
 check_eq "$label: no new *InCsumErrors on the server" "$csum_before" \
 	"$(csum_errors "")"
+
+# IPv4 source routes, crafted.
+check "mapping DSCP $DSCP to $VIP4" \
+	"$L3DSRCTL" add-mapping dscp "$DSCP" vip "$VIP4"
+run nft -f - <<EOF || fail "server counters (IPv4)"
+table ip l3dsr_exthdr4 {
+	counter wire_to_vip { }
+	counter wire_to_server { }
+	chain prerouting {
+		type filter hook prerouting priority -300; policy accept;
+		ip saddr $WIRE_PEER4 ip dscp $DSCP ip daddr $VIP4 counter name wire_to_vip
+		ip saddr $WIRE_PEER4 ip dscp $DSCP ip daddr $WIRE_SERVER4 counter name wire_to_server
+	}
+}
+EOF
+defer "nft delete table ip l3dsr_exthdr4"
+
+counter4()
+{
+	nft_counter "" ip l3dsr_exthdr4 "$1" packets || echo unreadable
+}
+
+for shape in lsrr-left ssrr-left lsrr-spent ssrr-spent; do
+	if [ "${shape#*-}" = left ]; then
+		label="IPv4 ${shape%-*}, a hop left"
+		want_stats="skipped_routing_header=+$COUNT" want="$COUNT 0"
+		what="skipped them" where="server"
+	else
+		label="IPv4 ${shape%-*}, the route walked"
+		want_stats="rewritten=+$COUNT" want="0 $COUNT"
+		what="rewrote them" where="VIP"
+	fi
+	stats_before=$(stats_snapshot)
+	to_vip=$(counter4 wire_to_vip)
+	to_server=$(counter4 wire_to_server)
+	check "$label: $COUNT sent" wire_send "$shape" inet "$COUNT" "$SINK_PORT"
+	check_eq "$label: l3dsr $what" "$want_stats" \
+		"$(stats_delta "$stats_before" "$(stats_snapshot)")"
+	check_eq "$label: addressed to the $where after l3dsr" "$want" \
+		"$(delta "$(counter4 wire_to_server)" "$to_server") $(delta "$(counter4 wire_to_vip)" "$to_vip")"
+done
 
 tap_end

@@ -33,6 +33,19 @@
  *	                 is in the third
  *	  tcp-frag8-rev  as tcp-frag8, the last fragment sent first
  *	  udp-frag8      a UDP datagram, 8 bytes (its header) and the rest
+ *	IPv4 source routes, one address of route data, UDP behind them:
+ *	  lsrr-left ssrr-left    the pointer at the address: a hop is left
+ *	  lsrr-spent ssrr-spent  the pointer past the end: the route is done
+ *	IPv6 datagrams sent in two fragments (each datagram's identification
+ *	is its own); the first fragment holds the first 16 or 24 bytes of the
+ *	fragmentable part, the second the rest:
+ *	  frag6-udp          a UDP datagram, its header in the first
+ *	  frag6-dst-udp      Destination Options (8 bytes), then UDP
+ *	  frag6-dst-ah       Destination Options, then AH and a UDP datagram
+ *	  frag6-dst-p253     Destination Options, then protocol 253
+ *	  frag6-dstlong-udp  Destination Options of 24 bytes, then UDP: the
+ *	                     first fragment ends with the options, the UDP
+ *	                     header is in the second
  *
  *   l3dsr_wire [-n COUNT] [-r MS] recv SHAPE ADDR_A ADDR_B
  *	Open a raw socket for SHAPE's protocol (ADDR_A's family), say
@@ -228,6 +241,16 @@ struct shape {
 	int rthdr_left;
 	/* IPv6: a Destination Options header longer than the packet */
 	bool dstopts_short;
+	/* IPv6: a well-formed Destination Options header of this many bytes */
+	int dstopts_len;
+	/*
+	 * IPv6: sent in two fragments, this many bytes of the fragmentable
+	 * part (a multiple of 8) in the first, the rest in the second
+	 */
+	int frag6;
+	/* IPv4: a source route option (LSRR or SSRR) of one address */
+	uint8_t srr;
+	bool srr_spent;		/* and its pointer past its end */
 };
 
 static const struct shape shape_table[] = {
@@ -285,6 +308,28 @@ static const struct shape shape_table[] = {
 	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
 	{ .name = "udp-frag8", .family = AF_INET, .frag8 = 1, .ip_id = 0x4000,
 	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "lsrr-left", .family = AF_INET, .srr = IPOPT_LSRR,
+	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "lsrr-spent", .family = AF_INET, .srr = IPOPT_LSRR,
+	  .srr_spent = true, .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "ssrr-left", .family = AF_INET, .srr = IPOPT_SSRR,
+	  .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "ssrr-spent", .family = AF_INET, .srr = IPOPT_SSRR,
+	  .srr_spent = true, .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "frag6-udp", .family = AF_INET6, .frag6 = 16,
+	  .ip_id = 0x5000, .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "frag6-dst-udp", .family = AF_INET6, .dstopts_len = 8,
+	  .frag6 = 24, .ip_id = 0x6000, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
+	{ .name = "frag6-dst-ah", .family = AF_INET6, .proto = IPPROTO_AH,
+	  .dstopts_len = 8, .frag6 = 16, .ip_id = 0x7000, .l4_keep = -1,
+	  .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "frag6-dst-p253", .family = AF_INET6,
+	  .proto = PROTO_EXPERIMENT, .dstopts_len = 8, .frag6 = 16,
+	  .ip_id = 0x8000, .l4_keep = -1, .ip_keep = -1, .rthdr_left = -1 },
+	{ .name = "frag6-dstlong-udp", .family = AF_INET6, .dstopts_len = 24,
+	  .frag6 = 24, .ip_id = 0x9000, .l4_keep = -1, .ip_keep = -1,
+	  .rthdr_left = -1 },
 };
 
 static const struct shape *find_shape(const char *name, int family)
@@ -508,7 +553,7 @@ static size_t build_ipv4(uint8_t *pkt, const struct shape *s, uint8_t tos,
 			 uint16_t port, unsigned long seq)
 {
 	struct iphdr *iph = (struct iphdr *)pkt;
-	size_t hlen = s->ip_options ? 24 : 20;
+	size_t hlen = s->srr ? 28 : s->ip_options ? 24 : 20;
 	size_t l4len;
 
 	memset(iph, 0, hlen);
@@ -528,6 +573,19 @@ static size_t build_ipv4(uint8_t *pkt, const struct shape *s, uint8_t tos,
 		/* Router Alert: harmless to a host, real to parse. */
 		pkt[20] = 0x94;
 		pkt[21] = 4;
+	}
+	if (s->srr) {
+		/*
+		 * One address of route data, the source's own, then End of
+		 * Options List. The pointer (at 4, counted from 1) is at the
+		 * address while the route has a hop left; past the option's
+		 * 7 bytes once it has been walked.
+		 */
+		pkt[20] = s->srr;
+		pkt[21] = 7;
+		pkt[22] = s->srr_spent ? 8 : 4;
+		memcpy(pkt + 23, &src->v4, 4);
+		pkt[27] = IPOPT_END;
 	}
 	iph->check = fold(sum16(0, iph, hlen));
 	return hlen + l4len;
@@ -578,6 +636,18 @@ static size_t build_ipv6(uint8_t *pkt, const struct shape *s, uint8_t tclass,
 		dh[3] = 4;
 		next = &dh[0];
 		off += 8;
+	}
+	if (s->dstopts_len) {
+		/* PadN over all but the first two bytes */
+		uint8_t *dh = pkt + off;
+
+		*next = IPPROTO_DSTOPTS;
+		memset(dh, 0, s->dstopts_len);
+		dh[1] = s->dstopts_len / 8 - 1;
+		dh[2] = 1;
+		dh[3] = s->dstopts_len - 4;
+		next = &dh[0];
+		off += s->dstopts_len;
 	}
 	*next = proto;
 	l4len = build_l4(pkt + off, s, src, dst, port, seq);
@@ -645,6 +715,41 @@ static void send_fragments(int fd, const struct sockaddr_ll *sll,
 	}
 }
 
+/*
+ * The IPv6 packet in @frame (no extension header before its fragmentable
+ * part), sent in two fragments: s->frag6 bytes of that part, then the
+ * rest. Each carries a Fragment header whose next header is the packet's,
+ * as RFC 8200 has it; the datagram's identification is its own.
+ */
+static void send_fragments6(int fd, const struct sockaddr_ll *sll,
+			    const uint8_t *frame, size_t len,
+			    const struct shape *s, unsigned long seq)
+{
+	static uint8_t piece[FRAME_MAX];
+	const size_t eth_len = sizeof(struct ether_header);
+	const size_t hlen = sizeof(struct ip6_hdr);
+	const struct ip6_hdr *whole = (const struct ip6_hdr *)(frame + eth_len);
+	size_t data = len - eth_len - hlen;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)(piece + eth_len);
+		struct ip6_frag *fh = (struct ip6_frag *)(ip6 + 1);
+		size_t off = k ? (size_t)s->frag6 : 0;
+		size_t size = k ? data - off : (size_t)s->frag6;
+
+		memcpy(piece, frame, eth_len + hlen);
+		ip6->ip6_nxt = IPPROTO_FRAGMENT;
+		ip6->ip6_plen = htons(sizeof(*fh) + size);
+		memset(fh, 0, sizeof(*fh));
+		fh->ip6f_nxt = whole->ip6_nxt;
+		fh->ip6f_offlg = htons(off | (k ? 0 : 1));
+		fh->ip6f_ident = htonl(s->ip_id + seq);
+		memcpy(fh + 1, frame + eth_len + hlen + off, size);
+		send_frame(fd, sll, piece, eth_len + hlen + sizeof(*fh) + size);
+	}
+}
+
 static int send_frames(int argc, char **argv, uint8_t tos,
 		       unsigned long count)
 {
@@ -704,6 +809,8 @@ static int send_frames(int argc, char **argv, uint8_t tos,
 		len += sizeof(*eth);
 		if (s->frag8)
 			send_fragments(fd, &sll, frame, len, s);
+		else if (s->frag6)
+			send_fragments6(fd, &sll, frame, len, s, i);
 		else
 			send_frame(fd, &sll, frame, len);
 	}

@@ -229,7 +229,8 @@ descendants()
 	local stat line pid ppid queue=("$1") found=()
 
 	for stat in /proc/[0-9]*/stat; do
-		read -r line <"$stat" 2>/dev/null || continue
+		# a process may end between the glob and the read
+		{ read -r line <"$stat"; } 2>/dev/null || continue
 		pid=${line%% *}
 		# After the ")" closing the command name: state, then ppid.
 		line=${line##*) }
@@ -772,6 +773,14 @@ stats_snapshot()
 			words+=" $name=$value"
 	done
 	echo "${words# }"
+}
+
+# ns_stats_snapshot NS: stats_snapshot of namespace NS, from the tool
+# alone (sysfs shows the initial namespace only).
+ns_stats_snapshot()
+{
+	run "$L3DSRCTL" -n "$1" -j stats |
+		jq -r 'to_entries | map("\(.key)=\(.value)") | join(" ")'
 }
 
 # stats_delta BEFORE AFTER: the counters that moved between two snapshots,
