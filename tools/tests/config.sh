@@ -408,7 +408,10 @@ for word in $commands set-mapping apply save import-iptables check \
 	    rip_address listener arp_ignore arp_announce rp_filter daddr_rules \
 	    ok_count warn_count fail_count level subject message \
 	    l3dsr_mapping_packets_total l3dsr_mapping_bytes_total \
-	    l3dsr_mapping_down --set-daddr --dscp-class; do
+	    l3dsr_mapping_down --set-daddr --dscp-class --allow-empty \
+	    "save -o" add-vip vip-device del-vip "proto 213" \
+	    "nothing to change" "exit status 0" L3DSRCTL_SKIP_CHECKS \
+	    module_loaded addresses sysctls; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
 done
 check_eq "l3dsrctl(8) names every new command, keyword, key and check" \
@@ -417,7 +420,10 @@ check_eq "l3dsrctl(8) names every new command, keyword, key and check" \
 rendered=$(render "$TOOLS_DIR/man/l3dsr.conf.5")
 missing=
 for word in /etc/l3dsr.conf /etc/l3dsr.d dscp vip rip dev clear-dscp nonlocal \
-	    down add-mapping '#' "l3dsrctl apply" l3dsr.service; do
+	    down add-mapping '#' "l3dsrctl apply" l3dsr.service vip-device \
+	    "vips managed" unmanaged "sysctls managed" flush "protocol 213" \
+	    arp_ignore arp_announce rp_filter "byte order mark" \
+	    "and 4980 more errors" --allow-empty unicast; do
 	grep -qF -- "$word" <<< "$rendered" || missing+=" $word"
 done
 check_eq "l3dsr.conf(5) names every keyword and file" "" "$missing"
