@@ -16,10 +16,10 @@
 #  | cli: client and lb      |          | srv: a clean namespace, only  |
 #  |  eth0 192.0.2.2/24      +----------+ eth0 192.0.2.1/24 (RIP)       |
 #  |       2001:db8:2::2/64  |          |      2001:db8:2::1/64         |
-#  |  nft output (stateless):|          | up0 (dummy): the default      |
-#  |   to a VIP: DSCP 10,    |          |   route, not a RIP's          |
-#  |   destination the RIP   |          | lo, vip0 (dummy): what apply  |
-#  +-------------------------+          |   puts there                  |
+#  |  nft output (stateless):|          | up0 (a veth pair's end): the  |
+#  |   to a VIP: DSCP 10,    |          |   default route               |
+#  |   destination the RIP   |          | lo, vip0 (a veth pair's end): |
+#  +-------------------------+          |   what apply puts there       |
 #                                       +-------------------------------+
 #
 # Addresses and their protocol are read with a netlink dump of this
@@ -165,14 +165,15 @@ setup()
 	ns_new NS_SRV srv && ns_new NS_CLI cli || return 1
 	run ip -n "$NS_SRV" link add eth0 type veth peer name eth0 \
 		netns "$NS_CLI" &&
-	run ip -n "$NS_SRV" link add up0 type dummy &&
-	run ip -n "$NS_SRV" link add vip0 type dummy &&
+	# veth pairs stand for the dummy devices a real host would use
+	run ip -n "$NS_SRV" link add up0 type veth peer name up0-peer &&
+	run ip -n "$NS_SRV" link add vip0 type veth peer name vip0-peer &&
 	run ip -n "$NS_SRV" addr add $SRV4/24 dev eth0 &&
 	run ip -n "$NS_SRV" addr add $SRV6/64 dev eth0 nodad &&
 	run ip -n "$NS_SRV" addr add 10.255.0.1/30 dev up0 &&
 	run ip -n "$NS_CLI" addr add $CLI4/24 dev eth0 &&
 	run ip -n "$NS_CLI" addr add $CLI6/64 dev eth0 nodad || return 1
-	for dev in eth0 up0 vip0; do
+	for dev in eth0 up0 up0-peer vip0 vip0-peer; do
 		run ip -n "$NS_SRV" link set "$dev" up || return 1
 	done
 	run ip -n "$NS_CLI" link set eth0 up &&
@@ -218,7 +219,7 @@ test_apply()
 		"10 $V4A|12 $V4B|14 $V4B|10 $V6A|12 $V6B|" \
 		"$(table | jq -r '.[] | "\(.dscp) \(.vip)"' | tr '\n' '|')"
 	check_eq "every VIP on lo once, /32 and /128, marked proto $PROTO" \
-		"lo $V4A/32 proto $PROTO|lo $V4B/32 proto $PROTO|lo $V6A/128 proto $PROTO|lo $V6B/128 proto $PROTO|" \
+		"lo $V6A/128 proto $PROTO|lo $V6B/128 proto $PROTO|lo $V4A/32 proto $PROTO|lo $V4B/32 proto $PROTO|" \
 		"$(addresses_like "proto $PROTO")"
 	# dscp 12 takes requests on any interface with an IPv4 address: up0
 	# carries RIPs too, but the default route.
@@ -292,21 +293,21 @@ test_vip_device()
 	ctl apply -f "$TMP/dummy.conf"
 	expect "apply with vip-device vip0" 0
 	check_eq "the VIPs, a vip line's too, are on vip0, not on lo" \
-		"vip0 $V4A/32 proto $PROTO|vip0 $V4B/32 proto $PROTO|vip0 $V6A/128 proto $PROTO|" \
+		"vip0 $V6A/128 proto $PROTO|vip0 $V4A/32 proto $PROTO|vip0 $V4B/32 proto $PROTO|" \
 		"$(addresses_like "proto $PROTO")"
 	printf 'dscp 10 vip %s\ndscp 10 vip %s\n' "$V4A" "$V6A" \
 		>"$TMP/back.conf"
 	ctl apply -f "$TMP/back.conf"
 	expect "apply without vip-device" 0
 	check_eq "the VIPs move back to lo" \
-		"lo $V4A/32 proto $PROTO|lo $V6A/128 proto $PROTO|" \
+		"lo $V6A/128 proto $PROTO|lo $V4A/32 proto $PROTO|" \
 		"$(addresses_like "proto $PROTO")"
 	printf 'vips unmanaged\nsysctls unmanaged\ndscp 10 vip %s\n' "$V4A" \
 		>"$TMP/unmanaged.conf"
 	ctl apply -f "$TMP/unmanaged.conf"
 	expect "apply with vips unmanaged" 0
 	check_eq "vips unmanaged: the addresses are left as they are" \
-		"lo $V4A/32 proto $PROTO|lo $V6A/128 proto $PROTO|" \
+		"lo $V6A/128 proto $PROTO|lo $V4A/32 proto $PROTO|" \
 		"$(addresses_like "proto $PROTO")"
 }
 
@@ -375,7 +376,7 @@ test_safeguards()
 	expect "save -o" 0
 	check_eq "save -o wrote the table, and nothing beside it" \
 		"dscp 10 vip $V4A|saved.conf" \
-		"$(grep -v '^#' "$TMP/saved.conf")|$(find "$TMP" -name 'saved.conf*' -printf '%f\n')"
+		"$(grep -v '^#' "$TMP/saved.conf")|$(cd "$TMP" && echo saved.conf*)"
 
 	printf 'flush\n' >"$TMP/flush.conf"
 	ctl apply -f "$TMP/flush.conf"
@@ -397,6 +398,10 @@ test_corpus()
 {
 	local file name before dry rc
 
+	if ! compgen -G "$BAD_DIR/*.conf" >/dev/null; then
+		fail "the bad files of tools/tests/bad are there" "$BAD_DIR"
+		return
+	fi
 	printf 'dscp 10 vip %s\n' "$V4A" >"$TMP/keep.conf"
 	ctl apply -f "$TMP/keep.conf"
 	sysctl_set "$NS_SRV" net.ipv4.conf.all.arp_ignore=0
@@ -441,6 +446,10 @@ test_boot()
 {
 	local pre before
 
+	if [ ! -f "$UNIT" ]; then
+		fail "the unit is there" "$UNIT"
+		return
+	fi
 	pre=$(sed -n 's/^ExecStartPre=//p' "$UNIT")
 	check_eq "the unit loads the module, then applies" \
 		"/sbin/modprobe l3dsr|/usr/sbin/l3dsrctl apply" \

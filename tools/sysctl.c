@@ -135,8 +135,11 @@ static void collect_wire(const struct config *c, const struct addr_list *addrs,
 	}
 	if (!any)
 		return;
+	/* Not the VIPs' own: the device l3dsr puts them on, its marks. */
 	for (i = 0; i < addrs->count; i++)
 		if (addrs->items[i].family == AF_INET &&
+		    addrs->items[i].proto != L3DSR_ADDR_PROTO &&
+		    addrs->items[i].ifindex != c->vip_ifindex &&
 		    if_indextoname(addrs->items[i].ifindex, name))
 			add_wire(s, name);
 }

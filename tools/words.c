@@ -173,8 +173,9 @@ const char *address_not_unicast(int family, const unsigned char *addr)
 		if (addr[0] == 255 && addr[1] == 255 && addr[2] == 255 &&
 		    addr[3] == 255)
 			return "the broadcast address";
-		if (addr[0] == 0)
-			return "in 0.0.0.0/8, which means this host";
+		/* Only 0.0.0.0 itself: the rest of 0/8 is valid since 5.3. */
+		if (!addr[0] && !addr[1] && !addr[2] && !addr[3])
+			return "the unspecified address";
 		if (addr[0] == 127)
 			return "a loopback address";
 		return NULL;

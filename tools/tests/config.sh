@@ -166,7 +166,7 @@ l3dsrctl: apply: $B:14: \"nonlocal\" given twice
 l3dsrctl: apply: $B:16: vip 224.0.0.1 is a multicast address: a mapping needs a unicast address
 l3dsrctl: apply: $B:17: rip ::1 is the loopback address: a mapping needs a unicast address
 l3dsrctl: apply: $B:18: \"vips\" takes one word: \"managed\" or \"unmanaged\"
-l3dsrctl: apply: $B:20: vip 0.0.0.0 is in 0.0.0.0/8, which means this host: a VIP is unicast
+l3dsrctl: apply: $B:20: vip 0.0.0.0 is the unspecified address: a VIP is unicast
 l3dsrctl: apply: $B:15: no such device: l3dsr-nodev0
 l3dsrctl: apply: $B:19: no such device: l3dsr-nodev1"
 check_eq "a bad file prints no plan" "" "$OUT"
@@ -183,7 +183,7 @@ for file in "$TESTS_DIR"/bad/*.conf; do
 done
 
 # The kernel's refusals, each named by the tool before anything is sent.
-for vip in 224.0.0.1 239.255.255.250 255.255.255.255 0.0.0.0 0.1.2.3 \
+for vip in 224.0.0.1 239.255.255.250 255.255.255.255 0.0.0.0 \
 	   127.0.0.1 127.1.2.3 :: ::1 ff02::1 ff05::2; do
 	printf 'dscp 10 vip %s\n' "$vip" >"$TMP/kernel.conf"
 	ctl apply --dry-run -f "$TMP/kernel.conf"
@@ -193,8 +193,8 @@ for vip in 224.0.0.1 239.255.255.250 255.255.255.255 0.0.0.0 0.1.2.3 \
 		fail "vip $vip: refused as the kernel would" "exit $RC: $ERR"
 	fi
 done
-for vip in 1.0.0.0 223.255.255.255 240.0.0.1 192.0.2.255 ::2 fe80::1 \
-	   ::ffff:127.0.0.1; do
+for vip in 0.1.2.3 1.0.0.0 223.255.255.255 240.0.0.1 192.0.2.255 ::2 \
+	   fe80::1 ::ffff:127.0.0.1; do
 	printf 'dscp 10 vip %s\n' "$vip" >"$TMP/kernel.conf"
 	ctl apply --dry-run -f "$TMP/kernel.conf" -f "$TMP/unmanaged.conf"
 	check_eq "vip $vip: taken, as the kernel takes it" 3 "$RC"
