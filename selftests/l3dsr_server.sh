@@ -146,10 +146,13 @@ table()
 	"$L3DSRCTL" -n "$NS_SRV" -j show | jq -c 'map(del(.packets, .bytes))'
 }
 
-# Everything apply may change in srv, to compare before and after.
+# Everything apply may change in srv, to compare before and after (ip
+# rather than the dump above, which costs a python start each time).
 state()
 {
-	printf '%s\n%s\n%s\n' "$(table)" "$(addresses)" "$(sysctls)"
+	printf '%s\n%s\n%s\n' "$(table)" \
+		"$(ip -n "$NS_SRV" -o addr show | awk '{ print $2, $4 }')" \
+		"$(sysctls)"
 }
 
 # A request from the client to VIP:ECHO_PORT, answered by an echo bound
