@@ -474,7 +474,9 @@ test_check()
 		  [.level, .check, .subject]] ==
 		 [[\"warn\", \"listener\", \"dscp 12 $VIP_B\"]]"
 
-	sysctl_set "$NS_SRV" net.ipv4.conf.all.arp_ignore=0
+	# As on a host whose files say "sysctls unmanaged".
+	sysctl_set "$NS_SRV" net.ipv4.conf.all.arp_ignore=0 \
+		net.ipv4.conf.eth0.arp_ignore=0
 	ctl -j check
 	json_is "arp_ignore 0 is a WARN for eth0" \
 		'[.checks[] | select(.check == "arp_ignore")] ==

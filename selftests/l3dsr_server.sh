@@ -128,17 +128,17 @@ sysctl_of()
 	ip netns exec "$NS_SRV" cat "/proc/sys/net/ipv4/conf/$1/$2"
 }
 
+# The sysctls apply may set, in one line, read in one go.
 sysctls()
 {
-	local dev key
-
-	for dev in all lo eth0 up0 vip0; do
-		for key in arp_ignore arp_announce rp_filter; do
-			printf '%s.%s=%s ' "$dev" "$key" \
-				"$(ip netns exec "$NS_SRV" \
-				   cat "/proc/sys/net/ipv4/conf/$dev/$key")"
-		done
-	done
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$NS_SRV" bash -c '
+		for dev in all lo eth0 up0 vip0; do
+			for key in arp_ignore arp_announce rp_filter; do
+				read -r value < "/proc/sys/net/ipv4/conf/$dev/$key"
+				printf "%s.%s=%s " "$dev" "$key" "$value"
+			done
+		done'
 }
 
 table()
