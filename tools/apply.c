@@ -323,12 +323,9 @@ static int make_plan(const struct ctl *ctl, struct l3dsr_nl *nl,
 		}
 	}
 	count_mapping_changes(c, p);
-	if (addr_read(rt, &p->addrs, &st) < 0) {
-		fprintf(stderr, PROG_NAME ": %s: cannot list the addresses: ",
-			ctl->cmd->name);
-		nl_report(rt, &st);
-		return EXIT_FAILED;
-	}
+	if (addr_read(rt, &p->addrs, &st) < 0)
+		return fail(ctl, "cannot list the namespace's addresses: %s",
+			    strerror(st.error));
 	if (!c->vips_unmanaged && plan_addresses(c, p) < 0)
 		return fail(ctl, "%s", strerror(ENOMEM));
 	if (!c->sysctls_unmanaged && settings_plan(c, &p->addrs,
