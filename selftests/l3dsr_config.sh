@@ -178,12 +178,12 @@ test_apply()
 		nosuchdev0
 	check_eq "a missing device changes nothing" "$before" "$(table)"
 
-	# Refused by the kernel, not the tool: its word comes with the line.
+	# Refused as the kernel would, before anything is sent.
 	printf 'dscp 11 vip %s\ndscp 24 vip 224.0.0.1\n' "$VIP_C" \
 		>"$TMP/multicast.conf"
 	ctl apply -f "$TMP/multicast.conf"
 	expect "a VIP the kernel refuses: exit 1, FILE:LINE" 1 \
-		"$TMP/multicast.conf:2:"
+		"$TMP/multicast.conf:2:" "multicast"
 	check_eq "a refused table changes nothing" "$before" "$(table)"
 
 	printf 'dscp 10 vip %s\ndscp 10 vip %s\n' "$VIP_A" "$VIP_B" \
@@ -220,8 +220,11 @@ test_apply()
 
 	: >"$TMP/empty.conf"
 	ctl apply -f "$TMP/empty.conf"
-	expect "an empty file" 0
-	check_eq "an empty file empties the table" "[]" "$(table)"
+	expect "an empty file is refused" 1 "hold no mapping"
+	check_eq "an empty file leaves the table alone" "$before" "$(table)"
+	ctl apply --allow-empty -f "$TMP/empty.conf"
+	expect "an empty file with --allow-empty" 0
+	check_eq "--allow-empty empties the table" "[]" "$(table)"
 
 	ctl apply -f - <"$TMP/second.conf"
 	expect "apply -f - reads standard input" 0
@@ -271,10 +274,13 @@ test_save_round_trip()
 	json_is "down came from the file" \
 		'.[] | select(.dscp == 12) | .down == true'
 
+	ctl save -o "$TMP/saved.conf"
+	expect "save -o" 0
 	ctl save
 	expect "save" 0
 	saved=$OUT
-	printf '%s\n' "$saved" >"$TMP/saved.conf"
+	check_eq "save -o writes what save prints" "$saved" \
+		"$(cat "$TMP/saved.conf")"
 	run "$L3DSRCTL" -n "$NS_SRV" flush
 	check_eq "flushed" "[]" "$(table)"
 	ctl apply -f "$TMP/saved.conf"
@@ -468,7 +474,9 @@ test_check()
 		  [.level, .check, .subject]] ==
 		 [[\"warn\", \"listener\", \"dscp 12 $VIP_B\"]]"
 
-	sysctl_set "$NS_SRV" net.ipv4.conf.all.arp_ignore=0
+	# As on a host whose files say "sysctls unmanaged".
+	sysctl_set "$NS_SRV" net.ipv4.conf.all.arp_ignore=0 \
+		net.ipv4.conf.eth0.arp_ignore=0
 	ctl -j check
 	json_is "arp_ignore 0 is a WARN for eth0" \
 		'[.checks[] | select(.check == "arp_ignore")] ==

@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * apply and save: the whole table to and from configuration files. apply
- * sends one SET_TABLE request, so the kernel switches to the files' content
- * entirely or, on any error, not at all.
+ * apply and save: the whole table to and from configuration files, with
+ * what goes with it on the host (the VIPs' addresses, the ARP and
+ * reverse-path sysctls). apply works out a plan (the difference between
+ * the running state and the files), which --dry-run prints; then it sets
+ * the sysctls, adds and removes addresses and at last sends one SET_TABLE
+ * request, which the kernel takes entirely or not at all. If any step
+ * fails, the steps done are undone in reverse order.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "l3dsr.h"
 #include "config.h"
+#include "addr.h"
 #include "family.h"
 #include "json.h"
+#include "kmodule.h"
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
+#include "sysctl.h"
 
 /*
  * A full table is 2 x 63 entries of at most 76 bytes of attributes each:
@@ -23,10 +35,14 @@
  */
 #define SET_TABLE_SIZE 16384
 
+/* Exit status of a dry run that found something to change. */
+#define EXIT_CHANGES 3
+
 struct apply_args {
 	const char *files[64];
 	size_t file_count;
 	bool dry_run;
+	bool allow_empty;
 };
 
 static int parse_apply_args(const struct ctl *ctl, int argc, char *argv[],
@@ -38,6 +54,8 @@ static int parse_apply_args(const struct ctl *ctl, int argc, char *argv[],
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run")) {
 			a->dry_run = true;
+		} else if (!strcmp(argv[i], "--allow-empty")) {
+			a->allow_empty = true;
 		} else if (!strcmp(argv[i], "-f") ||
 			   !strcmp(argv[i], "--file")) {
 			if (i + 1 == argc)
@@ -56,104 +74,412 @@ static int parse_apply_args(const struct ctl *ctl, int argc, char *argv[],
 	if (ctl->family != AF_UNSPEC)
 		return usage_error(ctl,
 				   "-4 and -6 do not apply: the files make the whole table, both families");
-	return EXIT_OK;
-}
-
-static int read_files(const struct ctl *ctl, const struct apply_args *a,
-		      struct config *c)
-{
-	char err[WORDS_ERROR_SIZE];
-	char **paths;
-	size_t i;
-
-	for (i = 0; i < a->file_count; i++) {
+	for (i = 0; (size_t)i < a->file_count; i++) {
 		size_t j;
 
-		for (j = 0; j < i; j++)
+		for (j = 0; j < (size_t)i; j++)
 			if (!strcmp(a->files[i], a->files[j]))
 				return usage_error(ctl,
 						   "file \"%s\" given twice",
 						   a->files[i]);
 	}
+	return EXIT_OK;
+}
+
+/*
+ * Read every file and look up every device, reporting all that is wrong
+ * in one pass (up to the limit). Must run in the namespace of -n.
+ */
+static int read_files(const struct ctl *ctl, const struct apply_args *a,
+		      struct config *c)
+{
+	size_t i;
 
 	if (a->file_count) {
 		for (i = 0; i < a->file_count; i++)
 			config_read_file(c, a->files[i]);
-		return c->error_count ? EXIT_FAILED : EXIT_OK;
-	}
+	} else {
+		char err[WORDS_ERROR_SIZE];
+		char **paths;
 
-	paths = config_default_paths(CONFIG_MAIN_FILE, CONFIG_DIR, err);
-	if (!paths)
-		return fail(ctl, "%s", err);
-	for (i = 0; paths[i]; i++)
-		config_read_file(c, paths[i]);
-	config_free_paths(paths);
-	return c->error_count ? EXIT_FAILED : EXIT_OK;
+		paths = config_default_paths(CONFIG_MAIN_FILE, CONFIG_DIR,
+					     err);
+		if (!paths)
+			return fail(ctl, "%s; the table is left as it is",
+				    err);
+		for (i = 0; paths[i]; i++)
+			config_read_file(c, paths[i]);
+		config_free_paths(paths);
+	}
+	config_resolve_devices(c);
+	if (config_finish(c))
+		return EXIT_FAILED;
+	if (!c->count && !c->flush && !a->allow_empty)
+		return fail(ctl,
+			    "the files hold no mapping: applying them would empty the table, which is left as it is (write a \"flush\" line in them, or give --allow-empty, to empty it on purpose)");
+	return EXIT_OK;
 }
 
-/* Devices are named in the files and indexed in the namespace. */
-static int resolve_devices(const struct ctl *ctl, struct config *c)
+/* ---------------------------------------------------------- the plan */
+
+struct plan {
+	bool module_loaded;
+	struct mapping_list running;
+	struct addr_list addrs;		/* the namespace's, before */
+	struct local_addr *add;		/* addresses to add, in order */
+	size_t add_count;
+	struct local_addr *del;		/* and to remove */
+	size_t del_count;
+	struct settings settings;
+	unsigned int mapping_changes;
+};
+
+static void plan_free(struct plan *p)
 {
-	char where[4200];
-	int status = EXIT_OK;
+	free(p->running.items);
+	addr_list_free(&p->addrs);
+	free(p->add);
+	free(p->del);
+}
+
+static const struct mapping *running_mapping(const struct plan *p, int family,
+					     unsigned int dscp)
+{
 	size_t i;
 
-	for (i = 0; i < c->count; i++) {
-		struct config_entry *e = &c->entries[i];
+	for (i = 0; i < p->running.count; i++)
+		if (p->running.items[i].family == family &&
+		    p->running.items[i].dscp == dscp)
+			return &p->running.items[i];
+	return NULL;
+}
 
-		if (!e->spec.dev[0])
+static const struct config_entry *config_mapping(const struct config *c,
+						 int family, unsigned int dscp)
+{
+	size_t i;
+
+	for (i = 0; i < c->count; i++)
+		if (c->entries[i].spec.m.family == family &&
+		    c->entries[i].spec.m.dscp == dscp)
+			return &c->entries[i];
+	return NULL;
+}
+
+/* What the kernel's SET_TABLE compares: all but the counters. */
+static bool same_mapping(const struct mapping *a, const struct mapping *b)
+{
+	size_t len = address_length(a->family);
+
+	return a->family == b->family && a->dscp == b->dscp &&
+	       !memcmp(a->vip, b->vip, len) && a->has_rip == b->has_rip &&
+	       (!a->has_rip || !memcmp(a->rip, b->rip, len)) &&
+	       a->ifindex == b->ifindex && a->flags == b->flags;
+}
+
+/* Whether the files want addr held, as a mapping's VIP or a vip line. */
+static bool wanted_vip(const struct config *c, int family, const void *addr)
+{
+	size_t i, len = address_length(family);
+
+	for (i = 0; i < c->count; i++)
+		if (c->entries[i].spec.m.family == family &&
+		    !memcmp(c->entries[i].spec.m.vip, addr, len))
+			return true;
+	for (i = 0; i < c->vip_count; i++)
+		if (c->vips[i].family == family &&
+		    !memcmp(c->vips[i].addr, addr, len))
+			return true;
+	return false;
+}
+
+static bool planned(const struct local_addr *list, size_t count, int family,
+		    const void *addr)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (list[i].family == family &&
+		    !memcmp(list[i].addr, addr, address_length(family)))
+			return true;
+	return false;
+}
+
+/* Add the VIP addr unless the namespace holds it already. */
+static void plan_vip(const struct config *c, struct plan *p, int family,
+		     const void *addr)
+{
+	size_t i;
+
+	if (planned(p->add, p->add_count, family, addr))
+		return;
+	/* Anyone's address will do, ours on the right device too. */
+	for (i = 0; i < p->addrs.count; i++) {
+		const struct local_addr *have = &p->addrs.items[i];
+
+		if (have->family != family ||
+		    memcmp(have->addr, addr, address_length(family)))
 			continue;
-		snprintf(where, sizeof(where), "%s: %s:%u", ctl->cmd->name,
-			 e->file, e->line);
-		if (resolve_device(ctl, where, e->spec.dev,
-				   &e->spec.m.ifindex))
-			status = EXIT_FAILED;
+		if (have->proto != L3DSR_ADDR_PROTO ||
+		    have->ifindex == c->vip_ifindex)
+			return;
 	}
-	return status;
+	addr_vip(&p->add[p->add_count++], family, addr, c->vip_ifindex);
 }
 
-static void print_dry_run(const struct ctl *ctl, const struct config *c)
+/*
+ * Ours (marked) that are to go: a VIP no longer wanted, one on another
+ * device than vip-device, or a copy of an address the operator holds.
+ */
+static bool stale(const struct config *c, const struct plan *p,
+		  const struct local_addr *a)
 {
-	struct json json;
 	size_t i;
 
-	if (ctl->json) {
-		json_init(&json, stdout);
-		json_array_begin(&json);
+	if (!wanted_vip(c, a->family, a->addr) || a->ifindex != c->vip_ifindex)
+		return true;
+	for (i = 0; i < p->addrs.count; i++) {
+		const struct local_addr *other = &p->addrs.items[i];
+
+		if (other->family == a->family &&
+		    other->proto != L3DSR_ADDR_PROTO &&
+		    !memcmp(other->addr, a->addr, address_length(a->family)))
+			return true;
 	}
+	return false;
+}
+
+static int plan_addresses(const struct config *c, struct plan *p)
+{
+	size_t i;
+
+	p->add = calloc(c->count + c->vip_count + 1, sizeof(*p->add));
+	p->del = calloc(p->addrs.count + 1, sizeof(*p->del));
+	if (!p->add || !p->del)
+		return -1;
+	for (i = 0; i < c->count; i++)
+		plan_vip(c, p, c->entries[i].spec.m.family,
+			 c->entries[i].spec.m.vip);
+	for (i = 0; i < c->vip_count; i++)
+		plan_vip(c, p, c->vips[i].family, c->vips[i].addr);
+	for (i = 0; i < p->addrs.count; i++) {
+		const struct local_addr *a = &p->addrs.items[i];
+
+		if (a->proto == L3DSR_ADDR_PROTO && stale(c, p, a))
+			p->del[p->del_count++] = *a;
+	}
+	return 0;
+}
+
+static void count_mapping_changes(const struct config *c, struct plan *p)
+{
+	size_t i;
+
+	p->mapping_changes = 0;
+	for (i = 0; i < c->count; i++) {
+		const struct mapping *old = running_mapping(p, c->entries[i].spec.m.family,
+				      c->entries[i].spec.m.dscp);
+		if (!old || !same_mapping(old, &c->entries[i].spec.m))
+			p->mapping_changes++;
+	}
+	for (i = 0; i < p->running.count; i++)
+		if (!config_mapping(c, p->running.items[i].family,
+				    p->running.items[i].dscp))
+			p->mapping_changes++;
+}
+
+static unsigned int plan_changes(const struct plan *p)
+{
+	return p->mapping_changes + p->add_count + p->del_count +
+	       p->settings.count;
+}
+
+/*
+ * Everything apply would do, found without changing anything: the
+ * running table (nl open, or the module not loaded: an empty one), the
+ * addresses (rt) and the sysctls.
+ */
+static int make_plan(const struct ctl *ctl, struct l3dsr_nl *nl,
+		     struct l3dsr_nl *rt, const struct config *c,
+		     struct plan *p)
+{
+	struct nl_status st;
+
+	p->running.family = AF_UNSPEC;
+	if (p->module_loaded) {
+		size_t i;
+
+		if (mappings_read(nl, &p->running) < 0)
+			return EXIT_FAILED;
+		for (i = 0; i < c->count; i++) {
+			const struct config_entry *e = &c->entries[i];
+			char where[4200];
+
+			snprintf(where, sizeof(where), "%s: %s:%u",
+				 ctl->cmd->name, e->file, e->line);
+			if (!module_knows_flags(ctl, where, nl,
+						e->spec.m.flags))
+				return EXIT_FAILED;
+		}
+	}
+	count_mapping_changes(c, p);
+	if (addr_read(rt, &p->addrs, &st) < 0)
+		return fail(ctl, "cannot list the namespace's addresses: %s",
+			    strerror(st.error));
+	if (!c->vips_unmanaged && plan_addresses(c, p) < 0)
+		return fail(ctl, "%s", strerror(ENOMEM));
+	if (!c->sysctls_unmanaged && settings_plan(c, &p->addrs,
+						   &p->settings) < 0)
+		return fail(ctl, "cannot read the ARP and rp_filter sysctls: %s",
+			    strerror(errno));
+	return EXIT_OK;
+}
+
+static void json_entry(struct json *json, const char *action,
+		       const struct mapping *m, const char *dev,
+		       const struct config_entry *e)
+{
+	char vip[INET6_ADDRSTRLEN], rip[INET6_ADDRSTRLEN];
+
+	json_object_begin(json);
+	json_member_string(json, "action", action);
+	json_member_string(json, "family", family_name(m->family));
+	json_member_u64(json, "dscp", m->dscp);
+	json_member_string(json, "vip", format_address(m->family, m->vip, vip));
+	json_member_string(json, "rip", m->has_rip ?
+			   format_address(m->family, m->rip, rip) : NULL);
+	json_member_string(json, "dev", dev && dev[0] ? dev : NULL);
+	flags_json(json, m->flags, __L3DSR_F_ALL);
+	json_member_string(json, "file", e ? e->file : NULL);
+	if (e)
+		json_member_u64(json, "line", e->line);
+	else
+		json_member_string(json, "line", NULL);
+	json_object_end(json);
+}
+
+static void running_dev(const struct mapping *m, char dev[MAPPING_DEV_SIZE])
+{
+	dev[0] = '\0';
+	if (m->ifindex) {
+		char name[IF_NAMESIZE];
+
+		snprintf(dev, MAPPING_DEV_SIZE, "%s",
+			 if_indextoname(m->ifindex, name) ? name : "?");
+	}
+}
+
+static void print_plan_text(const struct config *c, const struct plan *p)
+{
+	char where[160], name[128];
+	const struct mapping *old;
+	size_t i;
+
 	for (i = 0; i < c->count; i++) {
 		const struct config_entry *e = &c->entries[i];
 
-		if (ctl->json) {
-			/* The keys of show -j, counters aside. */
-			char vip[INET6_ADDRSTRLEN], rip[INET6_ADDRSTRLEN];
-			const struct mapping *m = &e->spec.m;
-
-			json_object_begin(&json);
-			json_member_string(&json, "family",
-					   family_name(m->family));
-			json_member_u64(&json, "dscp", m->dscp);
-			json_member_string(&json, "vip",
-					   format_address(m->family, m->vip,
-							  vip));
-			json_member_string(&json, "rip", m->has_rip ?
-					   format_address(m->family, m->rip,
-							  rip) : NULL);
-			json_member_string(&json, "dev",
-					   e->spec.dev[0] ? e->spec.dev : NULL);
-			flags_json(&json, m->flags, __L3DSR_F_ALL);
-			json_member_string(&json, "file", e->file);
-			json_member_u64(&json, "line", e->line);
-			json_object_end(&json);
-		} else {
-			spec_describe(&e->spec, stdout);
-			printf("  # %s:%u\n", e->file, e->line);
+		old = running_mapping(p, e->spec.m.family, e->spec.m.dscp);
+		if (old && same_mapping(old, &e->spec.m))
+			continue;
+		fputs(old ? "change mapping " : "add mapping ", stdout);
+		spec_describe(&e->spec, stdout);
+		printf("  # %s:%u\n", e->file, e->line);
+		if (old) {
+			fputs("  was: ", stdout);
+			mapping_describe(old, stdout);
+			putchar('\n');
 		}
 	}
-	if (ctl->json) {
-		json_array_end(&json);
+	for (i = 0; i < p->running.count; i++) {
+		old = &p->running.items[i];
+		if (config_mapping(c, old->family, old->dscp))
+			continue;
+		fputs("remove mapping ", stdout);
+		mapping_describe(old, stdout);
 		putchar('\n');
 	}
+	for (i = 0; i < p->add_count; i++) {
+		addr_describe(&p->add[i], where, sizeof(where));
+		printf("add address %s proto %d\n", where, L3DSR_ADDR_PROTO);
+	}
+	for (i = 0; i < p->del_count; i++) {
+		addr_describe(&p->del[i], where, sizeof(where));
+		printf("remove address %s proto %d\n", where,
+		       L3DSR_ADDR_PROTO);
+	}
+	for (i = 0; i < p->settings.count; i++) {
+		setting_name(&p->settings.items[i], name, sizeof(name));
+		printf("set sysctl %s=%d  # was %d\n", name,
+		       p->settings.items[i].after,
+		       p->settings.items[i].before);
+	}
+	if (!plan_changes(p))
+		puts("nothing to change");
+}
+
+static void print_plan_json(const struct config *c, const struct plan *p)
+{
+	char dev[MAPPING_DEV_SIZE], name[128], addr[INET6_ADDRSTRLEN];
+	const struct mapping *old;
+	struct json json;
+	size_t i;
+
+	json_init(&json, stdout);
+	json_object_begin(&json);
+	json_member_u64(&json, "changes", plan_changes(p));
+	json_member_bool(&json, "module_loaded", p->module_loaded);
+	json_key(&json, "mappings");
+	json_array_begin(&json);
+	for (i = 0; i < c->count; i++) {
+		const struct config_entry *e = &c->entries[i];
+
+		old = running_mapping(p, e->spec.m.family, e->spec.m.dscp);
+		if (old && same_mapping(old, &e->spec.m))
+			continue;
+		json_entry(&json, old ? "change" : "add", &e->spec.m,
+			   e->spec.dev, e);
+	}
+	for (i = 0; i < p->running.count; i++) {
+		old = &p->running.items[i];
+		if (config_mapping(c, old->family, old->dscp))
+			continue;
+		running_dev(old, dev);
+		json_entry(&json, "remove", old, dev, NULL);
+	}
+	json_array_end(&json);
+	json_key(&json, "addresses");
+	json_array_begin(&json);
+	for (i = 0; i < p->add_count + p->del_count; i++) {
+		bool add = i < p->add_count;
+		const struct local_addr *a = add ? &p->add[i] :
+					     &p->del[i - p->add_count];
+		char ifname[IF_NAMESIZE];
+
+		json_object_begin(&json);
+		json_member_string(&json, "action", add ? "add" : "remove");
+		json_member_string(&json, "address",
+				   format_address(a->family, a->addr, addr));
+		json_member_u64(&json, "prefix", a->prefix);
+		json_member_string(&json, "dev",
+				   if_indextoname(a->ifindex, ifname));
+		json_member_u64(&json, "proto", a->proto);
+		json_object_end(&json);
+	}
+	json_array_end(&json);
+	json_key(&json, "sysctls");
+	json_array_begin(&json);
+	for (i = 0; i < p->settings.count; i++) {
+		setting_name(&p->settings.items[i], name, sizeof(name));
+		json_object_begin(&json);
+		json_member_string(&json, "action", "set");
+		json_member_string(&json, "name", name);
+		json_member_u64(&json, "before", p->settings.items[i].before);
+		json_member_u64(&json, "after", p->settings.items[i].after);
+		json_object_end(&json);
+	}
+	json_array_end(&json);
+	json_object_end(&json);
+	putchar('\n');
 }
 
 /* The entry whose nest holds byte offset of the request, if any. */
@@ -210,7 +536,7 @@ static void report_apply_error(const struct ctl *ctl, const struct l3dsr_nl *nl,
 		fprintf(stderr, ": %s", st->message);
 	if (attribute)
 		fprintf(stderr, " (%s)", attribute);
-	fputs("; nothing was changed\n", stderr);
+	fputc('\n', stderr);
 }
 
 static int send_table(const struct ctl *ctl, struct l3dsr_nl *nl,
@@ -221,16 +547,6 @@ static int send_table(const struct ctl *ctl, struct l3dsr_nl *nl,
 	struct nl_status st;
 	struct nlmsghdr *nlh;
 	size_t i;
-
-	for (i = 0; i < c->count; i++) {
-		const struct config_entry *e = &c->entries[i];
-		char where[4200];
-
-		snprintf(where, sizeof(where), "%s: %s:%u", ctl->cmd->name,
-			 e->file, e->line);
-		if (!module_knows_flags(ctl, where, nl, e->spec.m.flags))
-			return EXIT_FAILED;
-	}
 
 	nlh = nl_request_sized(nl, buf, sizeof(buf), L3DSR_CMD_SET_TABLE,
 			       NLM_F_ACK);
@@ -251,17 +567,134 @@ static int send_table(const struct ctl *ctl, struct l3dsr_nl *nl,
 	return EXIT_OK;
 }
 
+
+/* ------------------------------------------------------ carrying out */
+
+/* How far the plan got, so that exactly that much is undone. */
+struct progress {
+	size_t settings;
+	size_t added;
+	size_t removed;
+};
+
+static void report_address(const struct ctl *ctl, const char *what,
+			   const struct local_addr *a,
+			   const struct nl_status *st)
+{
+	char where[160];
+
+	addr_describe(a, where, sizeof(where));
+	fprintf(stderr, PROG_NAME ": %s: cannot %s address %s: %s",
+		ctl->cmd->name, what, where, strerror(st->error));
+	if (st->message[0])
+		fprintf(stderr, ": %s", st->message);
+	fputc('\n', stderr);
+}
+
+/* Undo what done says was done, in reverse order. false if any step failed. */
+static bool undo(const struct ctl *ctl, struct l3dsr_nl *rt,
+		 const struct plan *p, const struct progress *done)
+{
+	struct nl_status st;
+	bool ok = true;
+	size_t i;
+
+	for (i = done->removed; i-- > 0;)
+		if (addr_add(rt, &p->del[i], &st) < 0) {
+			report_address(ctl, "put back", &p->del[i], &st);
+			ok = false;
+		}
+	for (i = done->added; i-- > 0;)
+		if (addr_del(rt, &p->add[i], &st) < 0) {
+			report_address(ctl, "take away", &p->add[i], &st);
+			ok = false;
+		}
+	for (i = done->settings; i-- > 0;) {
+		const struct setting *set = &p->settings.items[i];
+
+		if (sysctl_write(set->dev, set->key, set->before) < 0) {
+			char name[128];
+
+			setting_name(set, name, sizeof(name));
+			fprintf(stderr, PROG_NAME ": %s: cannot set %s back to %d: %s\n",
+				ctl->cmd->name, name, set->before,
+				strerror(errno));
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * Settings, then new addresses, then stale ones, then the table in one
+ * transaction: the steps that can be undone come first, the one that
+ * cannot be half done last.
+ */
+static int carry_out(const struct ctl *ctl, struct l3dsr_nl *nl,
+		     struct l3dsr_nl *rt, const struct config *c,
+		     const struct plan *p)
+{
+	struct progress done = { 0 };
+	struct nl_status st;
+	size_t i;
+
+	for (i = 0; i < p->settings.count; i++) {
+		const struct setting *set = &p->settings.items[i];
+
+		if (sysctl_write(set->dev, set->key, set->after) < 0) {
+			char name[128];
+
+			setting_name(set, name, sizeof(name));
+			fprintf(stderr, PROG_NAME ": %s: cannot set %s=%d: %s\n",
+				ctl->cmd->name, name, set->after,
+				strerror(errno));
+			goto failed;
+		}
+		done.settings++;
+	}
+	for (i = 0; i < p->add_count; i++) {
+		if (addr_add(rt, &p->add[i], &st) < 0) {
+			report_address(ctl, "add", &p->add[i], &st);
+			goto failed;
+		}
+		done.added++;
+	}
+	for (i = 0; i < p->del_count; i++) {
+		/* Gone already (with its device, say): the goal holds. */
+		if (addr_del(rt, &p->del[i], &st) < 0 &&
+		    st.error != EADDRNOTAVAIL && st.error != ENODEV) {
+			report_address(ctl, "remove", &p->del[i], &st);
+			goto failed;
+		}
+		done.removed++;
+	}
+	if (send_table(ctl, nl, c) == EXIT_OK)
+		return EXIT_OK;
+failed:
+	if (undo(ctl, rt, p, &done))
+		fprintf(stderr, PROG_NAME ": %s: nothing was changed\n",
+			ctl->cmd->name);
+	else
+		fprintf(stderr, PROG_NAME ": %s: the steps above could not be undone; the rest was\n",
+			ctl->cmd->name);
+	return EXIT_FAILED;
+}
+
 int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 {
+	struct l3dsr_nl nl = { 0 }, rt = { 0 };
+	struct plan p = { 0 };
 	char prefix[64];
 	struct apply_args a;
-	struct l3dsr_nl nl = { 0 };
 	struct config c;
-	int status;
+	int status, found;
 
 	status = parse_apply_args(ctl, argc, argv, &a);
 	if (status)
 		return status;
+	/* Devices are named in the files and looked up in the namespace. */
+	if (ctl->netns && netns_enter(ctl->netns) < 0)
+		return EXIT_FAILED;
 	snprintf(prefix, sizeof(prefix), PROG_NAME ": %s: ", ctl->cmd->name);
 	config_init(&c, prefix, stderr);
 	status = read_files(ctl, &a, &c);
@@ -269,57 +702,182 @@ int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 		goto out;
 	config_sort(&c);
 
+	/* A dry run loads nothing: without the module, the table is empty. */
 	if (a.dry_run) {
-		if (ctl->netns && netns_enter(ctl->netns) < 0) {
+		found = nl_find(&nl, ctl->cmd->name);
+		if (found < 0) {
 			status = EXIT_FAILED;
 			goto out;
 		}
-		status = resolve_devices(ctl, &c);
-		if (!status)
-			print_dry_run(ctl, &c);
+		p.module_loaded = found;
+	} else {
+		if (nl_open(&nl, ctl->cmd->name) < 0) {
+			status = EXIT_FAILED;
+			goto out;
+		}
+		p.module_loaded = true;
+	}
+	if (nl_open_route(&rt, ctl->cmd->name) < 0) {
+		status = EXIT_FAILED;
 		goto out;
 	}
-
-	status = ctl_open(ctl, &nl);
+	status = make_plan(ctl, &nl, &rt, &c, &p);
 	if (status)
 		goto out;
-	status = resolve_devices(ctl, &c);
-	if (!status)
-		status = send_table(ctl, &nl, &c);
-	nl_close(&nl);
+	if (a.dry_run) {
+		if (ctl->json)
+			print_plan_json(&c, &p);
+		else
+			print_plan_text(&c, &p);
+		status = plan_changes(&p) ? EXIT_CHANGES : EXIT_OK;
+		goto out;
+	}
+	status = carry_out(ctl, &nl, &rt, &c, &p);
 out:
+	plan_free(&p);
+	nl_close(&rt);
+	nl_close(&nl);
 	config_free(&c);
 	return status;
+}
+
+/* ------------------------------------------------------------- save */
+
+static int write_table(FILE *out, const struct mapping_list *list)
+{
+	size_t i;
+
+	fprintf(out, "# l3dsr mapping table, as `%s save` wrote it.\n"
+		"# `%s apply -f FILE` makes the table exactly this again.\n",
+		PROG_NAME, PROG_NAME);
+	for (i = 0; i < list->count; i++) {
+		mapping_describe(&list->items[i], out);
+		fputc('\n', out);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/*
+ * FILE is replaced whole or not at all: the table goes to a temporary
+ * file beside it, which is synced and renamed over it.
+ */
+static int save_to(const struct ctl *ctl, const char *path,
+		   const struct mapping_list *list)
+{
+	char *tmp = NULL, *copy = NULL;
+	struct stat st;
+	FILE *out = NULL;
+	int fd = -1, dir;
+
+	copy = strdup(path);
+	if (!copy || asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		errno = ENOMEM;
+		goto failed;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(tmp);
+		tmp = NULL;
+		goto failed;
+	}
+	/* The mode of the file it replaces, or what a shell would make. */
+	if (fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644) < 0)
+		goto failed;
+	out = fdopen(fd, "w");
+	if (!out)
+		goto failed;
+	fd = -1;
+	if (write_table(out, list) < 0 || fflush(out) == EOF ||
+	    fsync(fileno(out)) < 0)
+		goto failed;
+	if (fclose(out) == EOF) {
+		out = NULL;
+		goto failed;
+	}
+	out = NULL;
+	if (rename(tmp, path) < 0)
+		goto failed;
+	free(tmp);
+	tmp = NULL;
+	/* The rename itself survives a crash once the directory is synced. */
+	dir = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		fsync(dir);
+		close(dir);
+	}
+	free(copy);
+	return EXIT_OK;
+
+failed:
+	fail(ctl, "cannot write %s: %s; it is left as it was", path,
+	     strerror(errno));
+	if (out)
+		fclose(out);
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(copy);
+	return EXIT_FAILED;
 }
 
 int cmd_save(const struct ctl *ctl, int argc, char *argv[])
 {
 	struct mapping_list list = { .family = AF_UNSPEC };
+	const char *output = NULL;
 	char name[IF_NAMESIZE];
 	struct l3dsr_nl nl;
-	size_t i;
-	int status;
+	int i, status, found;
+	size_t j;
 
-	status = expect_no_arguments(ctl, argc, argv);
-	if (status)
-		return status;
+	for (i = 0; i < argc; i++) {
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+		    i + 1 < argc && !output)
+			output = argv[++i];
+		else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output"))
+			return usage_error(ctl, output ?
+					   "\"%s\" given twice" :
+					   "missing file name after \"%s\"",
+					   argv[i]);
+		else
+			return usage_error(ctl, "unexpected argument \"%s\"",
+					   argv[i]);
+	}
 	if (ctl->family != AF_UNSPEC)
 		return usage_error(ctl,
 				   "-4 and -6 do not apply: apply makes the whole table, so save writes all of it");
 	if (ctl->json)
 		return usage_error(ctl,
 				   "-j does not apply: save writes the configuration format");
-	status = ctl_open(ctl, &nl);
-	if (status)
-		return status;
+	if (ctl->netns && netns_enter(ctl->netns) < 0)
+		return EXIT_FAILED;
+	/* Loading the module would only find an empty table to save. */
+	found = nl_find(&nl, ctl->cmd->name);
+	if (found < 0)
+		return EXIT_FAILED;
+	if (!found) {
+		struct kmodule km;
+		char why[640];
+
+		kmodule_inspect(&km);
+		kmodule_why_absent(&km, why, sizeof(why));
+		status = fail(ctl,
+			      "the l3dsr module is not loaded, so there is no table to save%s%s%s: %s",
+			      output ? " (" : "", output ? output : "",
+			      output ? " is left as it is)" : "", why);
+		goto out;
+	}
 	if (mappings_read(&nl, &list) < 0) {
 		status = EXIT_FAILED;
 		goto out;
 	}
 
 	/* A device gone since has no name to write: no half-true file. */
-	for (i = 0; i < list.count; i++) {
-		const struct mapping *m = &list.items[i];
+	for (j = 0; j < list.count; j++) {
+		const struct mapping *m = &list.items[j];
 
 		if (m->ifindex && !if_indextoname(m->ifindex, name)) {
 			status = fail(ctl,
@@ -329,14 +887,18 @@ int cmd_save(const struct ctl *ctl, int argc, char *argv[])
 			goto out;
 		}
 	}
-
-	printf("# l3dsr mapping table, as `%s save` wrote it.\n"
-	       "# `%s apply -f FILE` makes the table exactly this again.\n",
-	       PROG_NAME, PROG_NAME);
-	for (i = 0; i < list.count; i++) {
-		mapping_describe(&list.items[i], stdout);
-		putchar('\n');
+	if (!output) {
+		status = write_table(stdout, &list) < 0 ? EXIT_FAILED : EXIT_OK;
+		goto out;
 	}
+	/* apply would refuse such a file; a boot would find no table. */
+	if (!list.count) {
+		status = fail(ctl,
+			      "the table is empty: %s is left as it is (an empty table is kept on purpose by a file holding \"flush\")",
+			      output);
+		goto out;
+	}
+	status = save_to(ctl, output, &list);
 out:
 	free(list.items);
 	nl_close(&nl);

@@ -320,8 +320,8 @@ static void check_vip(struct report *r, const struct addresses *local,
 	a = find_address(local, m->family, m->vip);
 	if (!a) {
 		add(r, LEVEL_FAIL, "vip_address", subject,
-		    "%s is on no interface: rewritten packets are not for this host (ip addr add %s/%u dev lo)",
-		    vip, vip, host);
+		    "%s is on no interface: rewritten packets are not for this host (%s apply puts the VIPs on lo; by hand: ip addr add %s/%u dev lo)",
+		    vip, PROG_NAME, vip, host);
 		return;
 	}
 	if (a->prefix != host) {
@@ -426,8 +426,8 @@ static void check_sysctls(struct report *r, const struct wire_devices *w)
 			    "cannot read net.ipv4.conf.%s.arp_ignore", dev);
 		else if (value == 0)
 			add(r, LEVEL_WARN, "arp_ignore", dev,
-			    "%s answers ARP for the VIPs on lo, stealing them from the balancer: set net.ipv4.conf.all.arp_ignore=1",
-			    dev);
+			    "%s answers ARP for the VIPs on lo, stealing them from the balancer: set net.ipv4.conf.all.arp_ignore=1 (%s apply does, unless the files say sysctls unmanaged)",
+			    dev, PROG_NAME);
 		else
 			add(r, LEVEL_OK, "arp_ignore", dev,
 			    "%s answers ARP only for its own addresses (arp_ignore %d)",
@@ -439,8 +439,8 @@ static void check_sysctls(struct report *r, const struct wire_devices *w)
 			    "cannot read net.ipv4.conf.%s.arp_announce", dev);
 		else if (value < 2)
 			add(r, LEVEL_WARN, "arp_announce", dev,
-			    "%s may announce a VIP as the source of its ARP requests: set net.ipv4.conf.all.arp_announce=2",
-			    dev);
+			    "%s may announce a VIP as the source of its ARP requests: set net.ipv4.conf.all.arp_announce=2 (%s apply does, unless the files say sysctls unmanaged)",
+			    dev, PROG_NAME);
 		else
 			add(r, LEVEL_OK, "arp_announce", dev,
 			    "%s announces only its own addresses (arp_announce %d)",
@@ -449,8 +449,8 @@ static void check_sysctls(struct report *r, const struct wire_devices *w)
 		value = effective_conf(dev, "rp_filter");
 		if (value == 1)
 			add(r, LEVEL_WARN, "rp_filter", dev,
-			    "strict reverse-path filtering on %s drops requests from clients not routed back through %s: loose mode (2) is safer with DSR",
-			    dev, dev);
+			    "strict reverse-path filtering on %s drops requests from clients not routed back through %s, as on a multi-homed server whose default route is elsewhere: loose mode (2) is safer with DSR (%s apply sets it where the default route is not on %s)",
+			    dev, dev, PROG_NAME, dev);
 		else if (value >= 0)
 			add(r, LEVEL_OK, "rp_filter", dev,
 			    "reverse-path filtering on %s is %s", dev,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "words.h"
 
 /* More words than any valid line has, so a long line is still named. */
 #define CONFIG_MAX_WORDS 32
@@ -19,6 +20,17 @@ void config_init(struct config *c, const char *prefix, FILE *errors)
 	memset(c, 0, sizeof(*c));
 	c->prefix = prefix;
 	c->errors = errors;
+	c->error_limit = CONFIG_ERROR_LIMIT;
+	strcpy(c->vip_device, "lo");
+}
+
+unsigned int config_finish(struct config *c)
+{
+	if (c->error_limit && c->error_count > c->error_limit)
+		fprintf(c->errors, "%s... and %u more error%s\n", c->prefix,
+			c->error_count - c->error_limit,
+			c->error_count - c->error_limit == 1 ? "" : "s");
+	return c->error_count;
 }
 
 void config_free(struct config *c)
@@ -29,20 +41,23 @@ void config_free(struct config *c)
 		free(c->names[i]);
 	free(c->names);
 	free(c->entries);
+	free(c->vips);
 	c->names = NULL;
 	c->entries = NULL;
+	c->vips = NULL;
 	c->count = c->capacity = c->name_count = 0;
+	c->vip_count = c->vip_capacity = 0;
 }
 
-static void config_error(struct config *c, const char *file,
-			 unsigned int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void config_error(struct config *c, const char *file,
-			 unsigned int line, const char *fmt, ...)
+void config_error(struct config *c, const char *file, unsigned int line,
+		  const char *fmt, ...)
 {
 	va_list ap;
 
+	if (c->error_limit && c->error_count >= c->error_limit) {
+		c->error_count++;
+		return;
+	}
 	if (line)
 		fprintf(c->errors, "%s%s:%u: ", c->prefix, file, line);
 	else
@@ -114,13 +129,140 @@ static int add_entry(struct config *c, const struct mapping_spec *spec,
 	return 0;
 }
 
+/* A directive given once: a second time is an error naming the first. */
+static bool first_time(struct config *c, struct config_origin *at,
+		       const char *word, const char *file, unsigned int line)
+{
+	if (at->file) {
+		config_error(c, file, line, "\"%s\" given twice: also at %s:%u",
+			     word, at->file, at->line);
+		return false;
+	}
+	at->file = file;
+	at->line = line;
+	return true;
+}
+
+/* "managed" or "unmanaged" after word; *unmanaged says which. */
+static int managed_word(struct config *c, int count, char *words[],
+			const char *file, unsigned int line, bool *unmanaged)
+{
+	if (count != 2 || (strcmp(words[1], "managed") &&
+			   strcmp(words[1], "unmanaged"))) {
+		config_error(c, file, line,
+			     "\"%s\" takes one word: \"managed\" or \"unmanaged\"",
+			     words[0]);
+		return -1;
+	}
+	*unmanaged = words[1][0] == 'u';
+	return 0;
+}
+
+static int add_vip(struct config *c, const char *word, const char *file,
+		   unsigned int line)
+{
+	struct config_vip *v;
+	unsigned char addr[16];
+	int family;
+	size_t i;
+
+	family = parse_address(word, addr);
+	if (family == AF_UNSPEC) {
+		config_error(c, file, line,
+			     "invalid vip \"%s\": not an IPv4 or IPv6 address",
+			     word);
+		return 0;
+	}
+	if (address_not_unicast(family, addr)) {
+		config_error(c, file, line, "vip %s is %s: a VIP is unicast",
+			     word, address_not_unicast(family, addr));
+		return 0;
+	}
+	for (i = 0; i < c->vip_count; i++)
+		if (c->vips[i].family == family &&
+		    !memcmp(c->vips[i].addr, addr, address_length(family))) {
+			config_error(c, file, line,
+				     "vip %s is given twice: also at %s:%u",
+				     word, c->vips[i].file, c->vips[i].line);
+			return 0;
+		}
+	if (c->vip_count == c->vip_capacity) {
+		size_t capacity = c->vip_capacity ? 2 * c->vip_capacity : 8;
+		struct config_vip *grown;
+
+		grown = reallocarray(c->vips, capacity, sizeof(*grown));
+		if (!grown)
+			return -1;
+		c->vips = grown;
+		c->vip_capacity = capacity;
+	}
+	v = &c->vips[c->vip_count++];
+	v->family = family;
+	memcpy(v->addr, addr, sizeof(addr));
+	v->file = file;
+	v->line = line;
+	return 0;
+}
+
+/*
+ * The lines that are not mappings. Returns 1 if words were one (handled,
+ * errors reported), 0 if they are to be read as a mapping, -1 when out of
+ * memory.
+ */
+static int parse_directive(struct config *c, int count, char *words[],
+			   const char *file, unsigned int line)
+{
+	bool unmanaged;
+
+	if (!strcmp(words[0], "flush")) {
+		if (count != 1)
+			config_error(c, file, line,
+				     "\"flush\" stands alone on its line");
+		else if (first_time(c, &c->flush_at, words[0], file, line))
+			c->flush = true;
+		return 1;
+	}
+	if (!strcmp(words[0], "vip-device")) {
+		char err[WORDS_ERROR_SIZE], name[IF_NAMESIZE];
+
+		if (count != 2) {
+			config_error(c, file, line,
+				     "\"vip-device\" takes one device name");
+		} else if (words_device(words[1], name, err) < 0) {
+			config_error(c, file, line, "%s", err);
+		} else if (first_time(c, &c->vip_device_at, words[0], file,
+				      line)) {
+			strcpy(c->vip_device, words[1]);
+		}
+		return 1;
+	}
+	if (!strcmp(words[0], "vips") || !strcmp(words[0], "sysctls")) {
+		bool vips = words[0][0] == 'v';
+
+		if (managed_word(c, count, words, file, line, &unmanaged) < 0)
+			return 1;
+		if (!first_time(c, vips ? &c->vips_at : &c->sysctls_at,
+				words[0], file, line))
+			return 1;
+		if (vips)
+			c->vips_unmanaged = unmanaged;
+		else
+			c->sysctls_unmanaged = unmanaged;
+		return 1;
+	}
+	/* "vip ADDR" alone: a VIP to hold without a mapping. */
+	if (count == 2 && !strcmp(words[0], "vip"))
+		return add_vip(c, words[1], file, line) < 0 ? -1 : 1;
+	return 0;
+}
+
 static int parse_line(struct config *c, char *text, const char *file,
 		      unsigned int line)
 {
 	char err[WORDS_ERROR_SIZE];
 	char *words[CONFIG_MAX_WORDS];
 	struct mapping_spec spec;
-	int count, first = 0;
+	int count, first = 0, ret;
 
 	count = words_split(text, words, CONFIG_MAX_WORDS);
 	if (count < 0) {
@@ -130,6 +272,9 @@ static int parse_line(struct config *c, char *text, const char *file,
 	}
 	if (!count)
 		return 0;
+	ret = parse_directive(c, count, words, file, line);
+	if (ret)
+		return ret < 0 ? -1 : 0;
 	/* Lines pasted from `l3dsrctl add-mapping ...` scripts are welcome. */
 	if (!strcmp(words[0], "add-mapping"))
 		first = 1;
@@ -155,6 +300,12 @@ int config_read_stream(struct config *c, FILE *in, const char *name)
 	errno = 0;
 	while ((length = getline(&text, &size, in)) >= 0) {
 		line++;
+		/* A UTF-8 byte order mark, as some editors write, is no word. */
+		if (line == 1 && length >= 3 &&
+		    !memcmp(text, "\xef\xbb\xbf", 3)) {
+			memmove(text, text + 3, length - 2);
+			length -= 3;
+		}
 		if (memchr(text, '\0', length)) {
 			config_error(c, file, line,
 				     "a NUL byte: this is not a text file");
@@ -252,6 +403,31 @@ nomem:
 	config_free_paths(paths);
 	snprintf(err, WORDS_ERROR_SIZE, "%s", strerror(ENOMEM));
 	return NULL;
+}
+
+void config_resolve_devices(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->count; i++) {
+		struct config_entry *e = &c->entries[i];
+
+		if (!e->spec.dev[0])
+			continue;
+		e->spec.m.ifindex = if_nametoindex(e->spec.dev);
+		if (!e->spec.m.ifindex)
+			config_error(c, e->file, e->line, "no such device: %s",
+				     e->spec.dev);
+	}
+	c->vip_ifindex = if_nametoindex(c->vip_device);
+	if (c->vip_ifindex || c->vips_unmanaged)
+		return;
+	if (c->vip_device_at.file)
+		config_error(c, c->vip_device_at.file, c->vip_device_at.line,
+			     "no such device: %s", c->vip_device);
+	else
+		config_error(c, "vip-device", 0, "no such device: %s",
+			     c->vip_device);
 }
 
 void config_free_paths(char **paths)

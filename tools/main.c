@@ -26,13 +26,15 @@ static int cmd_help(const struct ctl *ctl, int argc, char *argv[]);
 
 #define MAPPING_ARGS \
 	"dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal]"
+/* The VIP's address too: on lo, or on vip-device's IFNAME. */
+#define VIP_ARGS " [add-vip] [vip-device IFNAME]"
 
 static const struct subcommand subcommands[] = {
-	{ "add-mapping", cmd_add_mapping, MAPPING_ARGS,
+	{ "add-mapping", cmd_add_mapping, MAPPING_ARGS VIP_ARGS,
 	  "map DSCP to VIP; an identical mapping already there is success" },
-	{ "replace-mapping", cmd_replace_mapping, MAPPING_ARGS,
+	{ "replace-mapping", cmd_replace_mapping, MAPPING_ARGS VIP_ARGS,
 	  "create or overwrite the mapping of DSCP; its counters go on" },
-	{ "del-mapping", cmd_del_mapping, "dscp DSCP",
+	{ "del-mapping", cmd_del_mapping, "dscp DSCP [del-vip]",
 	  "delete the mappings of DSCP (-4/-6: of one family only)" },
 	{ "set-mapping", cmd_set_mapping,
 	  "dscp DSCP [down|up] [nonlocal on|off]",
@@ -40,11 +42,11 @@ static const struct subcommand subcommands[] = {
 	{ "show", cmd_show, "[dscp DSCP]",
 	  "list mappings with their packet and byte counters" },
 	{ "flush", cmd_flush, "",
-	  "delete every mapping (-4/-6: of one family only)" },
-	{ "apply", cmd_apply, "[-f FILE]... [--dry-run]",
-	  "make the table exactly the files' mappings, all or nothing" },
-	{ "save", cmd_save, "",
-	  "print the table as a configuration file apply accepts" },
+	  "delete every mapping and the VIPs l3dsr added (-4/-6: one family)" },
+	{ "apply", cmd_apply, "[-f FILE]... [--dry-run] [--allow-empty]",
+	  "make the table, VIPs and sysctls what the files say, all or nothing" },
+	{ "save", cmd_save, "[-o FILE]",
+	  "write the table as a configuration file apply accepts" },
 	{ "import-iptables", cmd_import_iptables, "[FILE|-]",
 	  "turn iptables-save's DADDR rules into configuration" },
 	{ "import-dsrtools", cmd_import_dsrtools, "[-o FILE] [DIR|FILE]",
@@ -126,7 +128,8 @@ static void print_help(FILE *out)
 	      "apply reads " CONFIG_MAIN_FILE " and " CONFIG_DIR "/*.conf unless -f is given\n"
 	      "(\"-f -\": standard input); see l3dsr.conf(5).\n"
 	      "\n"
-	      "Exit status: 0 done, 1 the request failed, 2 bad command line.\n",
+	      "Exit status: 0 done, 1 the request failed, 2 bad command line;\n"
+	      "apply --dry-run: 0 nothing to change, 3 changes to make.\n",
 	      out);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "l3dsr.h"
+#include "addr.h"
 #include "dscp.h"
 #include "family.h"
 #include "json.h"
@@ -184,7 +185,8 @@ static int parse_mapping_args(const struct ctl *ctl, int argc, char *argv[],
 {
 	char err[WORDS_ERROR_SIZE];
 
-	if (words_mapping(argc, argv, KW_MAPPING, spec, err) < 0)
+	if (words_mapping(argc, argv, KW_MAPPING | KW_BIT(KW_ADD_VIP) |
+			  KW_BIT(KW_VIP_DEVICE), spec, err) < 0)
 		return usage_error(ctl, "%s", err);
 	if (ctl->family != AF_UNSPEC && ctl->family != spec->m.family) {
 		char vip[INET6_ADDRSTRLEN];
@@ -288,9 +290,64 @@ static int report_conflict(const struct ctl *ctl, struct l3dsr_nl *nl,
 	return EXIT_FAILED;
 }
 
+static void report_address(const struct ctl *ctl, const char *what,
+			   const struct local_addr *a,
+			   const struct nl_status *st)
+{
+	char where[160];
+
+	addr_describe(a, where, sizeof(where));
+	fprintf(stderr, PROG_NAME ": %s: cannot %s address %s: %s",
+		ctl->cmd->name, what, where, strerror(st->error));
+	if (st->message[0])
+		fprintf(stderr, ": %s", st->message);
+	fputc('\n', stderr);
+}
+
+/*
+ * add-vip: put the VIP of spec on its device (lo unless vip-device said),
+ * marked as l3dsr's, unless the namespace holds it already, as the
+ * operator's or as ours. *added says whether it did.
+ */
+static int add_vip(const struct ctl *ctl, struct l3dsr_nl *rt,
+		   const struct mapping_spec *spec, struct local_addr *vip,
+		   bool *added)
+{
+	const char *dev = spec->vip_dev[0] ? spec->vip_dev : "lo";
+	struct addr_list addrs = { 0 };
+	struct nl_status st;
+	uint32_t ifindex;
+	int status;
+
+	*added = false;
+	status = resolve_device(ctl, NULL, dev, &ifindex);
+	if (status)
+		return status;
+	if (nl_open_route(rt, ctl->cmd->name) < 0)
+		return EXIT_FAILED;
+	if (addr_read(rt, &addrs, &st) < 0) {
+		nl_report(rt, &st);
+		return EXIT_FAILED;
+	}
+	if (!addr_find(&addrs, spec->m.family, spec->m.vip)) {
+		addr_vip(vip, spec->m.family, spec->m.vip, ifindex);
+		if (addr_add(rt, vip, &st) < 0) {
+			report_address(ctl, "add", vip, &st);
+			status = EXIT_FAILED;
+		} else {
+			*added = true;
+		}
+	}
+	addr_list_free(&addrs);
+	return status;
+}
+
 static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 			  bool replace)
 {
+	struct l3dsr_nl rt = { 0 };
+	struct local_addr vip;
+	bool vip_added = false;
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
 	struct mapping_spec spec;
 	struct mapping *m = &spec.m;
@@ -317,6 +374,13 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 			goto out;
 	}
 
+	/* The address first: a mapping the kernel refuses takes it back. */
+	if (spec.add_vip) {
+		status = add_vip(ctl, &rt, &spec, &vip, &vip_added);
+		if (status)
+			goto out;
+	}
+
 	nlh = nl_request(&nl, buf, L3DSR_CMD_NEW_MAPPING, NLM_F_ACK);
 	mapping_put(nlh, m);
 	if (replace)
@@ -330,8 +394,11 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 			nl_report(&nl, &st);
 			status = EXIT_FAILED;
 		}
+		if (vip_added && addr_del(&rt, &vip, &st) < 0)
+			report_address(ctl, "take back", &vip, &st);
 	}
 out:
+	nl_close(&rt);
 	nl_close(&nl);
 	return status;
 }
@@ -382,14 +449,113 @@ static int families_holding(const struct ctl *ctl, struct l3dsr_nl *nl,
  * Without -4/-6 every family holding the DSCP loses it. They are all looked
  * up first, so that a DSCP mapped nowhere fails without touching anything.
  */
+/* Whether a mapping other than DSCP's in families uses vip. */
+static bool vip_still_used(const struct mapping_list *list,
+			   const struct mapping *going, const int families[2],
+			   int count)
+{
+	size_t i;
+	int f;
+
+	for (i = 0; i < list->count; i++) {
+		const struct mapping *m = &list->items[i];
+		bool deleted = false;
+
+		for (f = 0; f < count; f++)
+			deleted |= m->dscp == going->dscp &&
+				   m->family == families[f];
+		if (!deleted && m->family == going->family &&
+		    !memcmp(m->vip, going->vip, address_length(m->family)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * del-vip: remove the addresses l3dsr added for the VIPs of the mappings
+ * about to go, unless another mapping still uses one. What was removed is
+ * in removed, to be put back if the deletion fails.
+ */
+static int del_vips(const struct ctl *ctl, struct l3dsr_nl *nl,
+		    struct l3dsr_nl *rt, unsigned int dscp,
+		    const int families[2], int count,
+		    struct addr_list *removed)
+{
+	struct mapping_list list = { .family = AF_UNSPEC };
+	struct addr_list addrs = { 0 };
+	struct nl_status st;
+	int status = EXIT_OK;
+	size_t i, j;
+
+	if (mappings_read(nl, &list) < 0)
+		return EXIT_FAILED;
+	if (nl_open_route(rt, ctl->cmd->name) < 0) {
+		free(list.items);
+		return EXIT_FAILED;
+	}
+	if (addr_read(rt, &addrs, &st) < 0) {
+		nl_report(rt, &st);
+		free(list.items);
+		return EXIT_FAILED;
+	}
+	removed->items = calloc(addrs.count + 1, sizeof(*removed->items));
+	if (!removed->items) {
+		status = fail(ctl, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	for (i = 0; i < list.count && !status; i++) {
+		const struct mapping *m = &list.items[i];
+		bool going = false;
+		int f;
+
+		for (f = 0; f < count; f++)
+			going |= m->dscp == dscp && m->family == families[f];
+		if (!going || vip_still_used(&list, m, families, count))
+			continue;
+		for (j = 0; j < addrs.count; j++) {
+			const struct local_addr *a = &addrs.items[j];
+
+			if (a->proto != L3DSR_ADDR_PROTO ||
+			    a->family != m->family ||
+			    memcmp(a->addr, m->vip, address_length(a->family)))
+				continue;
+			if (addr_del(rt, a, &st) < 0) {
+				report_address(ctl, "remove", a, &st);
+				status = EXIT_FAILED;
+				break;
+			}
+			removed->items[removed->count++] = *a;
+		}
+	}
+out:
+	addr_list_free(&addrs);
+	free(list.items);
+	return status;
+}
+
+static void put_back(const struct ctl *ctl, struct l3dsr_nl *rt,
+		     const struct addr_list *removed)
+{
+	struct nl_status st;
+	size_t i;
+
+	for (i = removed->count; i-- > 0;)
+		if (addr_add(rt, &removed->items[i], &st) < 0)
+			report_address(ctl, "put back", &removed->items[i],
+				       &st);
+}
+
 int cmd_del_mapping(const struct ctl *ctl, int argc, char *argv[])
 {
-	int families[2], count = 0, i, status;
+	const char *values[KW_COUNT] = { NULL };
+	struct addr_list removed = { 0 };
+	int families[2], count = 0, i = 0, status;
+	struct l3dsr_nl nl, rt = { 0 };
 	struct nl_status st;
-	struct l3dsr_nl nl;
 	unsigned int dscp;
 
-	status = parse_dscp_only(ctl, argc, argv, true, &dscp);
+	status = parse_dscp_keywords(ctl, argc, argv, KW_BIT(KW_DEL_VIP), true,
+				     &dscp, values);
 	if (status)
 		return status;
 	status = ctl_open(ctl, &nl);
@@ -399,6 +565,12 @@ int cmd_del_mapping(const struct ctl *ctl, int argc, char *argv[])
 	status = families_holding(ctl, &nl, dscp, families, &count);
 	if (status)
 		goto out;
+	if (values[KW_DEL_VIP]) {
+		status = del_vips(ctl, &nl, &rt, dscp, families, count,
+				  &removed);
+		if (status)
+			goto out;
+	}
 
 	for (i = 0; i < count; i++) {
 		if (delete_mapping(&nl, families[i], dscp, &st) == 0)
@@ -416,6 +588,11 @@ int cmd_del_mapping(const struct ctl *ctl, int argc, char *argv[])
 		goto out;
 	}
 out:
+	/* Nothing deleted: the addresses come back, as they were. */
+	if (status && !i)
+		put_back(ctl, &rt, &removed);
+	addr_list_free(&removed);
+	nl_close(&rt);
 	nl_close(&nl);
 	return status;
 }
@@ -703,6 +880,37 @@ int cmd_show(const struct ctl *ctl, int argc, char *argv[])
 	return status;
 }
 
+/* With the mappings go the VIP addresses l3dsr added for them. */
+static int flush_vips(const struct ctl *ctl)
+{
+	struct addr_list addrs = { 0 };
+	struct nl_status st;
+	struct l3dsr_nl rt;
+	int status = EXIT_OK;
+	size_t i;
+
+	if (nl_open_route(&rt, ctl->cmd->name) < 0)
+		return EXIT_FAILED;
+	if (addr_read(&rt, &addrs, &st) < 0) {
+		nl_report(&rt, &st);
+		status = EXIT_FAILED;
+	}
+	for (i = 0; i < addrs.count; i++) {
+		const struct local_addr *a = &addrs.items[i];
+
+		if (a->proto != L3DSR_ADDR_PROTO ||
+		    (ctl->family != AF_UNSPEC && a->family != ctl->family))
+			continue;
+		if (addr_del(&rt, a, &st) < 0 && st.error != EADDRNOTAVAIL) {
+			report_address(ctl, "remove", a, &st);
+			status = EXIT_FAILED;
+		}
+	}
+	addr_list_free(&addrs);
+	nl_close(&rt);
+	return status;
+}
+
 int cmd_flush(const struct ctl *ctl, int argc, char *argv[])
 {
 	char buf[NL_REQUEST_SIZE] __attribute__((aligned(8)));
@@ -724,6 +932,8 @@ int cmd_flush(const struct ctl *ctl, int argc, char *argv[])
 	if (nl_transact(&nl, nlh, NULL, NULL, &st) < 0) {
 		nl_report(&nl, &st);
 		status = EXIT_FAILED;
+	} else {
+		status = flush_vips(ctl);
 	}
 	nl_close(&nl);
 	return status;

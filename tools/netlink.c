@@ -198,7 +198,9 @@ static int run_batch(struct transaction *t, const void *buf, size_t len)
 		case NLMSG_OVERRUN:
 			continue;
 		default:
-			if (nlh->nlmsg_type != t->req->nlmsg_type)
+			/* rtnetlink answers RTM_GETADDR with RTM_NEWADDR */
+			if (nlh->nlmsg_type != t->req->nlmsg_type &&
+			    !t->nl->route)
 				continue;
 			ret = on_data(nlh, t);
 		}
@@ -427,13 +429,14 @@ static int resolve_family(struct l3dsr_nl *nl)
 	return 0;
 }
 
-static int open_socket(struct l3dsr_nl *nl, const char *cmd)
+static int open_socket(struct l3dsr_nl *nl, const char *cmd, int bus)
 {
 	int on = 1;
 
 	memset(nl, 0, sizeof(*nl));
 	nl->cmd = cmd;
-	nl->sock = mnl_socket_open(NETLINK_GENERIC);
+	nl->route = bus == NETLINK_ROUTE;
+	nl->sock = mnl_socket_open(bus);
 	if (!nl->sock) {
 		fprintf(stderr, PROG_NAME ": %s: cannot open a netlink socket: %s\n",
 			cmd, strerror(errno));
@@ -458,9 +461,14 @@ static int open_socket(struct l3dsr_nl *nl, const char *cmd)
 	return 0;
 }
 
+int nl_open_route(struct l3dsr_nl *nl, const char *cmd)
+{
+	return open_socket(nl, cmd, NETLINK_ROUTE);
+}
+
 int nl_open(struct l3dsr_nl *nl, const char *cmd)
 {
-	if (open_socket(nl, cmd) < 0)
+	if (open_socket(nl, cmd, NETLINK_GENERIC) < 0)
 		return -1;
 	if (resolve_family(nl) < 0) {
 		nl_close(nl);
@@ -475,7 +483,7 @@ int nl_find(struct l3dsr_nl *nl, const char *cmd)
 	struct nlmsghdr *nlh;
 	struct nl_status st;
 
-	if (open_socket(nl, cmd) < 0)
+	if (open_socket(nl, cmd, NETLINK_GENERIC) < 0)
 		return -1;
 	/* A dump of every family, unlike a lookup by name, loads nothing. */
 	nlh = put_genl_header(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,

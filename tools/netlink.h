@@ -29,6 +29,7 @@ struct l3dsr_nl {
 	uint16_t family_id;
 	uint32_t version;	/* the module's L3DSR_GENL_VERSION, 0 if unsaid */
 	uint32_t config_group;	/* 0 if the family has no such group */
+	bool route;		/* an rtnetlink socket, not generic netlink */
 };
 
 /*
@@ -44,6 +45,11 @@ int nl_open(struct l3dsr_nl *nl, const char *cmd);
  */
 int nl_find(struct l3dsr_nl *nl, const char *cmd);
 void nl_close(struct l3dsr_nl *nl);
+/*
+ * An rtnetlink socket in the current namespace, for the VIPs' addresses;
+ * nl_transact() and nl_report() work on it as on the l3dsr family's.
+ */
+int nl_open_route(struct l3dsr_nl *nl, const char *cmd);
 
 /* Start an l3dsr request in buf (NL_REQUEST_SIZE bytes). */
 struct nlmsghdr *nl_request(struct l3dsr_nl *nl, void *buf, uint8_t genl_cmd,

@@ -2,6 +2,7 @@
 /* The words of a mapping, shared by the command line and the config files. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -23,6 +24,9 @@ static const struct {
 	[KW_DOWN] = { "down", false },
 	[KW_UP] = { "up", false },
 	[KW_NONLOCAL_SWITCH] = { "nonlocal", true },
+	[KW_ADD_VIP] = { "add-vip", false },
+	[KW_VIP_DEVICE] = { "vip-device", true },
+	[KW_DEL_VIP] = { "del-vip", false },
 };
 
 /* The flags a mapping's words can name, in the order they are written. */
@@ -103,6 +107,19 @@ int words_keywords(int argc, char *argv[], unsigned int allowed,
 	return 0;
 }
 
+int words_device(const char *word, char name[IF_NAMESIZE],
+		 char err[WORDS_ERROR_SIZE])
+{
+	if (!word[0] || strlen(word) >= IF_NAMESIZE || strchr(word, '/')) {
+		snprintf(err, WORDS_ERROR_SIZE,
+			 "invalid device name \"%s\": 1 to %d characters, no \"/\"",
+			 word, IF_NAMESIZE - 1);
+		return -1;
+	}
+	strcpy(name, word);
+	return 0;
+}
+
 int words_dscp(const char *word, unsigned int *dscp,
 	       char err[WORDS_ERROR_SIZE])
 {
@@ -141,6 +158,52 @@ int words_switch(const char *keyword, const char *value, bool *on,
 	return -1;
 }
 
+/*
+ * What the kernel refuses as a VIP or RIP (kmod/netlink.c,
+ * l3dsr_addr_is_unicast()), in the same words for every caller, or NULL.
+ */
+const char *address_not_unicast(int family, const unsigned char *addr)
+{
+	static const unsigned char loopback6[16] = { [15] = 1 };
+	static const unsigned char any6[16];
+
+	if (family == AF_INET) {
+		if (addr[0] >= 224 && addr[0] <= 239)
+			return "a multicast address";
+		if (addr[0] == 255 && addr[1] == 255 && addr[2] == 255 &&
+		    addr[3] == 255)
+			return "the broadcast address";
+		/* Only 0.0.0.0 itself: the rest of 0/8 is valid since 5.3. */
+		if (!addr[0] && !addr[1] && !addr[2] && !addr[3])
+			return "the unspecified address";
+		if (addr[0] == 127)
+			return "a loopback address";
+		return NULL;
+	}
+	if (!memcmp(addr, any6, 16))
+		return "the unspecified address";
+	if (addr[0] == 0xff)
+		return "a multicast address";
+	if (!memcmp(addr, loopback6, 16))
+		return "the loopback address";
+	return NULL;
+}
+
+/* The kernel's check, unless L3DSRCTL_SKIP_CHECKS asks to leave it to it. */
+static int check_unicast(const char *keyword, const char *word, int family,
+			 const unsigned char *addr, char err[WORDS_ERROR_SIZE])
+{
+	const char *why = address_not_unicast(family, addr);
+	const char *skip = getenv("L3DSRCTL_SKIP_CHECKS");
+
+	if (!why || (skip && !strcmp(skip, "1")))
+		return 0;
+	snprintf(err, WORDS_ERROR_SIZE,
+		 "%s %s is %s: a mapping needs a unicast address", keyword,
+		 word, why);
+	return -1;
+}
+
 int words_mapping(int argc, char *argv[], unsigned int allowed,
 		  struct mapping_spec *spec, char err[WORDS_ERROR_SIZE])
 {
@@ -170,6 +233,8 @@ int words_mapping(int argc, char *argv[], unsigned int allowed,
 			 vip);
 		return -1;
 	}
+	if (check_unicast("vip", vip, m->family, m->vip, err) < 0)
+		return -1;
 
 	rip = values[KW_RIP];
 	if (rip) {
@@ -188,19 +253,18 @@ int words_mapping(int argc, char *argv[], unsigned int allowed,
 				 family_label(m->family));
 			return -1;
 		}
+		if (check_unicast("rip", rip, m->family, m->rip, err) < 0)
+			return -1;
 		m->has_rip = true;
 	}
 
 	dev = values[KW_DEV];
-	if (dev) {
-		if (!dev[0] || strlen(dev) >= IF_NAMESIZE) {
-			snprintf(err, WORDS_ERROR_SIZE,
-				 "invalid device name \"%s\": 1 to %d characters",
-				 dev, IF_NAMESIZE - 1);
-			return -1;
-		}
-		strcpy(spec->dev, dev);
-	}
+	if (dev && words_device(dev, spec->dev, err) < 0)
+		return -1;
+	dev = values[KW_VIP_DEVICE];
+	if (dev && words_device(dev, spec->vip_dev, err) < 0)
+		return -1;
+	spec->add_vip = values[KW_ADD_VIP] || dev;
 
 	if (values[KW_CLEAR_DSCP])
 		m->flags |= L3DSR_F_CLEAR_DSCP;

@@ -31,6 +31,10 @@ enum keyword {
 	KW_UP,
 	/* set-mapping's "nonlocal on|off": the same word, with a value */
 	KW_NONLOCAL_SWITCH,
+	/* add-mapping and del-mapping: the VIP's address too */
+	KW_ADD_VIP,
+	KW_VIP_DEVICE,
+	KW_DEL_VIP,
 	KW_COUNT
 };
 
@@ -46,6 +50,8 @@ enum keyword {
 struct mapping_spec {
 	struct mapping m;
 	char dev[IF_NAMESIZE];	/* "" for packets from any device */
+	bool add_vip;		/* add-vip or vip-device was given */
+	char vip_dev[IF_NAMESIZE]; /* vip-device's name, "" for lo */
 };
 
 const char *family_name(int family);
@@ -57,6 +63,14 @@ size_t address_length(int family);
 int parse_address(const char *word, unsigned char *addr);
 
 /*
+ * Why the kernel refuses addr as a mapping's VIP or RIP ("a multicast
+ * address", ...), or NULL if it takes it. Setting L3DSRCTL_SKIP_CHECKS=1
+ * makes words_mapping() leave this check to the kernel, for testing that
+ * the two agree.
+ */
+const char *address_not_unicast(int family, const unsigned char *addr);
+
+/*
  * Collect "keyword [value]" pairs, in any order, each at most once, among
  * the allowed ones. values[k] is left NULL for keywords not given, and
  * points at the keyword itself for those that take no value. Returns 0, or
@@ -64,6 +78,10 @@ int parse_address(const char *word, unsigned char *addr);
  */
 int words_keywords(int argc, char *argv[], unsigned int allowed,
 		   const char *values[KW_COUNT], char err[WORDS_ERROR_SIZE]);
+
+/* A device name, copied to name; -1 with err if it cannot be one. */
+int words_device(const char *word, char name[IF_NAMESIZE],
+		 char err[WORDS_ERROR_SIZE]);
 
 /* A DSCP given by number or class name; -1 with err if not mappable. */
 int words_dscp(const char *word, unsigned int *dscp,

@@ -755,6 +755,12 @@ build_initramfs() {
 
 	mkdir -p "$root/l3dsr"
 	cp -a "$REPO/selftests" "$root/l3dsr/selftests" || die "cannot copy selftests/"
+	# l3dsr_server.sh runs the unit's commands and apply on the bad files
+	if ! mkdir -p "$root/l3dsr/tools/tests" ||
+		! cp -a "$REPO/tools/systemd" "$root/l3dsr/tools/" ||
+		! cp -a "$REPO/tools/tests/bad" "$root/l3dsr/tools/tests/"; then
+		die "cannot copy tools/systemd and tools/tests/bad"
+	fi
 	while read -r path; do
 		stage_needs "$root" "$path"
 	done < <(find "$REPO/selftests" -type f -perm -u+x)

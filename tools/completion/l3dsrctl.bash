@@ -173,14 +173,14 @@ _l3dsrctl()
 		_l3dsrctl_reply "$classes" "$cur"
 		return 0
 		;;
-	dev)
+	dev | vip-device)
 		_l3dsrctl_reply "$(_l3dsrctl_devices "$netns")" "$cur"
 		return 0
 		;;
 	vip | rip)
 		return 0
 		;;
-	-f | --file)
+	-f | --file | -o | --output)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0
 		;;

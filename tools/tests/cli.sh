@@ -144,7 +144,7 @@ check_eq "help lists the commands of the contract" \
 
 ctl help add-mapping
 check_eq "help add-mapping gives the one-line usage" \
-	"usage: l3dsrctl add-mapping dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal]" \
+	"usage: l3dsrctl add-mapping dscp DSCP vip ADDR [dev IFNAME] [rip ADDR] [clear-dscp] [nonlocal] [add-vip] [vip-device IFNAME]" \
 	"$(head -n 1 <<< "$OUT")"
 
 ctl help set-mapping
@@ -312,15 +312,28 @@ else
 		    "-4 del-mapping dscp 10" "show" "-j show" "-6 show dscp 10" \
 		    "flush" "-6 flush" "stats" "-j stats" "monitor" \
 		    "-j monitor" "set-mapping dscp 10 down" \
-		    "-6 set-mapping dscp af41 up" "save" \
+		    "-6 set-mapping dscp af41 up" \
 		    "add-mapping dscp 10 vip $V4 nonlocal" \
 		    "replace-mapping dscp 10 vip 2001:db8::1 nonlocal clear-dscp" \
 		    "set-mapping dscp 10 nonlocal on" \
 		    "-4 set-mapping dscp 10 up nonlocal off" \
-		    "apply -f /dev/null" "stats --prometheus"; do
+		    "apply --allow-empty -f /dev/null" "stats --prometheus" \
+		    "add-mapping dscp 10 vip $V4 add-vip" \
+		    "del-mapping dscp 10 del-vip"; do
 		# shellcheck disable=SC2086 # split on purpose
 		expect_failure "$NOT_LOADED" $args
 	done
+
+	# save neither loads the module nor touches the file it would write.
+	expect_failure "l3dsrctl: save: the l3dsr module is not loaded, so there is no table to save: $ABSENT" save
+	printf 'dscp 10 vip %s\n' "$V4" >"$TMP/kept.conf"
+	cp "$TMP/kept.conf" "$TMP/kept.orig"
+	mkdir "$TMP/savedir" && cp "$TMP/kept.conf" "$TMP/savedir/l3dsr.conf"
+	expect_failure "l3dsrctl: save: the l3dsr module is not loaded, so there is no table to save ($TMP/savedir/l3dsr.conf is left as it is): $ABSENT" \
+		save -o "$TMP/savedir/l3dsr.conf"
+	check_eq "save -o without the module: the file is intact, nothing beside it" \
+		"$(cat "$TMP/kept.orig")|l3dsr.conf" \
+		"$(cat "$TMP/savedir/l3dsr.conf")|$(ls -A "$TMP/savedir")"
 
 	ctl check
 	if [ "$RC" = 1 ] && [ -z "$ERR" ] &&
@@ -394,17 +407,19 @@ complete_line()
 check_eq "completion: commands" "$(tr '\n' ' ' <<< "$commands" | sed 's/ $//')" \
 	"$(complete_line "")"
 check_eq "completion: a command's prefix" "del-mapping" "$(complete_line "del")"
-check_eq "completion: keywords" "dscp vip dev rip clear-dscp nonlocal" \
+check_eq "completion: keywords" "dscp vip dev rip clear-dscp nonlocal add-vip vip-device" \
 	"$(complete_line "add-mapping ")"
 check_eq "completion: keywords not yet given, past an IPv6 address" \
-	"dev rip clear-dscp nonlocal" \
+	"dev rip clear-dscp nonlocal add-vip vip-device" \
 	"$(complete_line "replace-mapping dscp 10 vip 2001:db8::1 ")"
 check_eq "completion: DSCP class names" "AF41 AF42 AF43" \
 	"$(complete_line "add-mapping dscp AF4")"
 check_eq "completion: DSCP class names in lower case" "cs1 cs2 cs3 cs4 cs5 cs6 cs7" \
 	"$(complete_line "show dscp cs")"
-check_eq "completion: nothing after a complete del-mapping" "" \
+check_eq "completion: del-mapping's option" "del-vip" \
 	"$(complete_line "del-mapping dscp 10 ")"
+check_eq "completion: nothing after a complete del-mapping" "" \
+	"$(complete_line "del-mapping dscp 10 del-vip ")"
 check_eq "completion: help completes commands" "set-mapping show save stats" \
 	"$(complete_line "help s")"
 check_eq "completion: version" "version" "$(complete_line "vers")"

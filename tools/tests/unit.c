@@ -483,6 +483,72 @@ static void test_config(void)
 	free(errors);
 }
 
+/* The lines that are not mappings, a byte order mark, and the limit. */
+static void test_config_directives(void)
+{
+	char *errors = NULL, line[64];
+	size_t errors_size, i;
+	FILE *sink = NULL;
+	struct config c;
+	char *many;
+
+	read_config(&c, "d.conf",
+		    "\xef\xbb\xbf# written by an editor that marks UTF-8\n"
+		    "vip-device dummy0\n"
+		    "vips unmanaged\n"
+		    "sysctls managed\n"
+		    "vip 2001:db8::7\n"
+		    "vip 2001:db8::7\n"
+		    "flush\n"
+		    "vip 239.1.1.1\n"
+		    "sysctls off\n"
+		    "vip-device a/b\n"
+		    "vip 10.1.1.1 dscp 10\n",
+		    &errors, &errors_size, &sink);
+	fclose(sink);
+	CHECK(!strcmp(c.vip_device, "dummy0") && c.vips_unmanaged &&
+	      !c.sysctls_unmanaged && c.flush,
+	      "directives not taken: vip-device %s, vips %d, sysctls %d, flush %d",
+	      c.vip_device, c.vips_unmanaged, c.sysctls_unmanaged, c.flush);
+	CHECK(c.vip_count == 1 && c.vips[0].family == AF_INET6 &&
+	      c.vips[0].line == 5, "the vip line was not kept once");
+	/* "vip ADDR dscp N" is a mapping, its keywords in any order. */
+	CHECK(c.count == 1 && c.entries[0].spec.m.dscp == 10,
+	      "a mapping starting with vip was not read as one");
+	CHECK(!strcmp(errors,
+		      "x: d.conf:6: vip 2001:db8::7 is given twice: also at d.conf:5\n"
+		      "x: d.conf:8: vip 239.1.1.1 is a multicast address: a VIP is unicast\n"
+		      "x: d.conf:9: \"sysctls\" takes one word: \"managed\" or \"unmanaged\"\n"
+		      "x: d.conf:10: invalid device name \"a/b\": 1 to 15 characters, no \"/\"\n"),
+	      "errors were:\n%s", errors);
+	config_free(&c);
+	free(errors);
+	errors = NULL;
+	sink = NULL;
+
+	/* 1000 bad lines: CONFIG_ERROR_LIMIT printed, all counted. */
+	many = calloc(1000, 32);
+	if (!many) {
+		CHECK(0, "no memory");
+		return;
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(line, sizeof(line), "dscp %zu vip x\n", i % 63 + 1);
+		strcat(many, line);
+	}
+	read_config(&c, "m.conf", many, &errors, &errors_size, &sink);
+	CHECK(c.error_count == 1000, "%u errors counted, not 1000",
+	      c.error_count);
+	CHECK(config_finish(&c) == 1000, "config_finish() does not say 1000");
+	fclose(sink);
+	CHECK(strstr(errors, "m.conf:20: ") && !strstr(errors, "m.conf:21: ") &&
+	      strstr(errors, "x: ... and 980 more errors\n"),
+	      "not the first 20 errors then a count:\n%s", errors);
+	config_free(&c);
+	free(errors);
+	free(many);
+}
+
 static void test_default_paths(void)
 {
 	char dir[] = "/tmp/l3dsr-unit-XXXXXX", path[128], sub[128];
@@ -780,6 +846,7 @@ int main(int argc, char *argv[])
 	test_switch();
 	test_flags();
 	test_config();
+	test_config_directives();
 	test_default_paths();
 	test_stat_names();
 	test_prometheus_absent();
