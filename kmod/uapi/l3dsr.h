@@ -71,8 +71,9 @@
  * every fragment carries: each is rewritten, and the transport checksum is
  * adjusted in the fragment that carries it. The protocol of a fragmented
  * IPv6 datagram is its Fragment header's next header; when that is an
- * extension header, no later fragment can tell what follows, and the whole
- * datagram is left alone (L3DSR_STAT_SKIPPED_PROTOCOL). A packet
+ * extension header (No Next Header counts as one there), no later fragment
+ * can tell what follows, and the whole datagram is left alone
+ * (L3DSR_STAT_SKIPPED_PROTOCOL). A packet
  * that is not a fragment (an IPv6 atomic fragment included) and whose
  * transport header is cut short, even after its checksum, or whose IPv6
  * extension headers run past its end, is left to the stack
