@@ -269,7 +269,8 @@ static __always_inline bool l3dsr_has_extensions(const struct sk_buff *skb)
  * is the stack's own: the route the packet already carries (one looped
  * back from this host), or else the input route lookup the stack makes
  * after PREROUTING, with every key it uses (ingress device, VRF, mark,
- * source, DS field, flow label, the rules), made here in advance.
+ * source, DS field, flow label, the rules, a tunnel's id), made here in
+ * advance.
  *
  * The lookup is not handed on: hooks after l3dsr's (a mangle MARK rule,
  * NAT) may change what the stack's own lookup sees, and a rewritten packet
@@ -282,19 +283,11 @@ static __always_inline bool l3dsr_has_extensions(const struct sk_buff *skb)
  * destination found local and the last found not to be, with the
  * generation of the routes they were found under (hook.h). The generation
  * is read before the rules' presence and before the lookup, so an answer
- * filled while either changed is born stale. Lookups that fail (a martian
- * or a source that reverse-path filtering refuses: the stack drops those
- * whatever their destination) are not remembered.
+ * filled while either changed is born stale, as far as the FIB orders its
+ * stores (hook.h). Lookups that fail (a martian or a source that
+ * reverse-path filtering refuses: the stack drops those whatever their
+ * destination) are not remembered.
  */
-
-/*
- * The device whose route lookup decides: VRF hands a packet to its own
- * device before the lookup.
- */
-static struct net_device *l3dsr_route_dev(const struct sk_buff *skb)
-{
-	return l3mdev_master_dev_rcu(skb->dev) ?: skb->dev;
-}
 
 static void l3dsr_remember(struct l3dsr_mapping *m, bool local,
 			   const void *daddr, int ifindex, u32 gen)
@@ -308,23 +301,26 @@ static void l3dsr_remember(struct l3dsr_mapping *m, bool local,
 }
 
 /*
- * ip_rcv_finish()'s lookup, with its arguments. It leaves its route on the
- * packet, which is taken off again; a tunnel's metadata, which it would
- * drop, is set aside meanwhile (it keys only rules on tun_id).
+ * ip_rcv_finish()'s lookup, with its arguments: on the device the packet
+ * came in on, which VRF changes only after the lookup for IPv4. It leaves
+ * its route on the packet, taken off again. It would also drop a tunnel's
+ * metadata, which it reads (rules on tun_id): the packet keeps a reference
+ * of its own, put back afterwards, as ip_options_rcv_srr() does.
  */
 static int l3dsr_ipv4_route(struct sk_buff *skb, bool *local)
 {
 	const struct iphdr *iph = ip_hdr(skb);
-	unsigned long tunnel_refdst = skb->_skb_refdst;
+	unsigned long refdst = skb->_skb_refdst;
 	int err;
 
-	skb->_skb_refdst = 0;
+	if (refdst && !(refdst & SKB_DST_NOREF))
+		dst_hold(skb_dst(skb));
 	err = ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
-				   l3dsr_route_dev(skb));
+				   skb->dev);
 	if (!err)
 		*local = skb_rtable(skb)->rt_type == RTN_LOCAL;
 	skb_dst_drop(skb);
-	skb->_skb_refdst = tunnel_refdst;
+	skb->_skb_refdst = refdst;
 	return err;
 }
 
@@ -347,7 +343,7 @@ static bool l3dsr_ipv4_dest_is_local(struct l3dsr_mapping *m,
 	if (l3dsr_dest_cached(&pcpu->not_local, daddr, AF_INET, ifindex, gen))
 		return false;
 
-	/* pairs with the FIB's publishing a change before bumping @gen */
+	/* @gen before the rules' presence and the routes (hook.h) */
 	smp_rmb();
 	cacheable = !READ_ONCE(net->ipv4.fib_has_custom_rules);
 	if (l3dsr_ipv4_route(skb, &local))
@@ -357,11 +353,15 @@ static bool l3dsr_ipv4_dest_is_local(struct l3dsr_mapping *m,
 	return local;
 }
 
-/* ip6_route_input()'s lookup, as it makes it. */
+/*
+ * ip6_route_input()'s lookup, as it makes it: on the VRF's device for a
+ * device enslaved to one, since VRF hands IPv6 packets to its own device
+ * before the lookup.
+ */
 static bool l3dsr_ipv6_route(struct net *net, struct sk_buff *skb)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	struct net_device *dev = l3dsr_route_dev(skb);
+	struct net_device *dev = l3mdev_master_dev_rcu(skb->dev) ?: skb->dev;
 	struct flowi6 fl6 = {
 		.flowi6_iif = dev->ifindex,
 		.daddr = ip6h->daddr,

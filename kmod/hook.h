@@ -27,6 +27,13 @@
  * renews only the serial number of the route's own node, which sockets'
  * cached routes check through their cookie. The FIB counts every deletion
  * in its statistics (fib6_del_route()): the sum moves on with any change.
+ *
+ * The FIB bumps these after the change it stands for, but without a
+ * barrier (the IPv6 serial number excepted), and the deletion count is a
+ * plain increment under one table's lock. x86 keeps stores in order, so
+ * an answer found under a generation is that generation's; a weakly
+ * ordered CPU may see a bump before the change, and keep a stale answer
+ * until the next change of the routes.
  */
 static __always_inline u32 l3dsr_ipv4_routes_gen(const struct net *net)
 {

@@ -307,6 +307,7 @@ void l3dsr_net_forget_dev(struct l3dsr_net *ln, int ifindex)
 	static const u8 families[] = { AF_INET, AF_INET6 };
 	struct l3dsr_change c = {};
 	unsigned int fi, dscp;
+	bool changed = false;
 
 	lockdep_assert_held(&ln->lock);
 
@@ -316,8 +317,9 @@ void l3dsr_net_forget_dev(struct l3dsr_net *ln, int ifindex)
 			if (!c.old || !(c.old->match & L3DSR_MATCH_DEV) ||
 			    c.old->ifindex != ifindex)
 				continue;
-			if (!c.new)
+			if (!changed)
 				l3dsr_net_changing(ln);
+			changed = true;
 			l3dsr_net_apply(ln, &c);
 		}
 	}
@@ -374,8 +376,8 @@ static void __net_exit l3dsr_net_exit_batch(struct list_head *net_exit_list)
 
 	/*
 	 * Mappings freed by RCU callbacks name their namespace's state. The
-	 * namespace's devices are unregistered later (their exit comes after
-	 * ours), and their notifications must find no state.
+	 * namespace's devices were unregistered before this (exits run in
+	 * the reverse order of registration), finding the state empty.
 	 */
 	rcu_barrier();
 	list_for_each_entry(net, net_exit_list, exit_list) {
@@ -409,7 +411,8 @@ int l3dsr_pernet_init(void)
 
 /*
  * Unregistering the notifier replays every device's unregistration: the
- * device-scoped mappings go first, each announced, before the rest.
+ * device-scoped mappings go first, then the rest. The family is gone by
+ * then, so nothing is announced.
  */
 void l3dsr_pernet_exit(void)
 {

@@ -37,9 +37,9 @@
  *   - the stack would deliver it locally, as it stands at l3dsr's hook: the
  *     route it already carries (a packet looped back from this host)
  *     decides, or else the same input route lookup the stack makes after
- *     PREROUTING, with the same keys: the ingress device (a VRF's device,
- *     for one enslaved to it), mark, source, DS field, flow label, every
- *     ip rule and source-specific route. Only an address of this host (a
+ *     PREROUTING, with the same keys: the ingress device (for IPv6 in a
+ *     VRF, the VRF's device), mark, source, DS field, flow label, tunnel
+ *     id, every ip rule and source-specific route. Only an address of this host (a
  *     "local" route, AnyIP prefixes on lo included) takes the packet. A
  *     mark that is to steer the route must be set before l3dsr's hook
  *     (priority -310: tc ingress, or an nftables chain at a lower
