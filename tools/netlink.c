@@ -520,7 +520,8 @@ int nl_join_config(struct l3dsr_nl *nl)
 
 		fprintf(stderr, PROG_NAME ": %s: cannot join the \"%s\" group: %s%s\n",
 			nl->cmd, L3DSR_MCGRP_CONFIG, strerror(saved_errno),
-			saved_errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+			saved_errno == EPERM ?
+			" (this module lets only CAP_NET_ADMIN join it)" : "");
 		return -1;
 	}
 	return 0;
