@@ -599,7 +599,8 @@ static bool usable(const struct dsr_rec *rec)
  * conflict it refused. It appended a DADDR rule for each line it kept, and
  * iptables read the DSCPs itself (041 as 33): of the rules it made for one
  * DSCP, the last one rewrote last and is the one in effect. An L2DSR VIP
- * that a mapping holds already needs nothing more.
+ * that a mapping holds already needs nothing more; any other becomes a
+ * "vip ADDR" line, an address held on lo without a mapping.
  */
 static void settle(struct dsr_import *im)
 {
@@ -675,11 +676,8 @@ static void settle(struct dsr_import *im)
 				rec->same = &im->recs[j];
 		if (rec->same)
 			continue;
+		/* held on lo without a mapping: a "vip ADDR" line */
 		rec->unheld = true;
-		inet_ntop(rec->family, rec->vip, text, sizeof(text));
-		snprintf(rec->why, sizeof(rec->why),
-			 "L2DSR VIP %s has no DSCP, and l3dsr's configuration holds VIPs for mappings only: it is written as a comment; keep the address on lo by other means",
-			 text);
 	}
 }
 
@@ -724,8 +722,7 @@ static void write_config(FILE *out, const struct dsr_import *im,
 					  sizeof(text)));
 			print_origin(out, rec);
 		} else if (rec->unheld) {
-			/* Not converted, but still an address worth seeing. */
-			fprintf(out, "# vip %s",
+			fprintf(out, "vip %s",
 				inet_ntop(rec->family, rec->vip, text,
 					  sizeof(text)));
 			print_origin(out, rec);

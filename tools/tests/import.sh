@@ -157,8 +157,6 @@ $P/10-web.conf:9: $NOT: localhost is IPv4 127.0.0.1, a loopback address, which t
 $P/20-v6.conf:3: $NOT: \"cafe\" is not an IPv6 address (dsrtools reads a word of hex digits and colons as one, never as a host name): cafe=30
 $P/20-v6.conf:4: $NOT: \"::ffff:10.0.0.128\": dsrtools takes no IPv6 address with an IPv4 part; write it in hex: ::ffff:10.0.0.128=31
 $P/20-v6.conf:5: $NOT: DSCP 28 (inet6) is mapped already, to 2001:db8::10 at $D/20-v6.conf:2; dsrctl refused such a configuration (\"Conflicting DSRs\"): keep one: 2001:db8::11=28
-$P/30-l2.conf:2: $NOT: L2DSR VIP 192.0.2.7 has no DSCP, and l3dsr's configuration holds VIPs for mappings only: it is written as a comment; keep the address on lo by other means: 192.0.2.7            # mail, L2DSR
-$P/30-l2.conf:5: $NOT: L2DSR VIP 2001:db8::99 has no DSCP, and l3dsr's configuration holds VIPs for mappings only: it is written as a comment; keep the address on lo by other means: 2001:db8::99
 $P/40-bad.conf:1: $NOT: DSCP \"64\" is out of range (1..63): 192.0.2.20=64
 $P/40-bad.conf:2: $NOT: DSCP \"08\" is not a number as dsrtools writes them: decimal (33), octal with a leading 0 (041) or hex with 0x (0x21): 192.0.2.21=08
 $P/40-bad.conf:3: $NOT: DSCP \"0\" is 0, every unmarked packet: dsrtools let it through, l3dsr never maps it: 192.0.2.22=0
@@ -170,8 +168,7 @@ $P/40-bad.conf:8: $NOT: \"1.2.3.999\" is not an IPv4 address: 1.2.3.999=15
 $P/40-bad.conf:9: $NOT: VIP 224.0.0.5 is a multicast address, which the kernel refuses: 224.0.0.5=16
 $P/40-bad.conf:10: $NOT: \"web_farm\" is neither an address nor a host name (letters, digits, dots, hyphens): web_farm=17
 $P/40-bad.conf:11: $NOT: DSCP 33 (inet) is mapped already, to 98.139.235.246 at $D/10-web.conf:4; dsrctl refused such a configuration (\"Conflicting DSRs\"): keep one: 192.0.2.28=041
-$P/50-crlf.conf:2: $NOT: L2DSR VIP 192.0.2.31 has no DSCP, and l3dsr's configuration holds VIPs for mappings only: it is written as a comment; keep the address on lo by other means: 192.0.2.31
-l3dsrctl: import-dsrtools: 12 of 31 VIP lines converted; the others need a decision"
+l3dsrctl: import-dsrtools: 15 of 31 VIP lines converted; the others need a decision"
 check_eq "import-dsrtools converts the rest, in dsrctl's file order, each line saying where from" \
 "# l3dsr configuration converted by \`l3dsrctl import-dsrtools\` from
 # dsrtools' $D: every *.conf under it, in locale order.
@@ -185,12 +182,12 @@ dscp 42 vip 98.139.235.247  # $D/10-web.conf:6
 # $D/10-web.conf:7: the same as at $D/10-web.conf:3
 dscp 29 vip 201f::80:1d0:f8  # $D/20-v6.conf:1: this is a good one, too
 dscp 28 vip 2001:db8::10  # $D/20-v6.conf:2
-# vip 192.0.2.7  # $D/30-l2.conf:2: mail, L2DSR
+vip 192.0.2.7  # $D/30-l2.conf:2: mail, L2DSR
 # $D/30-l2.conf:3: held already by the mapping at $D/10-web.conf:4
 # $D/30-l2.conf:4: the same as at $D/30-l2.conf:2
-# vip 2001:db8::99  # $D/30-l2.conf:5
+vip 2001:db8::99  # $D/30-l2.conf:5
 dscp 11 vip 192.0.2.30  # $D/50-crlf.conf:1
-# vip 192.0.2.31  # $D/50-crlf.conf:2
+vip 192.0.2.31  # $D/50-crlf.conf:2
 dscp 24 vip 192.0.2.44  # $D/linked/80-linked.conf:1
 dscp 23 vip 192.0.2.43  # $D/sub/70-nested.conf:1" "$OUT"
 
@@ -209,6 +206,11 @@ dscp 33 vip 98.139.235.246
 dscp 42 vip 98.139.235.247
 dscp 28 vip 2001:db8::10
 dscp 29 vip 201f::80:1d0:f8" "$(mappings "$OUT")"
+check_eq "... and holds the L2DSR VIPs on lo, without a mapping" \
+"add address 192.0.2.7/32 dev lo proto 213
+add address 2001:db8::99/128 dev lo proto 213
+add address 192.0.2.31/32 dev lo proto 213" \
+	"$(grep -E '^add address (192\.0\.2\.(7|31)|2001:db8::99)/' <<< "$OUT")"
 
 # ---------------------------------------------------------------- -o FILE
 
@@ -217,7 +219,7 @@ ctl import-dsrtools -o "$TMP/kept.conf" "$D"
 check_eq "-o with lines not converted: exit 1, nothing on stdout" "1 " \
 	"$RC $OUT"
 check_eq "-o with lines not converted says nothing was written" \
-	"l3dsrctl: import-dsrtools: 12 of 31 VIP lines converted; the others need a decision: nothing written" \
+	"l3dsrctl: import-dsrtools: 15 of 31 VIP lines converted; the others need a decision: nothing written" \
 	"$(tail -n 1 <<< "$ERR")"
 check_eq "... and leaves the file as it was" "dscp 1 vip 192.0.2.1" \
 	"$(cat "$TMP/kept.conf")"
