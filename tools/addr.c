@@ -179,3 +179,16 @@ void addr_describe(const struct local_addr *a, char *buf, size_t size)
 	snprintf(buf, size, "%s/%u dev %s",
 		 format_address(a->family, a->addr, addr), a->prefix, dev);
 }
+
+void addr_report(const char *cmd, const char *what,
+		 const struct local_addr *a, const struct nl_status *st)
+{
+	char where[160];
+
+	addr_describe(a, where, sizeof(where));
+	fprintf(stderr, "l3dsrctl: %s: cannot %s address %s: %s", cmd, what,
+		where, strerror(st->error));
+	if (st->message[0])
+		fprintf(stderr, ": %s", st->message);
+	fputc('\n', stderr);
+}

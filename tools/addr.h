@@ -55,4 +55,8 @@ int addr_del(struct l3dsr_nl *rt, const struct local_addr *a,
 /* "211.115.115.100/32 dev lo" */
 void addr_describe(const struct local_addr *a, char *buf, size_t size);
 
+/* "l3dsrctl: CMD: cannot WHAT address A: why", with the kernel's message. */
+void addr_report(const char *cmd, const char *what,
+		 const struct local_addr *a, const struct nl_status *st);
+
 #endif

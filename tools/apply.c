@@ -154,18 +154,6 @@ static const struct mapping *running_mapping(const struct plan *p, int family,
 	return NULL;
 }
 
-static const struct config_entry *config_mapping(const struct config *c,
-						 int family, unsigned int dscp)
-{
-	size_t i;
-
-	for (i = 0; i < c->count; i++)
-		if (c->entries[i].spec.m.family == family &&
-		    c->entries[i].spec.m.dscp == dscp)
-			return &c->entries[i];
-	return NULL;
-}
-
 /* What the kernel's SET_TABLE compares: all but the counters. */
 static bool same_mapping(const struct mapping *a, const struct mapping *b)
 {
@@ -283,7 +271,7 @@ static void count_mapping_changes(const struct config *c, struct plan *p)
 			p->mapping_changes++;
 	}
 	for (i = 0; i < p->running.count; i++)
-		if (!config_mapping(c, p->running.items[i].family,
+		if (!config_find(c, p->running.items[i].family,
 				    p->running.items[i].dscp))
 			p->mapping_changes++;
 }
@@ -392,7 +380,7 @@ static void print_plan_text(const struct config *c, const struct plan *p)
 	}
 	for (i = 0; i < p->running.count; i++) {
 		old = &p->running.items[i];
-		if (config_mapping(c, old->family, old->dscp))
+		if (config_find(c, old->family, old->dscp))
 			continue;
 		fputs("remove mapping ", stdout);
 		mapping_describe(old, stdout);
@@ -441,7 +429,7 @@ static void print_plan_json(const struct config *c, const struct plan *p)
 	}
 	for (i = 0; i < p->running.count; i++) {
 		old = &p->running.items[i];
-		if (config_mapping(c, old->family, old->dscp))
+		if (config_find(c, old->family, old->dscp))
 			continue;
 		running_dev(old, dev);
 		json_entry(&json, "remove", old, dev, NULL);
@@ -577,20 +565,6 @@ struct progress {
 	size_t removed;
 };
 
-static void report_address(const struct ctl *ctl, const char *what,
-			   const struct local_addr *a,
-			   const struct nl_status *st)
-{
-	char where[160];
-
-	addr_describe(a, where, sizeof(where));
-	fprintf(stderr, PROG_NAME ": %s: cannot %s address %s: %s",
-		ctl->cmd->name, what, where, strerror(st->error));
-	if (st->message[0])
-		fprintf(stderr, ": %s", st->message);
-	fputc('\n', stderr);
-}
-
 /* Undo what done says was done, in reverse order. false if any step failed. */
 static bool undo(const struct ctl *ctl, struct l3dsr_nl *rt,
 		 const struct plan *p, const struct progress *done)
@@ -601,12 +575,12 @@ static bool undo(const struct ctl *ctl, struct l3dsr_nl *rt,
 
 	for (i = done->removed; i-- > 0;)
 		if (addr_add(rt, &p->del[i], &st) < 0) {
-			report_address(ctl, "put back", &p->del[i], &st);
+			addr_report(ctl->cmd->name, "put back", &p->del[i], &st);
 			ok = false;
 		}
 	for (i = done->added; i-- > 0;)
 		if (addr_del(rt, &p->add[i], &st) < 0) {
-			report_address(ctl, "take away", &p->add[i], &st);
+			addr_report(ctl->cmd->name, "take away", &p->add[i], &st);
 			ok = false;
 		}
 	for (i = done->settings; i-- > 0;) {
@@ -654,7 +628,7 @@ static int carry_out(const struct ctl *ctl, struct l3dsr_nl *nl,
 	}
 	for (i = 0; i < p->add_count; i++) {
 		if (addr_add(rt, &p->add[i], &st) < 0) {
-			report_address(ctl, "add", &p->add[i], &st);
+			addr_report(ctl->cmd->name, "add", &p->add[i], &st);
 			goto failed;
 		}
 		done.added++;
@@ -663,7 +637,7 @@ static int carry_out(const struct ctl *ctl, struct l3dsr_nl *nl,
 		/* Gone already (with its device, say): the goal holds. */
 		if (addr_del(rt, &p->del[i], &st) < 0 &&
 		    st.error != EADDRNOTAVAIL && st.error != ENODEV) {
-			report_address(ctl, "remove", &p->del[i], &st);
+			addr_report(ctl->cmd->name, "remove", &p->del[i], &st);
 			goto failed;
 		}
 		done.removed++;

@@ -86,8 +86,8 @@ static const char *remember_name(struct config *c, const char *name)
 	return copy;
 }
 
-static const struct config_entry *find_slot(const struct config *c,
-					    int family, unsigned int dscp)
+const struct config_entry *config_find(const struct config *c, int family,
+				       unsigned int dscp)
 {
 	size_t i;
 
@@ -104,7 +104,7 @@ static int add_entry(struct config *c, const struct mapping_spec *spec,
 	const struct config_entry *other;
 	struct config_entry *entry;
 
-	other = find_slot(c, spec->m.family, spec->m.dscp);
+	other = config_find(c, spec->m.family, spec->m.dscp);
 	if (other) {
 		config_error(c, file, line,
 			     "DSCP %u (%s) is mapped twice: also at %s:%u",

@@ -110,5 +110,8 @@ void config_free_paths(char **paths);
 
 /* Order entries as the kernel lists mappings: inet first, then by DSCP. */
 void config_sort(struct config *c);
+/* The entry of (family, dscp), or NULL. */
+const struct config_entry *config_find(const struct config *c, int family,
+				       unsigned int dscp);
 
 #endif

@@ -290,20 +290,6 @@ static int report_conflict(const struct ctl *ctl, struct l3dsr_nl *nl,
 	return EXIT_FAILED;
 }
 
-static void report_address(const struct ctl *ctl, const char *what,
-			   const struct local_addr *a,
-			   const struct nl_status *st)
-{
-	char where[160];
-
-	addr_describe(a, where, sizeof(where));
-	fprintf(stderr, PROG_NAME ": %s: cannot %s address %s: %s",
-		ctl->cmd->name, what, where, strerror(st->error));
-	if (st->message[0])
-		fprintf(stderr, ": %s", st->message);
-	fputc('\n', stderr);
-}
-
 /*
  * add-vip: put the VIP of spec on its device (lo unless vip-device said),
  * marked as l3dsr's, unless the namespace holds it already, as the
@@ -332,7 +318,7 @@ static int add_vip(const struct ctl *ctl, struct l3dsr_nl *rt,
 	if (!addr_find(&addrs, spec->m.family, spec->m.vip)) {
 		addr_vip(vip, spec->m.family, spec->m.vip, ifindex);
 		if (addr_add(rt, vip, &st) < 0) {
-			report_address(ctl, "add", vip, &st);
+			addr_report(ctl->cmd->name, "add", vip, &st);
 			status = EXIT_FAILED;
 		} else {
 			*added = true;
@@ -395,7 +381,7 @@ static int change_mapping(const struct ctl *ctl, int argc, char *argv[],
 			status = EXIT_FAILED;
 		}
 		if (vip_added && addr_del(&rt, &vip, &st) < 0)
-			report_address(ctl, "take back", &vip, &st);
+			addr_report(ctl->cmd->name, "take back", &vip, &st);
 	}
 out:
 	nl_close(&rt);
@@ -520,7 +506,7 @@ static int del_vips(const struct ctl *ctl, struct l3dsr_nl *nl,
 			    memcmp(a->addr, m->vip, address_length(a->family)))
 				continue;
 			if (addr_del(rt, a, &st) < 0) {
-				report_address(ctl, "remove", a, &st);
+				addr_report(ctl->cmd->name, "remove", a, &st);
 				status = EXIT_FAILED;
 				break;
 			}
@@ -541,7 +527,7 @@ static void put_back(const struct ctl *ctl, struct l3dsr_nl *rt,
 
 	for (i = removed->count; i-- > 0;)
 		if (addr_add(rt, &removed->items[i], &st) < 0)
-			report_address(ctl, "put back", &removed->items[i],
+			addr_report(ctl->cmd->name, "put back", &removed->items[i],
 				       &st);
 }
 
@@ -902,7 +888,7 @@ static int flush_vips(const struct ctl *ctl)
 		    (ctl->family != AF_UNSPEC && a->family != ctl->family))
 			continue;
 		if (addr_del(&rt, a, &st) < 0 && st.error != EADDRNOTAVAIL) {
-			report_address(ctl, "remove", a, &st);
+			addr_report(ctl->cmd->name, "remove", a, &st);
 			status = EXIT_FAILED;
 		}
 	}
