@@ -137,8 +137,9 @@ static enum l3dsr_l4_kind l3dsr_l4_lookup(u8 protocol, bool ipv6,
  * The change a new destination makes to a one's complement sum, folded to
  * 16 bits once for the fields that take it (RFC 1624). Folding it for each
  * field, as csum_replace_by_diff() does, is 21 instructions more an IPv4
- * hit and 8 more an IPv6 one (make bench's trace); csum_fold()'s
- * complemented form, 4 more than the two halves' csum16_add().
+ * hit and 8 more an IPv6 one (make bench's trace); folding with
+ * csum_fold() and undoing its complement, 4 more than csum16_add() of the
+ * two halves (the disassembly).
  */
 static __always_inline __be16 l3dsr_fold(__wsum diff)
 {
