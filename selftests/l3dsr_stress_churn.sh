@@ -175,7 +175,10 @@ wave()
 		# Both ways in: single commands, and (cheaper, so more often)
 		# one transaction.
 		if (((first + i) % 4)); then
-			printf 'dscp %s vip %s dev eth0\ndscp %s vip %s\n' \
+			# the module's lifecycle alone: no VIPs, no sysctls
+			printf '%s\ndscp %s vip %s dev eth0\ndscp %s vip %s\n' \
+				"vips unmanaged
+sysctls unmanaged" \
 				"$DSCP" "$VIP4" "$DSCP" "$VIP6" >"$TMP/table.conf"
 			out=$("$L3DSRCTL" -n "$cyc" apply -f "$TMP/table.conf" 2>&1) ||
 				failure "cycle $((first + i)): apply: $out"
