@@ -20,31 +20,11 @@ TOOL=$(realpath "${1:-$TOOLS_DIR/l3dsrctl}")
 # dsrctl lists its files in the locale's order; C's is byte order.
 export LC_ALL=C
 
-count=0
-failed=0
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-pass()
-{
-	count=$((count + 1))
-	echo "ok $count - $1"
-}
-
-fail()
-{
-	local why line
-
-	count=$((count + 1))
-	failed=$((failed + 1))
-	echo "not ok $count - $1"
-	shift
-	for why in "$@"; do
-		while IFS= read -r line; do
-			echo "# $line"
-		done <<< "$why"
-	done
-}
+# shellcheck source=tests/lib.sh
+source "$TESTS_DIR/lib.sh"
 
 skip()
 {
@@ -53,34 +33,6 @@ skip()
 }
 
 # ctl ARGS...: run the tool; OUT, ERR and RC as it left them.
-ctl()
-{
-	"$TOOL" "$@" >"$TMP/out" 2>"$TMP/err"
-	RC=$?
-	OUT=$(cat "$TMP/out")
-	ERR=$(cat "$TMP/err")
-}
-
-check_eq()
-{
-	if [ "$2" == "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "got:      $3"
-	fi
-}
-
-# expect DESCRIPTION RC STDERR: the last ctl exited RC with exactly STDERR.
-expect()
-{
-	if [ "$RC" == "$2" ] && [ "$ERR" == "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "exit $RC, expected $2" "stderr:   $ERR" \
-			"expected: $3" "stdout: $OUT"
-	fi
-}
-
 # The mappings an apply --dry-run would add, without where each came from.
 mappings()
 {
