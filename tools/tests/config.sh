@@ -19,7 +19,7 @@ TOOL=$(realpath "${1:-$TOOLS_DIR/l3dsrctl}")
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-# shellcheck source=tests/lib.sh
+# shellcheck source=lib.sh
 source "$TESTS_DIR/lib.sh"
 
 echo "TAP version 13"

@@ -23,7 +23,7 @@ export LC_ALL=C
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-# shellcheck source=tests/lib.sh
+# shellcheck source=lib.sh
 source "$TESTS_DIR/lib.sh"
 
 skip()
