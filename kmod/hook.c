@@ -355,6 +355,16 @@ static bool l3dsr_ipv4_dest_is_local(struct l3dsr_mapping *m,
 }
 
 /*
+ * The stack delivers to this host on a local or an anycast route (its
+ * input is ip6_input(), ip6_rt_init_dst()): a forwarding host holds its
+ * prefixes' subnet-router anycast addresses, and an operator may add more.
+ */
+static bool l3dsr_rt6_delivers(const struct rt6_info *rt)
+{
+	return !rt->dst.error && (rt->rt6i_flags & (RTF_LOCAL | RTF_ANYCAST));
+}
+
+/*
  * ip6_route_input()'s lookup, as it makes it: on the VRF's device for a
  * device enslaved to one, since VRF hands IPv6 packets to its own device
  * before the lookup.
@@ -384,7 +394,7 @@ static bool l3dsr_ipv6_route(struct net *net, struct sk_buff *skb)
 
 	rt = container_of(ip6_route_input_lookup(net, dev, &fl6, skb, flags),
 			  struct rt6_info, dst);
-	local = !rt->dst.error && (rt->rt6i_flags & RTF_LOCAL);
+	local = l3dsr_rt6_delivers(rt);
 	ip6_rt_put_flags(rt, flags);
 	return local;
 }
@@ -400,8 +410,8 @@ static bool l3dsr_ipv6_dest_is_local(struct l3dsr_mapping *m,
 	u32 gen;
 
 	if (skb_valid_dst(skb))
-		return container_of(skb_dst(skb), struct rt6_info,
-				    dst)->rt6i_flags & RTF_LOCAL;
+		return l3dsr_rt6_delivers(container_of(skb_dst(skb),
+						       struct rt6_info, dst));
 
 	gen = l3dsr_ipv6_routes_gen(net);
 	if (l3dsr_dest_cached(&pcpu->local, daddr, AF_INET6, ifindex, gen))

@@ -29,6 +29,9 @@
 # 2001:db8:1::99/128. Packets from ::99 are forwarded to other untouched
 # and counted skipped_not_local; those from ::2 are rewritten.
 #
+# Anycast (IPv6): packets to the subnet-router anycast address of c0's
+# prefix, which the forwarding server delivers locally, are rewritten.
+#
 # Policy routing (both families): the local rule moved after a fwmark rule,
 # as VRF set-ups do (pref 32765), and "fwmark 1 lookup 100" at pref 100,
 # table 100 routing the RIP to other. An nft chain at priority -350, before
@@ -288,6 +291,39 @@ if check "IPv6: the local table routes the RIP to other from $CLIENT_B6" \
 fi
 run ip -n "$NS_SRV" -6 route del table local $RIP6/128 from $CLIENT_B6/128
 run ip -n "$NS_SRV" -6 route del table local $RIP6/128 from 2001:db8:1::/64
+
+# ------------------------------------------------- an anycast RIP
+# A forwarding host holds the subnet-router anycast address of each of its
+# prefixes (c0's: 2001:db8:1::) and delivers packets to it locally, as to
+# its unicast addresses: "for this host" includes it.
+
+ANYCAST6=2001:db8:1::
+
+# vip_moved BEFORE N: the server has counted N more packets to the VIP
+# after l3dsr's hook.
+vip_moved()
+{
+	[ "$(delta "$(nft_counter "$NS_SRV" inet l3dsr_policy to_vip6 \
+		packets)" "$1")" = "$2" ]
+}
+
+if check "IPv6: the server holds $ANYCAST6, c0's subnet-router anycast address" \
+	bash -c "ip -n '$NS_SRV' -6 route show table local |
+		grep -q '^anycast $ANYCAST6 '"; then
+	stats_before=$(ns_stats_snapshot "$NS_SRV")
+	vip_before=$(nft_counter "$NS_SRV" inet l3dsr_policy to_vip6 packets)
+	if RIP=$ANYCAST6 send inet6 "$CLIENT_A6" "$PORT"; then
+		wait_until 50 vip_moved "$vip_before" "$SENT"
+		check_eq "IPv6: l3dsr counted DSCP-10 packets to the anycast address as rewritten" \
+			"rewritten=+$SENT" "$(stats_delta "$stats_before" \
+				"$(ns_stats_snapshot "$NS_SRV")")"
+		check "IPv6: they reached the VIP" \
+			vip_moved "$vip_before" "$SENT"
+	else
+		fail "IPv6: DSCP-10 packets sent to $ANYCAST6" \
+			"l3dsr_wire send failed"
+	fi
+fi
 
 # ------------------------------------------------- policy routing
 

@@ -39,8 +39,9 @@
  *     decides, or else the same input route lookup the stack makes after
  *     PREROUTING, with the same keys: the ingress device (for IPv6 in a
  *     VRF, the VRF's device), mark, source, DS field, flow label, tunnel
- *     id, every ip rule and source-specific route. Only an address of this host (a
- *     "local" route, AnyIP prefixes on lo included) takes the packet. A
+ *     id, every ip rule and source-specific route. Only an address of this
+ *     host (a "local" route, AnyIP prefixes on lo included; for IPv6 an
+ *     anycast address of this host too) takes the packet. A
  *     mark that is to steer the route must be set before l3dsr's hook
  *     (priority -310: tc ingress, or an nftables chain at a lower
  *     priority). A packet the host would forward or drop is left alone
