@@ -30,6 +30,7 @@
 #include <net/checksum.h>
 #include <net/dst_metadata.h>
 #include <net/dsfield.h>
+#include <net/inet_dscp.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip6_fib.h>
@@ -306,7 +307,9 @@ static void l3dsr_remember(struct l3dsr_mapping *m, bool local,
  * came in on, which VRF changes only after the lookup for IPv4. It leaves
  * its route on the packet, taken off again. It would also drop a tunnel's
  * metadata, which it reads (rules on tun_id): the packet keeps a reference
- * of its own, put back afterwards, as ip_options_rcv_srr() does.
+ * of its own, put back afterwards, as ip_options_rcv_srr() does. The DS
+ * field goes without its ECN bits: 6.1 and 6.12 mask them off themselves,
+ * and from 6.13 the argument is a dscp_t, which callers mask.
  */
 static int l3dsr_ipv4_route(struct sk_buff *skb, bool *local)
 {
@@ -316,8 +319,8 @@ static int l3dsr_ipv4_route(struct sk_buff *skb, bool *local)
 
 	if (refdst && !(refdst & SKB_DST_NOREF))
 		dst_hold(skb_dst(skb));
-	err = ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
-				   skb->dev);
+	err = ip_route_input_noref(skb, iph->daddr, iph->saddr,
+				   iph->tos & INET_DSCP_MASK, skb->dev);
 	if (!err)
 		*local = skb_rtable(skb)->rt_type == RTN_LOCAL;
 	skb_dst_drop(skb);
