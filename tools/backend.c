@@ -71,8 +71,50 @@ static void announce(const struct ctl *ctl, const char *why)
 		NFT_TABLE_NAME "): %s\n", ctl->cmd->name, why);
 }
 
+int backend_find(const struct ctl *ctl, struct l3dsr_nl *nl,
+		 enum backend *chosen)
+{
+	enum nft_table_state state = NFT_TABLE_ABSENT;
+	struct nft_backend *nft;
+	int found;
+
+	*chosen = BACKEND_MODULE;
+	if (ctl->backend != BACKEND_MODULE) {
+		nft = nft_open(ctl->cmd->name);
+		if (!nft)
+			return -1;
+		if (nft_table_state(nft, &state,
+				    ctl->backend == BACKEND_AUTO) < 0 &&
+		    ctl->backend == BACKEND_NFT) {
+			nft_close(nft);
+			return -1;
+		}
+		if (state == NFT_TABLE_OURS ||
+		    (state == NFT_TABLE_FOREIGN && ctl->backend == BACKEND_NFT)) {
+			*chosen = BACKEND_NFT;
+			return open_nft(ctl, nl, nft, state) ? -1 : 1;
+		}
+		nft_close(nft);
+		if (ctl->backend == BACKEND_NFT) {
+			*chosen = BACKEND_NFT;
+			memset(nl, 0, sizeof(*nl));
+			return 0;
+		}
+	}
+	found = nl_find(nl, ctl->cmd->name);
+	if (found == 0)
+		nl_close(nl);
+	return found;
+}
+
 int backend_open(const struct ctl *ctl, struct l3dsr_nl *nl,
 		 enum backend *chosen)
+{
+	return backend_open_for(ctl, nl, chosen, NULL);
+}
+
+int backend_open_for(const struct ctl *ctl, struct l3dsr_nl *nl,
+		     enum backend *chosen, struct nft_backend **leftover)
 {
 	enum nft_table_state state = NFT_TABLE_ABSENT;
 	struct nft_backend *nft;
@@ -80,13 +122,28 @@ int backend_open(const struct ctl *ctl, struct l3dsr_nl *nl,
 	struct kmodule km;
 	int found;
 
-	if (ctl->backend == BACKEND_MODULE) {
-		*chosen = BACKEND_MODULE;
-		return nl_open(nl, ctl->cmd->name) < 0 ? EXIT_FAILED : EXIT_OK;
-	}
+	if (leftover)
+		*leftover = NULL;
+
 	nft = nft_open(ctl->cmd->name);
 	if (!nft)
 		return EXIT_FAILED;
+	if (ctl->backend == BACKEND_MODULE) {
+		*chosen = BACKEND_MODULE;
+		if (leftover && nft_table_state(nft, &state, true) == 0 &&
+		    state == NFT_TABLE_OURS)
+			*leftover = nft;
+		else
+			nft_close(nft);
+		if (nl_open(nl, ctl->cmd->name) < 0) {
+			if (leftover && *leftover) {
+				nft_close(*leftover);
+				*leftover = NULL;
+			}
+			return EXIT_FAILED;
+		}
+		return EXIT_OK;
+	}
 	if (ctl->backend == BACKEND_NFT) {
 		*chosen = BACKEND_NFT;
 		if (nft_table_state(nft, &state, false) < 0) {
@@ -107,7 +164,7 @@ int backend_open(const struct ctl *ctl, struct l3dsr_nl *nl,
 	 * only when the module is loaded beside it, which apply would use.
 	 */
 	if (nft_table_state(nft, &state, true) == 0 &&
-	    state == NFT_TABLE_OURS) {
+	    state == NFT_TABLE_OURS && !leftover) {
 		*chosen = BACKEND_NFT;
 		if (found)
 			announce(ctl, "the table is there, though the module is loaded: apply moves it into the module");
@@ -116,7 +173,10 @@ int backend_open(const struct ctl *ctl, struct l3dsr_nl *nl,
 	kmodule_inspect(&km);
 	why[0] = '\0';
 	if (found || kmodule_modprobe(&km, why, sizeof(why)) == 0) {
-		nft_close(nft);
+		if (leftover && state == NFT_TABLE_OURS)
+			*leftover = nft;
+		else
+			nft_close(nft);
 		*chosen = BACKEND_MODULE;
 		return nl_open(nl, ctl->cmd->name) < 0 ? EXIT_FAILED : EXIT_OK;
 	}

@@ -63,6 +63,20 @@ int backend_parse(const char *word, enum backend *backend);
  */
 int backend_open(const struct ctl *ctl, struct l3dsr_nl *nl,
 		 enum backend *chosen);
+/*
+ * The same for apply: with auto, the module whenever it can be had, even
+ * when the table is in nftables; then *leftover is that table's handle,
+ * to be read and deleted once the module holds the table (NULL if none).
+ */
+struct nft_backend;
+int backend_open_for(const struct ctl *ctl, struct l3dsr_nl *nl,
+		     enum backend *chosen, struct nft_backend **leftover);
+/*
+ * Open nl on the backend that holds the table, loading nothing: 1 with nl
+ * open, 0 when there is no table (nl closed), -1 after printing why.
+ */
+int backend_find(const struct ctl *ctl, struct l3dsr_nl *nl,
+		 enum backend *chosen);
 
 int cmd_add_mapping(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_replace_mapping(const struct ctl *ctl, int argc, char *argv[]);
