@@ -61,13 +61,22 @@ struct nft_backend {
 #define PROTOCOLS_IPV4 "{ 1, 2, 4, 6, 17, 41, 47, 50, 89, 103, 132, 136 }"
 #define PROTOCOLS_IPV6 "{ 4, 6, 17, 41, 47, 50, 58, 132, 136 }"
 
+/*
+ * The IPv6 maps are keyed by the DSCP where it sits in the header's first
+ * 16 bits (DSCP << 6): nft 1.0.6 stores a named map's "ip6 dscp" keys in
+ * one byte, while the lookup hands it the two the field spans, so no key
+ * would ever match. A raw, masked field has one size on both sides.
+ */
+#define DSCP6 "@nh,0,16 & 0x0fc0"
+#define DSCP6_SHIFT 6
+
 static const char nft_ruleset[] =
 	"table inet " NFT_TABLE_NAME " {\n"
 	"\tcomment \"" NFT_TABLE_MARKER "\"\n"
 	"\tmap vip4 { type dscp : ipv4_addr; counter; }\n"
-	"\tmap vip6 { type dscp : ipv6_addr; counter; }\n"
+	"\tmap vip6 { typeof @nh,0,16 : ip6 daddr; counter; }\n"
 	"\tmap go4 { type dscp : verdict; }\n"
-	"\tmap go6 { type dscp : verdict; }\n"
+	"\tmap go6 { typeof @nh,0,16 : verdict; }\n"
 	"\tchain local4 {\n"
 	"\t\tfib daddr . iif type local ip daddr set ip dscp map @vip4 counter\n"
 	"\t\tcounter\n"
@@ -83,25 +92,25 @@ static const char nft_ruleset[] =
 	"\t\tip daddr set ip dscp map @vip4 ip dscp set cs0 counter\n"
 	"\t}\n"
 	"\tchain local6 {\n"
-	"\t\tfib daddr . iif type local ip6 daddr set ip6 dscp map @vip6 counter\n"
+	"\t\tfib daddr . iif type local ip6 daddr set " DSCP6 " map @vip6 counter\n"
 	"\t\tcounter\n"
 	"\t}\n"
 	"\tchain local6c {\n"
-	"\t\tfib daddr . iif type local ip6 daddr set ip6 dscp map @vip6 ip6 dscp set cs0 counter\n"
+	"\t\tfib daddr . iif type local ip6 daddr set " DSCP6 " map @vip6 ip6 dscp set cs0 counter\n"
 	"\t\tcounter\n"
 	"\t}\n"
 	"\tchain any6 {\n"
-	"\t\tip6 daddr set ip6 dscp map @vip6 counter\n"
+	"\t\tip6 daddr set " DSCP6 " map @vip6 counter\n"
 	"\t}\n"
 	"\tchain any6c {\n"
-	"\t\tip6 daddr set ip6 dscp map @vip6 ip6 dscp set cs0 counter\n"
+	"\t\tip6 daddr set " DSCP6 " map @vip6 ip6 dscp set cs0 counter\n"
 	"\t}\n"
 	"\tchain prerouting {\n"
 	"\t\ttype filter hook prerouting priority -310; policy accept;\n"
 	"\t\tmeta pkttype host ip frag-off & 0x3fff == 0 ip option lsrr missing ip option ssrr missing meta l4proto "
 	PROTOCOLS_IPV4 " ip dscp vmap @go4\n"
-	"\t\tmeta pkttype host exthdr frag missing exthdr rt missing meta l4proto "
-	PROTOCOLS_IPV6 " ip6 dscp vmap @go6\n"
+	"\t\tmeta nfproto ipv6 meta pkttype host exthdr frag missing exthdr rt missing meta l4proto "
+	PROTOCOLS_IPV6 " " DSCP6 " vmap @go6\n"
 	"\t}\n"
 	"}\n";
 
@@ -113,6 +122,12 @@ static int family_index(int family)
 static char family_digit(int family)
 {
 	return family == AF_INET6 ? '6' : '4';
+}
+
+/* A DSCP as the family's maps key it. */
+static unsigned int map_key(int family, unsigned int dscp)
+{
+	return family == AF_INET6 ? dscp << DSCP6_SHIFT : dscp;
 }
 
 const char *nft_chain_of(const struct mapping *m)
@@ -183,14 +198,15 @@ static void add_element(struct text *t, const struct mapping *m)
 	inet_ntop(m->family, m->vip, vip, sizeof(vip));
 	flag_words(m->flags, words, sizeof(words));
 	text_add(t, "add element inet " NFT_TABLE_NAME " vip%c { %u counter packets %" PRIu64
-		 " bytes %" PRIu64, family_digit(m->family), m->dscp,
-		 m->packets, m->bytes);
+		 " bytes %" PRIu64, family_digit(m->family),
+		 map_key(m->family, m->dscp), m->packets, m->bytes);
 	if (words[0])
 		text_add(t, " comment \"%s\"", words + 1);
 	text_add(t, " : %s }\n", vip);
 	if (!(m->flags & L3DSR_F_DOWN))
 		text_add(t, "add element inet " NFT_TABLE_NAME " go%c { %u : goto %s }\n",
-			 family_digit(m->family), m->dscp, nft_chain_of(m));
+			 family_digit(m->family), map_key(m->family, m->dscp),
+			 nft_chain_of(m));
 }
 
 static void delete_element(struct text *t, const struct mapping *m)
@@ -198,9 +214,9 @@ static void delete_element(struct text *t, const struct mapping *m)
 	/* What sends packets there goes first. */
 	if (!(m->flags & L3DSR_F_DOWN))
 		text_add(t, "delete element inet " NFT_TABLE_NAME " go%c { %u }\n",
-			 family_digit(m->family), m->dscp);
+			 family_digit(m->family), map_key(m->family, m->dscp));
 	text_add(t, "delete element inet " NFT_TABLE_NAME " vip%c { %u }\n",
-		 family_digit(m->family), m->dscp);
+		 family_digit(m->family), map_key(m->family, m->dscp));
 }
 
 static bool same_mapping(const struct mapping *a, const struct mapping *b)
@@ -393,6 +409,11 @@ static int parse_vip_element(json_t *pair, int family, struct nft_table *t)
 	if (!json_is_integer(val) || !addr)
 		return -1;
 	dscp = json_integer_value(val);
+	if (family == AF_INET6) {
+		if (dscp & ((1 << DSCP6_SHIFT) - 1))
+			return -1;
+		dscp >>= DSCP6_SHIFT;
+	}
 	if (dscp < L3DSR_DSCP_MIN || dscp > L3DSR_DSCP_MAX ||
 	    inet_pton(family, addr, m.vip) != 1 ||
 	    parse_flags(comment, &m.flags) < 0)
