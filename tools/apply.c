@@ -420,7 +420,9 @@ static void print_plan_json(const struct config *c, const struct plan *p)
 	json_member_u64(&json, "changes", plan_changes(p));
 	json_member_bool(&json, "module_loaded", p->module_loaded &&
 			 p->backend == BACKEND_MODULE);
-	json_member_string(&json, "backend", backend_name(p->backend));
+	/* null: no table anywhere yet, so none is chosen */
+	json_member_string(&json, "backend", p->module_loaded ?
+			   backend_name(p->backend) : NULL);
 	json_key(&json, "mappings");
 	json_array_begin(&json);
 	for (i = 0; i < c->count; i++) {

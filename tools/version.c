@@ -65,6 +65,18 @@ static void print_difference(const struct module_state *m)
 	}
 }
 
+/* Who holds this namespace's table, last: the lines above keep their place. */
+static void print_backend(const struct module_state *m)
+{
+	if (!m->backend)
+		puts("backend: none yet (no table: the module if it loads, else nftables)");
+	else if (!strcmp(m->backend, "nft"))
+		puts("backend: nft (the table is in nftables: table inet "
+		     NFT_TABLE_NAME ")");
+	else
+		puts("backend: module");
+}
+
 static void print_json(const struct module_state *m)
 {
 	const char *missing[MISSING_MAX];
@@ -143,14 +155,9 @@ int cmd_version(const struct ctl *ctl, int argc, char *argv[])
 	}
 	printf(PROG_NAME " %s, netlink family version %d\n", L3DSR_VERSION,
 	       L3DSR_GENL_VERSION);
-	if (!m.backend)
-		puts("backend: none yet (no table: the module if it loads, else nftables)");
-	else if (!strcmp(m.backend, "nft"))
-		puts("backend: nft (the table is in nftables: table inet " NFT_TABLE_NAME ")");
-	else
-		puts("backend: module");
 	if (!m.loaded) {
 		puts("module not loaded");
+		print_backend(&m);
 		return EXIT_OK;
 	}
 	printf("module %s, netlink family version ",
@@ -160,5 +167,6 @@ int cmd_version(const struct ctl *ctl, int argc, char *argv[])
 	else
 		puts("unknown");
 	print_difference(&m);
+	print_backend(&m);
 	return EXIT_OK;
 }
