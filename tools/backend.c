@@ -75,12 +75,12 @@ int backend_find(const struct ctl *ctl, struct l3dsr_nl *nl,
 		 enum backend *chosen)
 {
 	enum nft_table_state state = NFT_TABLE_ABSENT;
-	struct nft_backend *nft;
 	int found;
 
 	*chosen = BACKEND_MODULE;
 	if (ctl->backend != BACKEND_MODULE) {
-		nft = nft_open(ctl->cmd->name);
+		struct nft_backend *nft = nft_open(ctl->cmd->name);
+
 		if (!nft)
 			return -1;
 		if (nft_table_state(nft, &state,

@@ -758,14 +758,14 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 	kmodule_inspect(&km);
 	if (ctl->backend != BACKEND_MODULE &&
 	    backend_find(ctl, &nl, &chosen) > 0 && chosen == BACKEND_NFT) {
-		char why[640];
-
 		/* The fallback works as documented: a warning, not a failure. */
 		r.backend = "nft";
 		if (km.loaded) {
 			add(&r, LEVEL_WARN, "module", "l3dsr",
 			    "the module is loaded, but the table is still in nftables: apply moves it into the module");
 		} else {
+			char why[640];
+
 			kmodule_why_absent(&km, why, sizeof(why));
 			add(&r, LEVEL_WARN, "module", "l3dsr",
 			    "the l3dsr module is not loaded: %s", why);

@@ -156,11 +156,12 @@ static void text_add(struct text *t, const char *fmt, ...)
 static void text_add(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (t->failed)
 		return;
 	for (;;) {
+		int n;
+
 		va_start(ap, fmt);
 		n = vsnprintf(t->buf ? t->buf + t->len : NULL,
 			      t->buf ? t->size - t->len : 0, fmt, ap);
@@ -382,7 +383,7 @@ static int parse_flags(const char *comment, uint32_t *flags)
 
 static int parse_vip_element(json_t *pair, int family, struct nft_table *t)
 {
-	json_t *key, *val, *counter;
+	json_t *key, *val;
 	const char *addr, *comment = NULL;
 	struct mapping m = { .family = family };
 	json_int_t dscp;
@@ -392,7 +393,7 @@ static int parse_vip_element(json_t *pair, int family, struct nft_table *t)
 	key = json_array_get(pair, 0);
 	addr = json_string_value(json_array_get(pair, 1));
 	if (json_is_object(key)) {
-		json_t *elem = json_object_get(key, "elem");
+		json_t *elem = json_object_get(key, "elem"), *counter;
 
 		val = json_object_get(elem, "val");
 		comment = json_string_value(json_object_get(elem, "comment"));
@@ -801,7 +802,7 @@ int nft_transact(struct l3dsr_nl *nl, const struct nlmsghdr *req,
 	struct request r = { 0 };
 	const struct nlattr *attr;
 	struct stats_reply stats;
-	int f, d;
+	int f;
 
 	memset(st, 0, sizeof(*st));
 	nl_for_each_attr(attr, req)
@@ -813,6 +814,8 @@ int nft_transact(struct l3dsr_nl *nl, const struct nlmsghdr *req,
 	switch (genl->cmd) {
 	case L3DSR_CMD_GET_MAPPING:
 		if (req->nlmsg_flags & NLM_F_DUMP) {
+			int d;
+
 			for (f = 0; f < 2; f++)
 				for (d = L3DSR_DSCP_MIN; d <= L3DSR_DSCP_MAX; d++)
 					if (t.present[f][d] &&
