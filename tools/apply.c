@@ -710,6 +710,7 @@ int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 	struct l3dsr_nl nl = { 0 }, rt = { 0 };
 	struct nft_backend *leftover = NULL;
 	struct plan p = { 0 };
+	struct ctl chosen;
 	char prefix[64];
 	struct apply_args a;
 	struct config c;
@@ -728,16 +729,21 @@ int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 		goto out;
 	config_sort(&c);
 
+	/* The files' "backend" line, unless --backend said otherwise. */
+	chosen = *ctl;
+	if (ctl->backend == BACKEND_AUTO && c.backend[0])
+		backend_parse(c.backend, &chosen.backend);
+
 	/* A dry run loads nothing: without the module, the table is empty. */
 	if (a.dry_run) {
-		found = backend_find(ctl, &nl, &p.backend);
+		found = backend_find(&chosen, &nl, &p.backend);
 		if (found < 0) {
 			status = EXIT_FAILED;
 			goto out;
 		}
 		p.module_loaded = found;
 	} else {
-		status = backend_open_for(ctl, &nl, &p.backend, &leftover);
+		status = backend_open_for(&chosen, &nl, &p.backend, &leftover);
 		if (status)
 			goto out;
 		p.module_loaded = true;

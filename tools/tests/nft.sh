@@ -149,6 +149,18 @@ check_eq "version -j: backend nft" nft "$(jq -r .backend <<< "$OUT")"
 ctl -j check
 check_eq "check -j: backend nft, a WARN for the module" "nft warn" \
 	"$(jq -r '"\(.backend) \(.checks[0].level)"' <<< "$OUT")"
+printf 'backend module\nvips unmanaged\nsysctls unmanaged\ndscp 10 vip %s\n' $V4 \
+	>"$TMP/module.conf"
+before=$(table_text)
+ctl apply -f "$TMP/module.conf"
+check_eq "a \"backend module\" line: apply asks the module, nftables untouched" \
+	"1|$before" "$RC|$(table_text)"
+ctl --backend nft apply --dry-run -f "$TMP/module.conf"
+check_eq "--backend overrides the files' line" "3" "$RC"
+ctl apply --dry-run -f - <<< "backend nftables"
+check_eq "a \"backend\" line with another word: refused, named" \
+	"1 l3dsrctl: apply: <stdin>:1: \"backend\" takes one word: \"module\", \"nft\" or \"auto\"" \
+	"$RC $(head -n 1 <<< "$ERR")"
 ctl monitor
 expect "monitor: the module needed" 1 \
 	"l3dsrctl: monitor: the table is in nftables, which announces no changes: monitor needs the module"
