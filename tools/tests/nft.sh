@@ -191,6 +191,24 @@ expect "an unknown backend: a usage error" 2 \
 usage: l3dsrctl [-j] [-n NETNS] [-4|-6] [--backend module|nft|auto] COMMAND [ARGS]
 Try 'l3dsrctl help' for the commands."
 
+# ------------------------------------------------------- documentation
+
+render()
+{
+	groff -t -man -rLL=300n -rHY=0 -Tascii -P-cbou "$TOOLS_DIR/man/$1" 2>/dev/null
+}
+missing=
+for word in "--backend module|nft|auto" "table inet l3dsr" "WITHOUT THE MODULE"; do
+	grep -qF -- "$word" <<< "$(render l3dsrctl.8)" || missing+=" l3dsrctl.8:$word"
+done
+grep -qF -- "backend module|nft|auto" <<< "$(render l3dsr.conf.5)" ||
+	missing+=" l3dsr.conf.5:backend"
+for word in "WITHOUT THE MODULE" "fib daddr . mark . iif type local" \
+	    CAP_NET_ADMIN "table inet l3dsr"; do
+	grep -qF -- "$word" <<< "$(render l3dsr.7)" || missing+=" l3dsr.7:$word"
+done
+check_eq "the man pages document the backend and what differs" "" "$missing"
+
 echo "1..$count"
 echo "# $((count - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
