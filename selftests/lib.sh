@@ -454,9 +454,15 @@ require_cmds()
 	done
 }
 
-# require_l3dsr: the tool, the helper and a loadable module.
+# require_l3dsr: the tool, the helper and a loadable module; with
+# L3DSR_SELFTEST_BACKEND=nft, require_nft_backend's setting instead, so
+# that a script written for the module runs on the nftables backend.
 require_l3dsr()
 {
+	if [ "${L3DSR_SELFTEST_BACKEND:-}" = nft ]; then
+		require_nft_backend
+		return
+	fi
 	require_root
 	require_cmds ip ss nft jq "$L3DSRCTL"
 	[ -x "$PEER" ] || skip_all "needs $PEER (run make in selftests/)"

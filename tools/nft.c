@@ -70,6 +70,37 @@ struct nft_backend {
 #define DSCP6 "@nh,0,16 & 0x0fc0"
 #define DSCP6_SHIFT 6
 
+/*
+ * What the module checks before a lookup that nftables can express, per
+ * family: addressed to this host at the link layer, not a fragment, no
+ * source route, a protocol whose checksum stays right.
+ */
+#define FILTER4 "meta pkttype host ip frag-off & 0x3fff == 0 " \
+	"ip option lsrr missing ip option ssrr missing meta l4proto " PROTOCOLS_IPV4
+#define FILTER6 "meta pkttype host exthdr frag missing exthdr rt missing " \
+	"meta l4proto " PROTOCOLS_IPV6
+
+/* A chain the vmap sends to: the checks, then the rewrite. */
+#define ENTRY(name, filter) \
+	"\tchain " name " {\n\t\t" filter " goto rw_" name "\n\t}\n"
+/* The rewrite, counted; after a fib test, what failed it is counted too. */
+#define REWRITE_LOCAL(name, rewrite) \
+	"\tchain rw_" name " {\n" \
+	"\t\tfib daddr . mark . iif type local " rewrite " counter\n" \
+	"\t\tcounter\n\t}\n"
+#define REWRITE_ANY(name, rewrite) \
+	"\tchain rw_" name " {\n\t\t" rewrite " counter\n\t}\n"
+
+#define SET4 "ip daddr set ip dscp map @vip4"
+#define SET6 "ip6 daddr set " DSCP6 " map @vip6"
+#define CLEAR4 " ip dscp set cs0"
+#define CLEAR6 " ip6 dscp set cs0"
+
+/*
+ * The prerouting chain does one lookup, so that a packet whose DSCP is
+ * not mapped (most of a host's traffic) costs that alone; the checks run
+ * for mapped DSCPs only.
+ */
 static const char nft_ruleset[] =
 	"table inet " NFT_TABLE_NAME " {\n"
 	"\tcomment \"" NFT_TABLE_MARKER "\"\n"
@@ -77,40 +108,26 @@ static const char nft_ruleset[] =
 	"\tmap vip6 { typeof @nh,0,16 : ip6 daddr; counter; }\n"
 	"\tmap go4 { type dscp : verdict; }\n"
 	"\tmap go6 { typeof @nh,0,16 : verdict; }\n"
-	"\tchain local4 {\n"
-	"\t\tfib daddr . mark . iif type local ip daddr set ip dscp map @vip4 counter\n"
-	"\t\tcounter\n"
-	"\t}\n"
-	"\tchain local4c {\n"
-	"\t\tfib daddr . mark . iif type local ip daddr set ip dscp map @vip4 ip dscp set cs0 counter\n"
-	"\t\tcounter\n"
-	"\t}\n"
-	"\tchain any4 {\n"
-	"\t\tip daddr set ip dscp map @vip4 counter\n"
-	"\t}\n"
-	"\tchain any4c {\n"
-	"\t\tip daddr set ip dscp map @vip4 ip dscp set cs0 counter\n"
-	"\t}\n"
-	"\tchain local6 {\n"
-	"\t\tfib daddr . mark . iif type local ip6 daddr set " DSCP6 " map @vip6 counter\n"
-	"\t\tcounter\n"
-	"\t}\n"
-	"\tchain local6c {\n"
-	"\t\tfib daddr . mark . iif type local ip6 daddr set " DSCP6 " map @vip6 ip6 dscp set cs0 counter\n"
-	"\t\tcounter\n"
-	"\t}\n"
-	"\tchain any6 {\n"
-	"\t\tip6 daddr set " DSCP6 " map @vip6 counter\n"
-	"\t}\n"
-	"\tchain any6c {\n"
-	"\t\tip6 daddr set " DSCP6 " map @vip6 ip6 dscp set cs0 counter\n"
-	"\t}\n"
+	REWRITE_LOCAL("local4", SET4)
+	REWRITE_LOCAL("local4c", SET4 CLEAR4)
+	REWRITE_ANY("any4", SET4)
+	REWRITE_ANY("any4c", SET4 CLEAR4)
+	REWRITE_LOCAL("local6", SET6)
+	REWRITE_LOCAL("local6c", SET6 CLEAR6)
+	REWRITE_ANY("any6", SET6)
+	REWRITE_ANY("any6c", SET6 CLEAR6)
+	ENTRY("local4", FILTER4)
+	ENTRY("local4c", FILTER4)
+	ENTRY("any4", FILTER4)
+	ENTRY("any4c", FILTER4)
+	ENTRY("local6", FILTER6)
+	ENTRY("local6c", FILTER6)
+	ENTRY("any6", FILTER6)
+	ENTRY("any6c", FILTER6)
 	"\tchain prerouting {\n"
 	"\t\ttype filter hook prerouting priority -310; policy accept;\n"
-	"\t\tmeta pkttype host ip frag-off & 0x3fff == 0 ip option lsrr missing ip option ssrr missing meta l4proto "
-	PROTOCOLS_IPV4 " ip dscp vmap @go4\n"
-	"\t\tmeta nfproto ipv6 meta pkttype host exthdr frag missing exthdr rt missing meta l4proto "
-	PROTOCOLS_IPV6 " " DSCP6 " vmap @go6\n"
+	"\t\tip dscp vmap @go4\n"
+	"\t\tmeta nfproto ipv6 " DSCP6 " vmap @go6\n"
 	"\t}\n"
 	"}\n";
 
@@ -425,7 +442,8 @@ static int parse_vip_element(json_t *pair, int family, struct nft_table *t)
 	return 0;
 }
 
-/* A rule's counter, and whether the counter is all the rule holds. */
+/* The counter of a rewriting chain's rule: a rewrite, or (alone in its
+ * rule) a packet the fib test found not local. */
 static void rule_counter(json_t *rule, struct nft_table *t)
 {
 	json_t *expr = json_object_get(rule, "expr"), *counter;
@@ -433,7 +451,7 @@ static void rule_counter(json_t *rule, struct nft_table *t)
 	uint64_t packets;
 
 	if (!chain || !json_is_array(expr) || !json_array_size(expr) ||
-	    (strncmp(chain, "local", 5) && strncmp(chain, "any", 3)))
+	    strncmp(chain, "rw_", 3))
 		return;
 	counter = json_object_get(json_array_get(expr,
 						 json_array_size(expr) - 1),

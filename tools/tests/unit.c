@@ -929,9 +929,9 @@ static void test_nft_listing(void)
 		"            [{\"elem\": {\"val\": 63, \"comment\": \"down clear-dscp\", \"counter\": {\"packets\": 0, \"bytes\": 0}}}, \"192.0.2.2\"]]}},"
 		" {\"map\": {\"family\": \"inet\", \"name\": \"vip6\", \"table\": \"l3dsr\", \"type\": \"integer\", \"map\": \"ipv6_addr\","
 		"  \"elem\": [[{\"elem\": {\"val\": 704, \"counter\": {\"packets\": 1, \"bytes\": 148}}}, \"2001:db8::1\"]]}},"
-		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"local4\", \"expr\": [{\"fib\": {}}, {\"counter\": {\"packets\": 3, \"bytes\": 300}}]}},"
-		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"local4\", \"expr\": [{\"counter\": {\"packets\": 2, \"bytes\": 200}}]}},"
-		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"any6\", \"expr\": [{\"mangle\": {}}, {\"counter\": {\"packets\": 1, \"bytes\": 148}}]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"rw_local4\", \"expr\": [{\"fib\": {}}, {\"counter\": {\"packets\": 3, \"bytes\": 300}}]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"rw_local4\", \"expr\": [{\"counter\": {\"packets\": 2, \"bytes\": 200}}]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"rw_any6\", \"expr\": [{\"mangle\": {}}, {\"counter\": {\"packets\": 1, \"bytes\": 148}}]}},"
 		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"prerouting\", \"expr\": [{\"counter\": {\"packets\": 99, \"bytes\": 9900}}]}}]}";
 	static struct nft_table t;
 	char why[128], other[sizeof(listing) + 16], *at;
