@@ -7,22 +7,25 @@
  *     with its counter and a comment holding its flags ("down", "nonlocal",
  *     "clear-dscp"); the counters are those `show` reports. A down mapping
  *     stays here, counter and all, so `up` brings it back as it was.
- *   - map go4 / go6: DSCP -> the chain that rewrites, for the mappings that
- *     are up: local4 (fib says the destination is ours), any4 (nonlocal),
- *     and the same with "c" for clear-dscp. A miss is one lookup.
- *   - chain prerouting at the module's priority, -310 (NF_IP_PRI_RAW - 10),
- *     which sends only what every module check that nftables can express
- *     passes to the vmap; the rewriting chains look the VIP up in vip4/vip6,
- *     which counts the element, and count their rewrites in their rule.
+ *   - map go4 / go6: DSCP -> the chain for the mappings that are up:
+ *     local4 (fib must say the destination is ours), any4 (nonlocal), and
+ *     the same with "c" for clear-dscp.
+ *   - chain prerouting at the module's priority, -310 (NF_IP_PRI_RAW - 10):
+ *     the go4/go6 lookup alone, so an unmapped DSCP costs one lookup. The
+ *     chain it sends to checks what the module checks and nftables can
+ *     express, then jumps to rw_<chain>, which looks the VIP up in
+ *     vip4/vip6 (counting the element), rewrites and counts in its rule.
  *
  * nftables fixes the IPv4 header checksum and the transport checksum of
  * TCP, UDP, UDP-Lite and ICMPv6 (those over a pseudo-header) when the
  * destination changes, and nothing else: so only those protocols and the
  * ones whose checksums do not cover the destination are let through.
- * Fragments are left alone: a later fragment carries no transport header
- * to fix, and nftables fixes none in the first; with nf_defrag loaded (by
- * conntrack) at -400, the reassembled datagram is what the chain sees and
- * is rewritten whole. So every fragment of a datagram is treated alike.
+ * Fragments are left alone, all of them: nftables' l4proto of a later
+ * IPv6 fragment is its Fragment header's next header, of the first the
+ * transport past every extension header, so the two could be judged apart
+ * and the datagram rewritten in part, which never reassembles. With
+ * nf_defrag loaded (by conntrack) at -400, the reassembled datagram is
+ * what the chain sees, and it is rewritten whole.
  *
  * Changes are written in nft's own language, not its JSON: libnftables
  * 1.0.6 ignores a table's comment and an element's counter values in JSON
