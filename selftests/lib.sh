@@ -487,6 +487,14 @@ require_nft_backend()
 	modprobe veth 2>/dev/null
 	modprobe nf_tables 2>/dev/null
 	modprobe nft_fib_inet 2>/dev/null
+	if ! nft -f - >/dev/null 2>&1 <<-EOF; then
+		table inet l3dsr_probe {
+			chain c { fib daddr . mark . iif type local accept; }
+		}
+	EOF
+		skip_all "nftables here has no fib expression (CONFIG_NFT_FIB_INET)"
+	fi
+	nft delete table inet l3dsr_probe
 	if [ -d /sys/module/l3dsr ] && ! rmmod l3dsr 2>/dev/null; then
 		skip_all "the l3dsr module is loaded and cannot be unloaded"
 	fi
