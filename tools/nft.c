@@ -445,8 +445,10 @@ static int parse_vip_element(json_t *pair, int family, struct nft_table *t)
 	return 0;
 }
 
-/* The counter of a rewriting chain's rule: a rewrite, or (alone in its
- * rule) a packet the fib test found not local. */
+/*
+ * The counter of a rewriting chain's rule: a rewrite, or (alone in its
+ * rule) a packet the fib test found not local.
+ */
 static void rule_counter(json_t *rule, struct nft_table *t)
 {
 	json_t *expr = json_object_get(rule, "expr"), *counter;

@@ -43,8 +43,10 @@ struct nft_table {
 
 struct nft_backend;
 
-/* A libnftables context with its output and errors captured; NULL (said
- * why) on failure. */
+/*
+ * A libnftables context with its output and errors captured; NULL (said
+ * why) on failure.
+ */
 struct nft_backend *nft_open(const char *cmd);
 void nft_close(struct nft_backend *nft);
 
@@ -52,8 +54,10 @@ void nft_close(struct nft_backend *nft);
 int nft_table_state(struct nft_backend *nft, enum nft_table_state *state,
 		    bool quiet);
 
-/* Read the table into t (t->exists false if it is absent); -1 on failure,
- * said in st. */
+/*
+ * Read the table into t (t->exists false if it is absent); -1 on failure,
+ * said in st.
+ */
 int nft_table_read(struct nft_backend *nft, struct nft_table *t,
 		   struct nl_status *st);
 
@@ -86,8 +90,7 @@ int nft_transact(struct l3dsr_nl *nl, const struct nlmsghdr *req,
 int nft_parse_listing(const char *json, struct nft_table *t, char *why,
 		      size_t len);
 
-/* The map a mapping lives in and the chain its DSCP goes to; exposed for
- * the unit tests. */
+/* The chain a mapping's DSCP is sent to; exposed for the unit tests. */
 const char *nft_chain_of(const struct mapping *m);
 
 #endif
