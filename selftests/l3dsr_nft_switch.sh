@@ -23,7 +23,11 @@ defer "$L3DSRCTL --backend module flush"
 
 background echo4_pid "$PEER" udp-echo "$VIP4" "$ECHO_PORT"
 background echo6_pid "$PEER" udp-echo "$VIP6" "$ECHO_PORT"
-wait_listener "" udp "$ECHO_PORT" || fail "echo servers listening"
+# Both echo servers, each on its VIP: a stream without one fails whole.
+for vip in "$VIP4" "[$VIP6]"; do
+	wait_until 100 bash -c "ss -Hlnu 'src $vip:$ECHO_PORT' | grep -q ." ||
+		fail "an echo server listens on $vip"
+done
 
 check "mappings made in nftables" bash -c \
 	"$L3DSRCTL add-mapping dscp $DSCP vip $VIP4 2>/dev/null &&

@@ -75,13 +75,15 @@ struct nft_backend {
 
 /*
  * What the module checks before a lookup that nftables can express, per
- * family: addressed to this host at the link layer, not a fragment, no
- * source route, a protocol whose checksum stays right.
+ * family: addressed to this host at the link layer, not the second pass a
+ * VRF makes on its own device (judged once, on the first), not a
+ * fragment, no source route, a protocol whose checksum stays right.
  */
-#define FILTER4 "meta pkttype host ip frag-off & 0x3fff == 0 " \
-	"ip option lsrr missing ip option ssrr missing meta l4proto " PROTOCOLS_IPV4
-#define FILTER6 "meta pkttype host exthdr frag missing exthdr rt missing " \
-	"meta l4proto " PROTOCOLS_IPV6
+#define FILTER4 "meta pkttype host meta iifkind != \"vrf\" " \
+	"ip frag-off & 0x3fff == 0 ip option lsrr missing ip option ssrr missing " \
+	"meta l4proto " PROTOCOLS_IPV4
+#define FILTER6 "meta pkttype host meta iifkind != \"vrf\" " \
+	"exthdr frag missing exthdr rt missing meta l4proto " PROTOCOLS_IPV6
 
 /* A chain the vmap sends to: the checks, then the rewrite. */
 #define ENTRY(name, filter) \
