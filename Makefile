@@ -11,7 +11,8 @@ VERSION := $(shell cat VERSION)
 DKMS_SRC := /usr/src/l3dsr-$(VERSION)
 
 # Debian packages the build, the VM harness and the tests need.
-DEPS := make gcc libc6-dev pkg-config libmnl-dev jq sparse groff-base systemd
+DEPS := make gcc libc6-dev pkg-config libmnl-dev libnftables-dev libjansson-dev \
+	jq sparse groff-base systemd
 
 all: module tools
 

@@ -454,9 +454,15 @@ require_cmds()
 	done
 }
 
-# require_l3dsr: the tool, the helper and a loadable module.
+# require_l3dsr: the tool, the helper and a loadable module; with
+# L3DSR_SELFTEST_BACKEND=nft, require_nft_backend's setting instead, so
+# that a script written for the module runs on the nftables backend.
 require_l3dsr()
 {
+	if [ "${L3DSR_SELFTEST_BACKEND:-}" = nft ]; then
+		require_nft_backend
+		return
+	fi
 	require_root
 	require_cmds ip ss nft jq "$L3DSRCTL"
 	[ -x "$PEER" ] || skip_all "needs $PEER (run make in selftests/)"
@@ -465,6 +471,46 @@ require_l3dsr()
 	modprobe veth 2>/dev/null
 	modprobe nf_tables 2>/dev/null
 	return 0
+}
+
+# require_nft_backend: l3dsrctl on its nftables backend, as on a host where
+# the module cannot be loaded: l3dsr.ko unloaded if an earlier script loaded
+# it, and modprobe (the kernel's autoload included) told to refuse it until
+# this script ends. Never insmod-ed here. nft_fib must be there, as the
+# backend's rules use it.
+readonly L3DSR_BLOCK_CONF=/etc/modprobe.d/l3dsr-selftest-absent.conf
+require_nft_backend()
+{
+	require_root
+	require_cmds ip ss nft jq "$L3DSRCTL"
+	[ -x "$PEER" ] || skip_all "needs $PEER (run make in selftests/)"
+	modprobe veth 2>/dev/null
+	modprobe nf_tables 2>/dev/null
+	modprobe nft_fib_inet 2>/dev/null
+	if ! nft -f - >/dev/null 2>&1 <<-EOF; then
+		table inet l3dsr_probe {
+			chain c { fib daddr . mark . iif type local accept; }
+		}
+	EOF
+		skip_all "nftables here has no fib expression (CONFIG_NFT_FIB_INET)"
+	fi
+	nft delete table inet l3dsr_probe
+	if [ -d /sys/module/l3dsr ] && ! rmmod l3dsr 2>/dev/null; then
+		skip_all "the l3dsr module is loaded and cannot be unloaded"
+	fi
+	if ! mkdir -p "${L3DSR_BLOCK_CONF%/*}" ||
+		! echo "install l3dsr false" >"$L3DSR_BLOCK_CONF"; then
+		skip_all "cannot keep modprobe from loading l3dsr"
+	fi
+	defer "rm -f $L3DSR_BLOCK_CONF"
+	defer "$L3DSRCTL --backend nft flush; nft delete table inet l3dsr"
+	return 0
+}
+
+# allow_module: modprobe may load l3dsr again (a switch to the module).
+allow_module()
+{
+	rm -f "$L3DSR_BLOCK_CONF"
 }
 
 # netns_barrier: returns once every network namespace deleted before it

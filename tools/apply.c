@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
+#include "nft.h"
 #include "sysctl.h"
 
 /*
@@ -123,7 +125,8 @@ static int read_files(const struct ctl *ctl, const struct apply_args *a,
 /* ---------------------------------------------------------- the plan */
 
 struct plan {
-	bool module_loaded;
+	bool module_loaded;		/* or the table is in nftables */
+	enum backend backend;
 	struct mapping_list running;
 	struct addr_list addrs;		/* the namespace's, before */
 	struct local_addr *add;		/* addresses to add, in order */
@@ -415,7 +418,11 @@ static void print_plan_json(const struct config *c, const struct plan *p)
 	json_init(&json, stdout);
 	json_object_begin(&json);
 	json_member_u64(&json, "changes", plan_changes(p));
-	json_member_bool(&json, "module_loaded", p->module_loaded);
+	json_member_bool(&json, "module_loaded", p->module_loaded &&
+			 p->backend == BACKEND_MODULE);
+	/* null: no table anywhere yet, so none is chosen */
+	json_member_string(&json, "backend", p->module_loaded ?
+			   backend_name(p->backend) : NULL);
 	json_key(&json, "mappings");
 	json_array_begin(&json);
 	for (i = 0; i < c->count; i++) {
@@ -654,10 +661,56 @@ failed:
 	return EXIT_FAILED;
 }
 
+/*
+ * The table has moved from nftables into the module: what the nftables
+ * table counted is said, then the table goes, in one transaction. Between
+ * the module taking the table and this, both rewrite, which is harmless:
+ * whichever hook runs first (both sit at -310, in the order they were
+ * registered) turns the RIP into the VIP, and the other, looking up the
+ * same DSCP, writes the same VIP again, which changes no byte and no
+ * checksum; it counts the packet too, so those few packets are counted by
+ * both. (A mapping with clear-dscp is missed by the second, which sees
+ * DSCP 0.) No moment has neither rewriting.
+ */
+static int retire_nft(const struct ctl *ctl, struct nft_backend *nft)
+{
+	struct nft_table t;
+	struct nl_status st;
+	int f, d;
+
+	if (nft_table_read(nft, &t, &st) < 0 || nft_table_delete(nft, &st) < 0) {
+		fprintf(stderr, PROG_NAME
+			": %s: the module has the table, but the nftables table inet "
+			NFT_TABLE_NAME " could not be removed (both rewrite, harmlessly): %s%s%s\n",
+			ctl->cmd->name, strerror(st.error),
+			st.message[0] ? ": " : "", st.message);
+		return EXIT_FAILED;
+	}
+	printf("moved the table from nftables (table inet " NFT_TABLE_NAME
+	       ", removed) into the module; nftables had counted %" PRIu64
+	       " packets rewritten\n", t.rewritten);
+	for (f = 0; f < 2; f++)
+		for (d = L3DSR_DSCP_MIN; d <= L3DSR_DSCP_MAX; d++) {
+			const struct mapping *m = &t.slot[f][d];
+			char vip[INET6_ADDRSTRLEN];
+
+			if (!t.present[f][d])
+				continue;
+			printf("nftables counted for %s dscp %u vip %s: %" PRIu64
+			       " packets, %" PRIu64 " bytes\n",
+			       family_name(m->family), m->dscp,
+			       format_address(m->family, m->vip, vip),
+			       m->packets, m->bytes);
+		}
+	return EXIT_OK;
+}
+
 int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 {
 	struct l3dsr_nl nl = { 0 }, rt = { 0 };
+	struct nft_backend *leftover = NULL;
 	struct plan p = { 0 };
+	struct ctl chosen;
 	char prefix[64];
 	struct apply_args a;
 	struct config c;
@@ -676,19 +729,23 @@ int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 		goto out;
 	config_sort(&c);
 
+	/* The files' "backend" line, unless --backend said otherwise. */
+	chosen = *ctl;
+	if (ctl->backend == BACKEND_AUTO && c.backend[0])
+		backend_parse(c.backend, &chosen.backend);
+
 	/* A dry run loads nothing: without the module, the table is empty. */
 	if (a.dry_run) {
-		found = nl_find(&nl, ctl->cmd->name);
+		found = backend_find(&chosen, &nl, &p.backend);
 		if (found < 0) {
 			status = EXIT_FAILED;
 			goto out;
 		}
 		p.module_loaded = found;
 	} else {
-		if (nl_open(&nl, ctl->cmd->name) < 0) {
-			status = EXIT_FAILED;
+		status = backend_open_for(&chosen, &nl, &p.backend, &leftover);
+		if (status)
 			goto out;
-		}
 		p.module_loaded = true;
 	}
 	if (nl_open_route(&rt, ctl->cmd->name) < 0) {
@@ -707,7 +764,10 @@ int cmd_apply(const struct ctl *ctl, int argc, char *argv[])
 		goto out;
 	}
 	status = carry_out(ctl, &nl, &rt, &c, &p);
+	if (!status && leftover)
+		status = retire_nft(ctl, leftover);
 out:
+	nft_close(leftover);
 	plan_free(&p);
 	nl_close(&rt);
 	nl_close(&nl);
@@ -804,6 +864,7 @@ int cmd_save(const struct ctl *ctl, int argc, char *argv[])
 	const char *output = NULL;
 	char name[IF_NAMESIZE];
 	struct l3dsr_nl nl;
+	enum backend chosen;
 	int i, status, found;
 	size_t j;
 
@@ -829,9 +890,16 @@ int cmd_save(const struct ctl *ctl, int argc, char *argv[])
 	if (ctl->netns && netns_enter(ctl->netns) < 0)
 		return EXIT_FAILED;
 	/* Loading the module would only find an empty table to save. */
-	found = nl_find(&nl, ctl->cmd->name);
+	found = backend_find(ctl, &nl, &chosen);
 	if (found < 0)
 		return EXIT_FAILED;
+	if (!found && chosen == BACKEND_NFT) {
+		status = fail(ctl,
+			      "nftables holds no l3dsr table, so there is no table to save%s%s%s",
+			      output ? " (" : "", output ? output : "",
+			      output ? " is left as it is)" : "");
+		goto out;
+	}
 	if (!found) {
 		struct kmodule km;
 		char why[640];

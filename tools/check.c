@@ -23,6 +23,7 @@
 #include "l3dsrctl.h"
 #include "mapping.h"
 #include "netlink.h"
+#include "nft.h"
 #include "spawn.h"
 
 enum level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL };
@@ -43,6 +44,7 @@ struct report {
 	size_t capacity;
 	unsigned int levels[3];
 	bool out_of_memory;
+	const char *backend;	/* who holds the table; NULL: nobody */
 };
 
 static void add(struct report *r, enum level severity, const char *check,
@@ -596,6 +598,7 @@ static void print_report(const struct ctl *ctl, const struct report *r)
 	json_member_u64(&json, "ok_count", r->levels[LEVEL_OK]);
 	json_member_u64(&json, "warn_count", r->levels[LEVEL_WARN]);
 	json_member_u64(&json, "fail_count", r->levels[LEVEL_FAIL]);
+	json_member_string(&json, "backend", r->backend);
 	json_key(&json, "checks");
 	json_array_begin(&json);
 	for (i = 0; i < r->count; i++) {
@@ -741,6 +744,7 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 	struct mapping_list list = { .family = ctl->family };
 	struct report r = { 0 };
 	struct l3dsr_nl nl;
+	enum backend chosen;
 	struct kmodule km;
 	int status;
 
@@ -752,7 +756,30 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 
 	/* Looked at, not loaded: a check changes nothing. */
 	kmodule_inspect(&km);
-	if (!km.loaded) {
+	if (ctl->backend != BACKEND_MODULE &&
+	    backend_find(ctl, &nl, &chosen) > 0 && chosen == BACKEND_NFT) {
+		/* The fallback works as documented: a warning, not a failure. */
+		r.backend = "nft";
+		if (km.loaded) {
+			add(&r, LEVEL_WARN, "module", "l3dsr",
+			    "the module is loaded, but the table is still in nftables: apply moves it into the module");
+		} else {
+			char why[640];
+
+			kmodule_why_absent(&km, why, sizeof(why));
+			add(&r, LEVEL_WARN, "module", "l3dsr",
+			    "the l3dsr module is not loaded: %s", why);
+		}
+		add(&r, LEVEL_OK, "backend", "nft",
+		    "the table is in nftables (table inet " NFT_TABLE_NAME
+		    "), which rewrites without the module; l3dsr(7) lists what differs");
+		if (mappings_read(&nl, &list) < 0)
+			add(&r, LEVEL_FAIL, "mappings", "table",
+			    "cannot read the mappings");
+		else
+			check_mappings(&r, &list);
+		nl_close(&nl);
+	} else if (!km.loaded) {
 		char why[640];
 
 		kmodule_why_absent(&km, why, sizeof(why));
@@ -760,6 +787,7 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 		    "the l3dsr module is not loaded: %s", why);
 	} else {
 		add(&r, LEVEL_OK, "module", "l3dsr", "the module is loaded");
+		r.backend = "module";
 		if (nl_open(&nl, ctl->cmd->name) < 0) {
 			add(&r, LEVEL_FAIL, "mappings", "table",
 			    "cannot reach the l3dsr netlink family");

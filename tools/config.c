@@ -250,6 +250,17 @@ static int parse_directive(struct config *c, int count, char *words[],
 			c->sysctls_unmanaged = unmanaged;
 		return 1;
 	}
+	/* Who keeps the table, unless --backend says otherwise. */
+	if (!strcmp(words[0], "backend")) {
+		if (count != 2 || (strcmp(words[1], "module") &&
+				   strcmp(words[1], "nft") &&
+				   strcmp(words[1], "auto")))
+			config_error(c, file, line,
+				     "\"backend\" takes one word: \"module\", \"nft\" or \"auto\"");
+		else if (first_time(c, &c->backend_at, words[0], file, line))
+			strcpy(c->backend, words[1]);
+		return 1;
+	}
 	/* "vip ADDR" alone: a VIP to hold without a mapping. */
 	if (count == 2 && !strcmp(words[0], "vip"))
 		return add_vip(c, words[1], file, line) < 0 ? -1 : 1;

@@ -60,7 +60,10 @@ struct config {
 	bool vips_unmanaged;
 	bool sysctls_unmanaged;
 	bool flush;			/* a "flush" line: empty is meant */
+	/* "backend module|nft|auto": its word, "" if no line said it */
+	char backend[8];
 	struct config_origin vip_device_at, vips_at, sysctls_at, flush_at;
+	struct config_origin backend_at;
 	char **names;		/* the files read, owned */
 	size_t name_count;
 	const char *prefix;	/* what error lines start with */

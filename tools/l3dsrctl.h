@@ -16,6 +16,9 @@
 
 struct ctl;
 
+/* Who keeps the table: the module, nftables, or the first that can. */
+enum backend { BACKEND_AUTO, BACKEND_MODULE, BACKEND_NFT };
+
 struct subcommand {
 	const char *name;
 	int (*handler)(const struct ctl *ctl, int argc, char *argv[]);
@@ -29,6 +32,7 @@ struct ctl {
 	int family;		/* AF_UNSPEC, or AF_INET(6) from -4/-6 */
 	bool json;
 	const char *netns;	/* NULL: the caller's own namespace */
+	enum backend backend;	/* as --backend said; auto by default */
 };
 
 /* Print "l3dsrctl: COMMAND: message" and the command's one-line usage. */
@@ -47,6 +51,32 @@ int expect_no_arguments(const struct ctl *ctl, int argc, char *argv[]);
 int ctl_open(const struct ctl *ctl, struct l3dsr_nl *nl);
 
 int netns_enter(const char *name);
+
+const char *backend_name(enum backend backend);
+/* "module", "nft" or "auto"; -1 for any other word. */
+int backend_parse(const char *word, enum backend *backend);
+/*
+ * Open nl on the backend ctl asks for, in the current namespace: for auto,
+ * a table already in nftables, else the module if it is loaded or loads,
+ * else nftables, announced once on standard error. *chosen says which.
+ * Returns EXIT_OK, or an exit status after printing why it failed.
+ */
+int backend_open(const struct ctl *ctl, struct l3dsr_nl *nl,
+		 enum backend *chosen);
+/*
+ * The same for apply: with auto, the module whenever it can be had, even
+ * when the table is in nftables; then *leftover is that table's handle,
+ * to be read and deleted once the module holds the table (NULL if none).
+ */
+struct nft_backend;
+int backend_open_for(const struct ctl *ctl, struct l3dsr_nl *nl,
+		     enum backend *chosen, struct nft_backend **leftover);
+/*
+ * Open nl on the backend that holds the table, loading nothing: 1 with nl
+ * open, 0 when there is no table (nl closed), -1 after printing why.
+ */
+int backend_find(const struct ctl *ctl, struct l3dsr_nl *nl,
+		 enum backend *chosen);
 
 int cmd_add_mapping(const struct ctl *ctl, int argc, char *argv[]);
 int cmd_replace_mapping(const struct ctl *ctl, int argc, char *argv[]);

@@ -66,7 +66,7 @@ static const struct subcommand subcommands[] = {
 #define SUBCOMMAND_COUNT (sizeof(subcommands) / sizeof(subcommands[0]))
 
 static const char global_usage[] =
-	"usage: " PROG_NAME " [-j] [-n NETNS] [-4|-6] COMMAND [ARGS]\n";
+	"usage: " PROG_NAME " [-j] [-n NETNS] [-4|-6] [--backend module|nft|auto] COMMAND [ARGS]\n";
 
 static const struct subcommand *find_subcommand(const char *name)
 {
@@ -97,6 +97,8 @@ static void print_help(FILE *out)
 	      "  -j, --json         print JSON\n"
 	      "  -n, --netns NETNS  act in the network namespace /run/netns/NETNS\n"
 	      "  -4, -6             only IPv4 or only IPv6 mappings\n"
+	      "      --backend B    the table in the module, in nftables (nft), or\n"
+	      "                     auto: the module if it loads, else nftables\n"
 	      "  -h, --help         show this help\n"
 	      "      --version      show the version\n"
 	      "\n"
@@ -167,11 +169,11 @@ int expect_no_arguments(const struct ctl *ctl, int argc, char *argv[])
 
 int ctl_open(const struct ctl *ctl, struct l3dsr_nl *nl)
 {
+	enum backend chosen;
+
 	if (ctl->netns && netns_enter(ctl->netns) < 0)
 		return EXIT_FAILED;
-	if (nl_open(nl, ctl->cmd->name) < 0)
-		return EXIT_FAILED;
-	return EXIT_OK;
+	return backend_open(ctl, nl, &chosen);
 }
 
 static int cmd_help(const struct ctl *ctl, int argc, char *argv[])
@@ -234,6 +236,7 @@ int main(int argc, char *argv[])
 		{ "netns", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl = { .family = AF_UNSPEC };
@@ -254,6 +257,11 @@ int main(int argc, char *argv[])
 				return global_usage_error("invalid network namespace name \"%s\"",
 							  optarg);
 			ctl.netns = optarg;
+			break;
+		case 'B':
+			if (backend_parse(optarg, &ctl.backend) < 0)
+				return global_usage_error("unknown backend \"%s\": say module, nft or auto",
+							  optarg);
 			break;
 		case '4':
 		case '6':

@@ -82,6 +82,11 @@ int cmd_monitor(const struct ctl *ctl, int argc, char *argv[])
 	if (status)
 		return status;
 
+	if (nl.nft) {
+		nl_close(&nl);
+		return fail(ctl,
+			    "the table is in nftables, which announces no changes: monitor needs the module");
+	}
 	mon.known_flags = module_flags(&nl);
 	if (nl_join_config(&nl) < 0 ||
 	    nl_listen(&nl, on_event, &mon) < 0)

@@ -15,6 +15,7 @@
 #include "l3dsrctl.h"
 #include "kmodule.h"
 #include "netlink.h"
+#include "nft.h"
 
 /*
  * The kernel fills dump messages up to the size of the reader's last
@@ -232,6 +233,8 @@ int nl_transact(struct l3dsr_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
 
 	memset(st, 0, sizeof(*st));
 	req->nlmsg_seq = ++nl->seq;
+	if (nl->nft)
+		return nft_transact(nl, req, cb, data, st);
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
 		st->error = errno;
 		return -1;
@@ -503,6 +506,8 @@ void nl_close(struct l3dsr_nl *nl)
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
 	nl->sock = NULL;
+	nft_close(nl->nft);
+	nl->nft = NULL;
 }
 
 int nl_join_config(struct l3dsr_nl *nl)

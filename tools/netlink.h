@@ -21,8 +21,12 @@ struct nl_status {
 	uint32_t offset;	/* at this byte of it */
 };
 
+struct nft_backend;
+
 struct l3dsr_nl {
 	struct mnl_socket *sock;
+	/* not NULL: the table is in nftables, and nft.c answers requests */
+	struct nft_backend *nft;
 	const char *cmd;	/* the subcommand, named in every message */
 	unsigned int portid;
 	unsigned int seq;

@@ -51,7 +51,11 @@ static void note_absent(const struct ctl *ctl, const struct l3dsr_nl *nl,
 	for (i = 0; i <= L3DSR_STAT_MAX; i++) {
 		if (!stat_names[i] || stats->present[i])
 			continue;
-		if (!count++)
+		if (!count++ && nl->nft)
+			fprintf(stderr, PROG_NAME
+				": %s: the nftables backend cannot count ",
+				ctl->cmd->name);
+		else if (count == 1)
 			fprintf(stderr, PROG_NAME
 				": %s: the loaded module (netlink family version %u) does not count ",
 				ctl->cmd->name, nl->version);

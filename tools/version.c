@@ -11,6 +11,7 @@
 #include "json.h"
 #include "l3dsrctl.h"
 #include "netlink.h"
+#include "nft.h"
 
 #ifndef L3DSR_VERSION
 #define L3DSR_VERSION "0.1.0"
@@ -30,6 +31,7 @@ static void print_names(FILE *out, const char *const names[], size_t count)
 }
 
 struct module_state {
+	const char *backend;	/* who holds the table, NULL: nobody yet */
 	bool loaded;
 	uint32_t version;	/* 0: the controller did not say */
 	const char *release;	/* NULL: not readable; else in buf */
@@ -63,6 +65,18 @@ static void print_difference(const struct module_state *m)
 	}
 }
 
+/* Who holds this namespace's table, last: the lines above keep their place. */
+static void print_backend(const struct module_state *m)
+{
+	if (!m->backend)
+		puts("backend: none yet (no table: the module if it loads, else nftables)");
+	else if (!strcmp(m->backend, "nft"))
+		puts("backend: nft (the table is in nftables: table inet "
+		     NFT_TABLE_NAME ")");
+	else
+		puts("backend: module");
+}
+
 static void print_json(const struct module_state *m)
 {
 	const char *missing[MISSING_MAX];
@@ -93,6 +107,7 @@ static void print_json(const struct module_state *m)
 	else
 		json_bool(&json, m->version == L3DSR_GENL_VERSION &&
 			  !strcmp(m->release, L3DSR_VERSION));
+	json_member_string(&json, "backend", m->backend);
 	json_key(&json, "module_lacks");
 	json_array_begin(&json);
 	if (m->loaded)
@@ -107,6 +122,7 @@ static void print_json(const struct module_state *m)
 int cmd_version(const struct ctl *ctl, int argc, char *argv[])
 {
 	struct module_state m = { .loaded = false };
+	enum backend backend;
 	struct l3dsr_nl nl;
 	int status, found;
 
@@ -123,6 +139,15 @@ int cmd_version(const struct ctl *ctl, int argc, char *argv[])
 	nl_close(&nl);
 	if (m.loaded)
 		m.release = module_release(m.buf, sizeof(m.buf));
+	/* The table, though, is the namespace's. */
+	if (ctl->netns && netns_enter(ctl->netns) < 0)
+		return EXIT_FAILED;
+	found = backend_find(ctl, &nl, &backend);
+	if (found < 0)
+		return EXIT_FAILED;
+	nl_close(&nl);
+	if (found)
+		m.backend = backend_name(backend);
 
 	if (ctl->json) {
 		print_json(&m);
@@ -132,6 +157,7 @@ int cmd_version(const struct ctl *ctl, int argc, char *argv[])
 	       L3DSR_GENL_VERSION);
 	if (!m.loaded) {
 		puts("module not loaded");
+		print_backend(&m);
 		return EXIT_OK;
 	}
 	printf("module %s, netlink family version ",
@@ -141,5 +167,6 @@ int cmd_version(const struct ctl *ctl, int argc, char *argv[])
 	else
 		puts("unknown");
 	print_difference(&m);
+	print_backend(&m);
 	return EXIT_OK;
 }

@@ -65,7 +65,8 @@ WARMUP=1000
 ROUNDS=3
 VARIANTS=(none none_vip none_other empty_hook l3dsr_empty l3dsr_miss
 	l3dsr_hit_1 l3dsr_hit_63 l3dsr_rip l3dsr_dev l3dsr_not_local nft_1
-	nft_63 nft_map l3dsr_rules_hit l3dsr_rules_miss)
+	nft_63 nft_map nftbackend_hit nftbackend_miss nftbackend_not_local
+	l3dsr_rules_hit l3dsr_rules_miss)
 # A policy routing rule the packets do not match (they carry no mark): it
 # makes the namespace one "with custom rules", and that stays so after the
 # rule is deleted (the kernel never clears net->ipv4.fib_has_custom_rules
@@ -94,6 +95,9 @@ declare -A DESCRIPTION=(
 	[nft_1]="nft, 1 rule 'dscp 10 daddr set VIP notrack' at raw priority"
 	[nft_63]="nft, 63 such rules, match in the last"
 	[nft_map]="nft, 1 rule with a 63-entry dscp map"
+	[nftbackend_hit]="l3dsrctl --backend nft (no module), hit, 1 mapping"
+	[nftbackend_miss]="l3dsrctl --backend nft, DSCP unmapped, the 62 other DSCPs mapped"
+	[nftbackend_not_local]="l3dsrctl --backend nft, mapped DSCP, destination not this host's"
 )
 
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
@@ -202,6 +206,20 @@ l3dsr_apply() {
 	done >"$conf"
 	l3dsrctl apply -f "$conf" >/dev/null ||
 		{ echo "l3dsrctl apply refused: $(tr '\n' ';' <"$conf")"; return 1; }
+}
+
+# nftbackend_apply LINE...: l3dsr_apply's table, kept by l3dsrctl in
+# nftables (table inet l3dsr) with the module not loaded.
+nftbackend_apply() {
+	local conf=/tmp/l3dsr-bench.conf line d
+
+	for line in "$@"; do
+		d=${line%% *}
+		printf 'dscp %d vip %s\n' "$d" "$(vip4_of "$d")"
+		printf 'dscp %d vip %s\n' "$d" "$(vip6_of "$d")"
+	done >"$conf"
+	l3dsrctl --backend nft apply -f "$conf" >/dev/null ||
+		{ echo "l3dsrctl --backend nft apply refused"; return 1; }
 }
 
 # Lines for l3dsr_apply: "DSCP [OPTIONS]" for each DSCP 1..63 but the
@@ -316,6 +334,11 @@ setup_variant() {
 	nft_1) nft_load nft_one_rule ;;
 	nft_63) nft_load nft_63_rules ;;
 	nft_map) nft_load nft_map_rule ;;
+	nftbackend_hit | nftbackend_not_local) nftbackend_apply "$DSCP " ;;
+	nftbackend_miss)
+		mapfile -t others < <(other_dscps)
+		nftbackend_apply "${others[@]}"
+		;;
 	l3dsr_rules_hit) rules_add && l3dsr_apply "$DSCP " ;;
 	l3dsr_rules_miss)
 		mapfile -t others < <(other_dscps)
@@ -337,6 +360,10 @@ teardown_variants() {
 		l3dsrctl flush >/dev/null || echo "l3dsrctl flush failed"
 		rmmod l3dsr || echo "rmmod l3dsr failed"
 	fi
+	if nft list table inet l3dsr >/dev/null 2>&1; then
+		nft delete table inet l3dsr ||
+			echo "nft delete table inet l3dsr failed"
+	fi
 	for f in ip ip6; do
 		if nft list table "$f" "$NFT_TABLE" >/dev/null 2>&1; then
 			nft delete table "$f" "$NFT_TABLE" ||
@@ -350,8 +377,8 @@ teardown_variants() {
 # address not this host's and left alone.
 expected_fate() {
 	case $1 in
-	none | empty_hook | l3dsr_empty | l3dsr_miss) echo rip ;;
-	none_other | l3dsr_not_local) echo other ;;
+	none | empty_hook | l3dsr_empty | l3dsr_miss | nftbackend_miss) echo rip ;;
+	none_other | l3dsr_not_local | nftbackend_not_local) echo other ;;
 	l3dsr_rules_miss) echo rip ;;
 	*) echo vip ;;
 	esac
@@ -362,8 +389,8 @@ destination_of() {
 	case $1:$2 in
 	none_vip:ipv4) echo "$VIP4" ;;
 	none_vip:ipv6) echo "$VIP6" ;;
-	none_other:ipv4 | l3dsr_not_local:ipv4) echo "$OTHER4" ;;
-	none_other:ipv6 | l3dsr_not_local:ipv6) echo "$OTHER6" ;;
+	none_other:ipv4 | l3dsr_not_local:ipv4 | nftbackend_not_local:ipv4) echo "$OTHER4" ;;
+	none_other:ipv6 | l3dsr_not_local:ipv6 | nftbackend_not_local:ipv6) echo "$OTHER6" ;;
 	*:ipv4) echo "$RIP4" ;;
 	*) echo "$RIP6" ;;
 	esac

@@ -35,7 +35,7 @@ readonly DEFAULT_PROGRAMS='bash ip nft ethtool tc ss nstat jq socat tcpdump sha2
 readonly DEFAULT_MODULES='veth nf_tables nft_ct nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6 pktgen'
 
 # Host packages the harness itself uses; guest programs add their own.
-readonly HOST_PACKAGES='qemu-system-x86 busybox-static cpio kmod iproute2 bash coreutils util-linux make gcc libmnl-dev pkg-config'
+readonly HOST_PACKAGES='qemu-system-x86 busybox-static cpio kmod iproute2 bash coreutils util-linux make gcc libmnl-dev libnftables-dev libjansson-dev pkg-config'
 
 # Where a guest program comes from when it is not on the host yet; a program
 # not listed here is assumed to live in the package of the same name.

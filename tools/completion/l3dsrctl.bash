@@ -129,6 +129,9 @@ _l3dsrctl()
 			netns=${_l3dsrctl_words[i + 1]:-}
 			((i++))
 			;;
+		--backend)
+			((i++))
+			;;
 		-*) ;;
 		*)
 			cmd=$word
@@ -143,9 +146,12 @@ _l3dsrctl()
 			_l3dsrctl_reply "$(ip netns list 2>/dev/null |
 					   awk '{ print $1 }')" "$cur"
 			;;
+		--backend)
+			_l3dsrctl_reply "module nft auto" "$cur"
+			;;
 		*)
 			if [[ $cur == -* ]]; then
-				_l3dsrctl_reply "-j --json -n --netns -4 -6 -h --help --version" "$cur"
+				_l3dsrctl_reply "-j --json -n --netns -4 -6 --backend -h --help --version" "$cur"
 			else
 				_l3dsrctl_reply "$(_l3dsrctl_commands "$tool")" "$cur"
 			fi

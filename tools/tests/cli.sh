@@ -301,8 +301,9 @@ expect_usage "\"frob\"" help frob
 expect_usage "\"two\"" help show two
 
 # --------------------------------------------- without the kernel module
+# --backend module: auto would turn to nftables (tests/nft.sh tests that).
 
-ctl show
+ctl --backend module show
 if [ "$ERR" != "$NOT_LOADED" ]; then
 	echo "# the l3dsr family answers here: skipping the tests of its absence"
 else
@@ -321,7 +322,7 @@ else
 		    "add-mapping dscp 10 vip $V4 add-vip" \
 		    "del-mapping dscp 10 del-vip"; do
 		# shellcheck disable=SC2086 # split on purpose
-		expect_failure "$NOT_LOADED" $args
+		expect_failure "$NOT_LOADED" --backend module $args
 	done
 
 	# save neither loads the module nor touches the file it would write.
@@ -358,9 +359,9 @@ else
 		-n "l3dsrctl-absent-$$" show
 	if ip netns add "l3dsrctl-test-$$" 2>/dev/null; then
 		NETNS=l3dsrctl-test-$$
-		expect_failure "$NOT_LOADED" -n "$NETNS" show
-		expect_failure "$NOT_LOADED" -n "$NETNS" add-mapping dscp 10 \
-			vip $V4 dev lo
+		expect_failure "$NOT_LOADED" --backend module -n "$NETNS" show
+		expect_failure "$NOT_LOADED" --backend module -n "$NETNS" \
+			add-mapping dscp 10 vip $V4 dev lo
 	else
 		echo "# cannot create a network namespace: -n not tried"
 	fi

@@ -2,8 +2,9 @@
 /*
  * Host-side tests of the parts of l3dsrctl that need no kernel: DSCP names
  * and numbers, the JSON writer's output and escaping, the words of a
- * mapping, configuration files, the Prometheus exposition and how replies
- * to a dump are read.
+ * mapping, configuration files, the Prometheus exposition, how replies
+ * to a dump are read, and the nftables backend's transactions and how it
+ * reads a table's JSON listing.
  *
  * usage: tests/unit [PROM_FILE]: PROM_FILE receives a sample exposition
  * for an outside checker (promtool).
@@ -25,6 +26,7 @@
 #include "family.h"
 #include "json.h"
 #include "netlink.h"
+#include "nft.h"
 #include "stats.h"
 #include "words.h"
 
@@ -835,6 +837,142 @@ static void test_dump_replies(void)
 	check_dump(0, NLM_F_DUMP_INTR, true);
 }
 
+static struct mapping nft_mapping(int family, unsigned int dscp,
+				  const char *vip, uint32_t flags)
+{
+	struct mapping m = { .family = family, .dscp = dscp, .flags = flags };
+
+	inet_pton(family, vip, m.vip);
+	return m;
+}
+
+static void nft_put(struct nft_table *t, const struct mapping *m)
+{
+	int f = m->family == AF_INET6;
+
+	t->exists = true;
+	t->slot[f][m->dscp] = *m;
+	t->present[f][m->dscp] = true;
+}
+
+/* The text of the transaction from -> to, "" when out of memory. */
+static char *nft_text(const struct nft_table *from, const struct nft_table *to)
+{
+	char *text = nft_transaction(from, to);
+
+	return text ? text : strdup("");
+}
+
+static void test_nft_transaction(void)
+{
+	static const char head[] =
+		"table inet l3dsr {\n\tcomment \"" NFT_TABLE_MARKER "\"\n";
+	static struct nft_table empty, one, down, both;
+	struct mapping m4 = nft_mapping(AF_INET, 10, "192.0.2.1", 0);
+	struct mapping m6 = nft_mapping(AF_INET6, 11, "2001:db8::1",
+					L3DSR_F_NONLOCAL | L3DSR_F_CLEAR_DSCP);
+	char *text;
+
+	nft_put(&one, &m4);
+	text = nft_text(&empty, &one);
+	CHECK(!strncmp(text, head, sizeof(head) - 1),
+	      "a first change makes the table, marked: %.80s", text);
+	CHECK(strstr(text, "priority -310;"),
+	      "the chain sits at the module's priority");
+	CHECK(strstr(text, "}\nadd element inet l3dsr vip4 { 10 counter packets 0 bytes 0 : 192.0.2.1 }\n"
+			   "add element inet l3dsr go4 { 10 : goto local4 }\n"),
+	      "the mapping's two elements follow: %s", text);
+	free(text);
+
+	text = nft_text(&one, &one);
+	CHECK(!strcmp(text, ""), "no change, no transaction: %s", text);
+	free(text);
+
+	/* Down: out of the vmap, back in the DSCP map with its counters. */
+	one.slot[0][10].packets = 5;
+	one.slot[0][10].bytes = 50;
+	down = one;
+	down.slot[0][10].flags |= L3DSR_F_DOWN;
+	text = nft_text(&one, &down);
+	CHECK(!strcmp(text,
+		      "delete element inet l3dsr go4 { 10 }\n"
+		      "delete element inet l3dsr vip4 { 10 }\n"
+		      "add element inet l3dsr vip4 { 10 counter packets 5 bytes 50 comment \"down\" : 192.0.2.1 }\n"),
+	      "down moves the element, counters and all: %s", text);
+	free(text);
+
+	/* IPv6 keys are the DSCP where the header has it: 11 << 6. */
+	both = one;
+	nft_put(&both, &m6);
+	text = nft_text(&one, &both);
+	CHECK(!strcmp(text,
+		      "add element inet l3dsr vip6 { 704 counter packets 0 bytes 0 comment \"nonlocal clear-dscp\" : 2001:db8::1 }\n"
+		      "add element inet l3dsr go6 { 704 : goto any6c }\n"),
+	      "an IPv6 mapping, nonlocal and clear-dscp: %s", text);
+	free(text);
+
+	text = nft_text(&both, &empty);
+	CHECK(strstr(text, "delete element inet l3dsr go6 { 704 }\n") &&
+	      strstr(text, "delete element inet l3dsr vip4 { 10 }\n") &&
+	      !strstr(text, "table inet"),
+	      "emptying deletes elements, never the table: %s", text);
+	free(text);
+}
+
+static void test_nft_listing(void)
+{
+	static const char listing[] =
+		"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
+		" {\"table\": {\"family\": \"inet\", \"name\": \"l3dsr\"}},"
+		" {\"map\": {\"family\": \"inet\", \"name\": \"vip4\", \"table\": \"l3dsr\", \"type\": \"dscp\", \"map\": \"ipv4_addr\","
+		"  \"elem\": [[{\"elem\": {\"val\": 10, \"counter\": {\"packets\": 3, \"bytes\": 300}}}, \"192.0.2.1\"],"
+		"            [{\"elem\": {\"val\": 63, \"comment\": \"down clear-dscp\", \"counter\": {\"packets\": 0, \"bytes\": 0}}}, \"192.0.2.2\"]]}},"
+		" {\"map\": {\"family\": \"inet\", \"name\": \"vip6\", \"table\": \"l3dsr\", \"type\": \"integer\", \"map\": \"ipv6_addr\","
+		"  \"elem\": [[{\"elem\": {\"val\": 704, \"counter\": {\"packets\": 1, \"bytes\": 148}}}, \"2001:db8::1\"]]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"rw_local4\", \"expr\": [{\"fib\": {}}, {\"counter\": {\"packets\": 3, \"bytes\": 300}}]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"rw_local4\", \"expr\": [{\"counter\": {\"packets\": 2, \"bytes\": 200}}]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"rw_any6\", \"expr\": [{\"mangle\": {}}, {\"counter\": {\"packets\": 1, \"bytes\": 148}}]}},"
+		" {\"rule\": {\"family\": \"inet\", \"table\": \"l3dsr\", \"chain\": \"prerouting\", \"expr\": [{\"counter\": {\"packets\": 99, \"bytes\": 9900}}]}}]}";
+	static struct nft_table t;
+	char why[128], other[sizeof(listing) + 16], *at;
+	struct in_addr a;
+
+	CHECK(nft_parse_listing(listing, &t, why, sizeof(why)) == 0,
+	      "a listing of our table parses: %s", why);
+	inet_pton(AF_INET, "192.0.2.1", &a);
+	CHECK(t.exists && t.present[0][10] && t.slot[0][10].packets == 3 &&
+	      t.slot[0][10].bytes == 300 && !t.slot[0][10].flags &&
+	      !memcmp(t.slot[0][10].vip, &a, 4),
+	      "inet DSCP 10: its VIP and counters");
+	CHECK(t.present[0][63] &&
+	      t.slot[0][63].flags == (L3DSR_F_DOWN | L3DSR_F_CLEAR_DSCP),
+	      "inet DSCP 63: its flags from the comment");
+	CHECK(t.present[1][11] && !t.present[1][10] &&
+	      t.slot[1][11].packets == 1,
+	      "inet6: key 704 is DSCP 11");
+	CHECK(t.rewritten == 4 && t.not_local == 2,
+	      "rewritten: the rewriting rules' counters (4, not %llu); not local: the fall-through's (2, not %llu)",
+	      (unsigned long long)t.rewritten,
+	      (unsigned long long)t.not_local);
+
+	strcpy(other, listing);
+	at = strstr(other, "\"val\": 704");
+	memcpy(at, "\"val\": 705", 10);
+	CHECK(nft_parse_listing(other, &t, why, sizeof(why)) < 0 &&
+	      strstr(why, "vip6"), "an IPv6 key that is no DSCP is refused");
+	strcpy(other, listing);
+	at = strstr(other, "down clear-dscp");
+	memcpy(at, "down clear-dsct", 15);
+	CHECK(nft_parse_listing(other, &t, why, sizeof(why)) < 0,
+	      "a comment word that is no flag is refused");
+	CHECK(nft_parse_listing("{\"nftables\": 3}", &t, why, sizeof(why)) < 0 &&
+	      nft_parse_listing("[", &t, why, sizeof(why)) < 0,
+	      "what is not a listing is refused");
+	CHECK(!strcmp(nft_chain_of(&(struct mapping){ .family = AF_INET6 }),
+		      "local6"),
+	      "a plain IPv6 mapping goes to local6");
+}
+
 int main(int argc, char *argv[])
 {
 	test_class_names();
@@ -853,6 +991,8 @@ int main(int argc, char *argv[])
 	test_family_versions();
 	test_prometheus(argc > 1 ? argv[1] : NULL);
 	test_dump_replies();
+	test_nft_transaction();
+	test_nft_listing();
 	printf("unit: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
