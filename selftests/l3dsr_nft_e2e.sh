@@ -107,6 +107,7 @@ for FAMILY in inet inet6; do
 		fail "$FAMILY: mapping made again"
 	fi
 	rewritten=$(l3dsr_stat rewritten)
+	not_local=$(l3dsr_stat skipped_not_local)
 	check "$FAMILY: $COUNT datagrams answered" \
 		client_udp udp-send "$VIP" "$ECHO_PORT"
 	check_eq "$FAMILY: show -j packets == datagrams sent" "$COUNT" \
@@ -116,6 +117,8 @@ for FAMILY in inet inet6; do
 		"$(mapping_field "$FAMILY" "$DSCP" bytes)"
 	check_eq "$FAMILY: stats rewritten grew by the datagrams sent" \
 		"$COUNT" "$(delta "$(l3dsr_stat rewritten)" "$rewritten")"
+	check_eq "$FAMILY: and skipped_not_local did not" \
+		0 "$(delta "$(l3dsr_stat skipped_not_local)" "$not_local")"
 
 	# down: kept, counters and all; nothing rewritten; up goes on counting.
 	run "$L3DSRCTL" set-mapping dscp "$DSCP" down ||

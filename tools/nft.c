@@ -88,10 +88,13 @@ struct nft_backend {
 /* A chain the vmap sends to: the checks, then the rewrite. */
 #define ENTRY(name, filter) \
 	"\tchain " name " {\n\t\t" filter " goto rw_" name "\n\t}\n"
-/* The rewrite, counted; after a fib test, what failed it is counted too. */
+/*
+ * The rewrite, counted; after a fib test, what failed it is counted too,
+ * by a rule that a rewritten packet, accepted, never reaches.
+ */
 #define REWRITE_LOCAL(name, rewrite) \
 	"\tchain rw_" name " {\n" \
-	"\t\tfib daddr . mark . iif type local " rewrite " counter\n" \
+	"\t\tfib daddr . mark . iif type local " rewrite " counter accept\n" \
 	"\t\tcounter\n\t}\n"
 #define REWRITE_ANY(name, rewrite) \
 	"\tchain rw_" name " {\n\t\t" rewrite " counter\n\t}\n"
@@ -453,16 +456,16 @@ static int parse_vip_element(json_t *pair, int family, struct nft_table *t)
  */
 static void rule_counter(json_t *rule, struct nft_table *t)
 {
-	json_t *expr = json_object_get(rule, "expr"), *counter;
+	json_t *expr = json_object_get(rule, "expr"), *counter = NULL;
 	const char *chain = json_string_value(json_object_get(rule, "chain"));
 	uint64_t packets;
+	size_t i;
 
 	if (!chain || !json_is_array(expr) || !json_array_size(expr) ||
 	    strncmp(chain, "rw_", 3))
 		return;
-	counter = json_object_get(json_array_get(expr,
-						 json_array_size(expr) - 1),
-				  "counter");
+	for (i = 0; i < json_array_size(expr) && !counter; i++)
+		counter = json_object_get(json_array_get(expr, i), "counter");
 	if (!counter)
 		return;
 	packets = json_integer_value(json_object_get(counter, "packets"));
