@@ -77,6 +77,10 @@ check: deps
 demo: deps
 	selftests/vm/vm.sh run 6.12 -- ./demo.sh
 
+# The same where the module cannot be loaded: the table in nftables.
+demo-nft: deps
+	selftests/vm/vm.sh run 6.12 -- env DEMO_BACKEND=nft ./demo.sh
+
 # Per-packet cost of l3dsr, an empty hook and nftables, counted in
 # instructions in one VM boot (selftests/bench/README).
 bench: deps
@@ -87,4 +91,4 @@ clean:
 	$(MAKE) -C tools clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all kdir module tools install dkms-install dkms-uninstall deps check demo bench clean
+.PHONY: all kdir module tools install dkms-install dkms-uninstall deps check demo demo-nft bench clean

@@ -4,11 +4,14 @@
 # What `make demo` shows: a client fetches a page from a VIP through a
 # stateless balancer, and the server answers straight back thanks to one
 # l3dsr mapping. Runs as root in a throwaway VM (see selftests/vm/).
+# DEMO_BACKEND=nft (`make demo-nft`): the same on a host where the module
+# cannot be loaded, l3dsrctl keeping the table in nftables.
 
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 readonly HTTP_PORT=80
+readonly BACKEND=${DEMO_BACKEND:-module}
 
 section()
 {
@@ -38,7 +41,12 @@ fetch()
 for cmd in ip nft busybox timeout "$L3DSRCTL"; do
 	command -v "$cmd" >/dev/null || die "$cmd is missing"
 done
-modprobe l3dsr || die "the l3dsr module cannot be loaded"
+case $BACKEND in
+module) modprobe l3dsr || die "the l3dsr module cannot be loaded" ;;
+# as on a host where it cannot be: modprobe refuses it
+nft) require_nft_backend ;;
+*) die "DEMO_BACKEND is module or nft, not '$BACKEND'" ;;
+esac
 
 section "Topology"
 cat <<EOF
@@ -83,9 +91,16 @@ rewritten=$("$L3DSRCTL" -j stats | jq .rewritten)
 [ "${rewritten:-0}" -gt 0 ] 2>/dev/null ||
 	die "no packet was rewritten"
 
-section "The same in sysfs"
-show_run grep -r . /sys/kernel/l3dsr/mappings/ipv4/10 \
-	/sys/kernel/l3dsr/stats || die "sysfs shows nothing"
+if [ "$BACKEND" = nft ]; then
+	section "Which backend, and the table it keeps in nftables"
+	show_run "$L3DSRCTL" version || die "version failed"
+	echo
+	show_run nft list table inet l3dsr || die "no l3dsr table in nftables"
+else
+	section "The same in sysfs"
+	show_run grep -r . /sys/kernel/l3dsr/mappings/ipv4/10 \
+		/sys/kernel/l3dsr/stats || die "sysfs shows nothing"
+fi
 
 section "Replies did not go back through the balancer"
 printf 'lb: requests to the VIP %s, replies from the VIP %s\n' \
