@@ -658,6 +658,17 @@ static void check_mappings(struct report *r, const struct mapping_list *list)
 	free(local.items);
 }
 
+/* The table, whichever backend holds it, and what check_mappings() says. */
+static void read_mappings(struct report *r, struct l3dsr_nl *nl,
+			  struct mapping_list *list)
+{
+	if (mappings_read(nl, list) < 0)
+		add(r, LEVEL_FAIL, "mappings", "table",
+		    "cannot read the mappings");
+	else
+		check_mappings(r, list);
+}
+
 /*
  * Whether the module will load after the next reboot or upgrade: Secure
  * Boot, the kernel's rule for signatures, and the two modules that matter,
@@ -773,11 +784,7 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 		add(&r, LEVEL_OK, "backend", "nft",
 		    "the table is in nftables (table inet " NFT_TABLE_NAME
 		    "), which rewrites without the module; l3dsr(7) lists what differs");
-		if (mappings_read(&nl, &list) < 0)
-			add(&r, LEVEL_FAIL, "mappings", "table",
-			    "cannot read the mappings");
-		else
-			check_mappings(&r, &list);
+		read_mappings(&r, &nl, &list);
 		nl_close(&nl);
 	} else if (!km.loaded) {
 		char why[640];
@@ -793,11 +800,7 @@ int cmd_check(const struct ctl *ctl, int argc, char *argv[])
 			    "cannot reach the l3dsr netlink family");
 		} else {
 			check_version(&r, &nl);
-			if (mappings_read(&nl, &list) < 0)
-				add(&r, LEVEL_FAIL, "mappings", "table",
-				    "cannot read the mappings");
-			else
-				check_mappings(&r, &list);
+			read_mappings(&r, &nl, &list);
 			nl_close(&nl);
 		}
 	}

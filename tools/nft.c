@@ -657,6 +657,22 @@ static int check_key(const struct request *r, struct nl_status *st)
 	return 0;
 }
 
+/* The family's index of the table's mapping @r names, or -1 (ENOENT). */
+static int find_mapping(const struct nft_table *t, const struct request *r,
+			struct nl_status *st)
+{
+	int f;
+
+	if (check_key(r, st) < 0)
+		return -1;
+	f = family_index(r->m.family);
+	if (!t->present[f][r->m.dscp]) {
+		st->error = ENOENT;
+		return -1;
+	}
+	return f;
+}
+
 static int check_mapping(const struct request *r, struct nl_status *st)
 {
 	if (check_key(r, st) < 0)
@@ -854,26 +870,18 @@ int nft_transact(struct l3dsr_nl *nl, const struct nlmsghdr *req,
 					}
 			return 0;
 		}
-		if (check_key(&r, st) < 0)
+		f = find_mapping(&t, &r, st);
+		if (f < 0)
 			return -1;
-		f = family_index(r.m.family);
-		if (!t.present[f][r.m.dscp]) {
-			st->error = ENOENT;
-			return -1;
-		}
 		return reply(nl, genl->cmd, &t.slot[f][r.m.dscp], NULL, cb,
 			     data);
 	case L3DSR_CMD_NEW_MAPPING:
 		return new_mapping(nl->nft, &t, &r, st);
 	case L3DSR_CMD_DEL_MAPPING:
 	case L3DSR_CMD_SET_MAPPING:
-		if (check_key(&r, st) < 0)
+		f = find_mapping(&t, &r, st);
+		if (f < 0)
 			return -1;
-		f = family_index(r.m.family);
-		if (!t.present[f][r.m.dscp]) {
-			st->error = ENOENT;
-			return -1;
-		}
 		to = t;
 		if (genl->cmd == L3DSR_CMD_DEL_MAPPING) {
 			to.present[f][r.m.dscp] = false;
