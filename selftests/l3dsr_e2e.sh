@@ -75,18 +75,6 @@ if ! wait_listener "" tcp "$HTTP_PORT" ||
 	tap_end
 fi
 
-# client_udp [udp-send options...] ADDR PORT: datagrams from the client.
-client_udp()
-{
-	in_ns "$NS_CLIENT" "$PEER" -s "$UDP_PAYLOAD" -n "$COUNT" "$@"
-}
-
-http_fetch()
-{
-	in_ns "$NS_CLIENT" timeout 10 busybox wget -q -Y off -O - \
-		"http://$(url_host "$1"):$HTTP_PORT/index.html"
-}
-
 stat_now()
 {
 	l3dsr_stat "$1" || echo "unreadable"

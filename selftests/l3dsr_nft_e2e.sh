@@ -60,17 +60,6 @@ check_eq "stats -j: what nftables cannot count is null, not 0" \
 	"null null null" \
 	"$("$L3DSRCTL" -j stats | jq -r '[.skipped_down, .skipped_protocol, .rewritten_fragments] | map(tostring) | join(" ")')"
 
-client_udp()
-{
-	in_ns "$NS_CLIENT" "$PEER" -s "$UDP_PAYLOAD" -n "$COUNT" "$@"
-}
-
-http_fetch()
-{
-	in_ns "$NS_CLIENT" timeout 10 busybox wget -q -Y off -O - \
-		"http://$(url_host "$1"):$HTTP_PORT/index.html"
-}
-
 packets_now()
 {
 	mapping_field "$FAMILY" "$DSCP" packets || echo "unreadable"

@@ -651,6 +651,21 @@ family_vars()
 	fi
 }
 
+# client_udp [udp-send options...] ADDR PORT: COUNT datagrams of
+# UDP_PAYLOAD bytes from NS_CLIENT through the topology (l3dsr_peer), each
+# answered; the end-to-end scripts set those.
+client_udp()
+{
+	in_ns "$NS_CLIENT" "$PEER" -s "$UDP_PAYLOAD" -n "$COUNT" "$@"
+}
+
+# http_fetch ADDR: the client's GET of index.html on ADDR, port HTTP_PORT.
+http_fetch()
+{
+	in_ns "$NS_CLIENT" timeout 10 busybox wget -q -Y off -O - \
+		"http://$(url_host "$1"):$HTTP_PORT/index.html"
+}
+
 # url_host ADDR: ADDR as it goes in a URL.
 url_host()
 {
