@@ -200,7 +200,7 @@ bridged_traffic()
 {
 	local pid rc want
 
-	check "$FAMILY bridged UDP: b echoes all $COUNT datagrams from its own address" \
+	check "$FAMILY bridged UDP: b echoes all $COUNT from its own address" \
 		in_ns "$NS_A" "$PEER" -t "$DSCP_TOS" -n "$COUNT" -r 1000 \
 		udp-send "$B" "$ECHO_PORT"
 
@@ -216,7 +216,7 @@ bridged_traffic()
 		"$TCP_PORT" <"$TMP/data"
 	rc=$?
 	finish_receiver "$pid" "$rc"
-	check_eq "$FAMILY bridged TCP: b's socket is on its own address, the peer is a" \
+	check_eq "$FAMILY bridged TCP: b's socket on its own address, peer a" \
 		"local $B peer $A" "$(cat "$TMP/recv.info" 2>/dev/null)"
 	check_eq "$FAMILY bridged TCP: b received them intact (sha256)" \
 		"$want" "$(cat "$TMP/recv.sum" 2>/dev/null)"
@@ -226,7 +226,7 @@ host_service()
 {
 	# COUNT requests from a to the VIP, balanced to the RIP on the
 	# bridge and answered from the VIP.
-	check "$FAMILY RIP on the bridge: $COUNT requests to the VIP answered from it" \
+	check "$FAMILY RIP on the bridge: $COUNT requests to the VIP answered" \
 		in_ns "$NS_A" "$PEER" -n "$COUNT" -r 1000 udp-send "$VIP" \
 		"$ECHO_PORT"
 }
