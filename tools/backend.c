@@ -10,8 +10,12 @@
  * tables would be rewriting side by side.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 
 #include "kmodule.h"
 #include "l3dsrctl.h"
@@ -38,6 +42,23 @@ int backend_parse(const char *word, enum backend *backend)
 			return 0;
 		}
 	return -1;
+}
+
+/*
+ * Whether this process may read nftables at all. Without CAP_NET_ADMIN
+ * libnftables refuses, printing its own line to stderr; the module's table
+ * is open to every user, so auto then asks the module alone.
+ */
+static bool may_read_nftables(void)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &header, data))
+		return true;
+	return data[CAP_NET_ADMIN / 32].effective & (1U << (CAP_NET_ADMIN % 32));
 }
 
 /* The nftables side of nl: the l3dsr family answered from the table. */
@@ -163,7 +184,7 @@ int backend_open_for(const struct ctl *ctl, struct l3dsr_nl *nl,
 	 * auto: a table in nftables stays there until apply moves it; said
 	 * only when the module is loaded beside it, which apply would use.
 	 */
-	if (nft_table_state(nft, &state, true) == 0 &&
+	if (may_read_nftables() && nft_table_state(nft, &state, true) == 0 &&
 	    state == NFT_TABLE_OURS && !leftover) {
 		*chosen = BACKEND_NFT;
 		if (found)
