@@ -35,6 +35,15 @@ check "mappings made in nftables" bash -c \
 	 nft list table inet l3dsr >/dev/null"
 
 # stream FAMILY: STREAM datagrams, each waiting for its echo.
+# A move is judged on a stream already flowing: each family's path answers
+# (neighbours resolved on every hop) before the streams start.
+for FAMILY in inet inet6; do
+	family_vars "$FAMILY"
+	check "$FAMILY: the path through nftables answers before the stream" \
+		wait_until 300 in_ns "$NS_CLIENT" "$PEER" -w 1 -n 1 -s 64 \
+			udp-send "$VIP" "$ECHO_PORT"
+done
+
 stream()
 {
 	family_vars "$1"

@@ -68,16 +68,21 @@ ask()
 	ERR=$(cat "$TMP/err")
 }
 
-# refused NAME WHY CHECK_WHY: show fails saying WHY, check has a FAIL
-# saying CHECK_WHY, and the module stays out.
+# refused NAME WHY CHECK_WHY: show on the module fails saying WHY, show
+# on auto turns to nftables saying WHY, check has a FAIL saying CHECK_WHY,
+# and the module stays out.
 refused()
 {
 	local name=$1 why=$2 check_why=$3
 
-	ask show
-	check_eq "$name: show exits 1" 1 "$RC"
-	check_contains "$name: show says why" \
+	ask --backend module show
+	check_eq "$name: show --backend module exits 1" 1 "$RC"
+	check_contains "$name: show --backend module says why" \
 		"l3dsrctl: the l3dsr kernel module is not loaded: $why" "$ERR"
+	ask show
+	check_contains "$name: show turns to nftables and says why" \
+		"using nftables (table inet l3dsr): the l3dsr module cannot be loaded: $why" \
+		"$ERR"
 	check_fails "$name: the module is not loaded" \
 		test -e /sys/module/l3dsr/initstate
 	ask -j check
