@@ -41,42 +41,6 @@ tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
 
-# The wire of lib.sh, but the server's end in the VRF: enslaved first,
-# addressed after, so its routes are made in the VRF's table.
-vrf_setup()
-{
-	run ip link add "$VRF_IF" type vrf table "$VRF_TABLE" || return 1
-	defer "ip link del '$VRF_IF'"
-	run ip link set "$VRF_IF" up &&
-	ns_new NS_WIRE wire &&
-	run ip link add "$WIRE_IF" type veth peer name eth0 netns "$NS_WIRE" ||
-		return 1
-	defer "ip link del '$WIRE_IF'"
-	run ip link set "$WIRE_IF" master "$VRF_IF" &&
-	run ip link set "$WIRE_IF" up &&
-	run ip addr add "$WIRE_SERVER4/24" dev "$WIRE_IF" &&
-	run ip addr add "$WIRE_SERVER6/64" dev "$WIRE_IF" nodad &&
-	run ip addr add "$VIP4/32" dev "$VRF_IF" &&
-	run ip addr add "$VIP6/128" dev "$VRF_IF" nodad &&
-	run ip -n "$NS_WIRE" addr add "$WIRE_PEER4/24" dev eth0 &&
-	run ip -n "$NS_WIRE" addr add "$WIRE_PEER6/64" dev eth0 nodad &&
-	run ip -n "$NS_WIRE" link set eth0 up || return 1
-	WIRE_MAC=$(cat "/sys/class/net/$WIRE_IF/address")
-}
-
-# The VIP is routed in the VRF's table, not the main one.
-vrf_routes()
-{
-	ip route show table "$VRF_TABLE" type local | grep -q "$VIP4" &&
-	ip -6 route show table "$VRF_TABLE" type local | grep -q "$VIP6"
-}
-
-# A raw socket not bound to a device sees what a VRF delivers.
-raw_sockets_see_vrf()
-{
-	sysctl_change net.ipv4.raw_l3mdev_accept=1
-}
-
 set_up vrf_setup vrf_routes raw_sockets_see_vrf
 map_dscp_both
 

@@ -67,40 +67,6 @@ tap_begin
 
 scratch_dir TMP || skip_all "cannot create a scratch directory"
 
-bridge_netfilter()
-{
-	sysctl_change net.bridge.bridge-nf-call-iptables=1 \
-		net.bridge.bridge-nf-call-ip6tables=1
-}
-
-# container NS_VAR ROLE HOST_END ADDR4 ADDR6
-container()
-{
-	local -n ns_ref=$1
-
-	ns_new "$1" "$2" || return 1
-	run ip link add "$3" type veth peer name eth0 netns "$ns_ref" &&
-	defer "ip link del '$3'" &&
-	run ip link set "$3" master "$BR_IF" &&
-	run ip link set "$3" up &&
-	run ip -n "$ns_ref" addr add "$4/24" dev eth0 &&
-	run ip -n "$ns_ref" addr add "$5/64" dev eth0 nodad &&
-	run ip -n "$ns_ref" link set eth0 up &&
-	run ip -n "$ns_ref" route add default via "$BR4" &&
-	run ip -n "$ns_ref" -6 route add default via "$BR6"
-}
-
-bridge_setup()
-{
-	run ip link add "$BR_IF" type bridge &&
-	defer "ip link del '$BR_IF'" &&
-	run ip addr add "$BR4"/24 dev "$BR_IF" &&
-	run ip addr add "$BR6"/64 dev "$BR_IF" nodad &&
-	run ip link set "$BR_IF" up || return 1
-	container NS_A a "ba$$" "$A4" "$A6" &&
-	container NS_B b "bb$$" "$B4" "$B6"
-}
-
 # The host counts what reaches it for the echo on the VIP, in a table of
 # its own, which the backend must leave alone.
 counters_setup()

@@ -666,6 +666,82 @@ http_fetch()
 		"http://$(url_host "$1"):$HTTP_PORT/index.html"
 }
 
+# ------------------------------------------ crowded hosts' set-ups
+# The module's crowded-host tests and their nftables-backend twins build
+# the same bridge (BR_IF, BR4/BR6, containers NS_A/NS_B at A4/A6, B4/B6)
+# and the same VRF (VRF_IF, VRF_TABLE, the wire's server end enslaved);
+# each script sets those names.
+
+bridge_netfilter()
+{
+	sysctl_change net.bridge.bridge-nf-call-iptables=1 \
+		net.bridge.bridge-nf-call-ip6tables=1
+}
+
+# container NS_VAR ROLE HOST_END ADDR4 ADDR6
+container()
+{
+	local -n ns_ref=$1
+
+	ns_new "$1" "$2" || return 1
+	run ip link add "$3" type veth peer name eth0 netns "$ns_ref" &&
+	defer "ip link del '$3'" &&
+	run ip link set "$3" master "$BR_IF" &&
+	run ip link set "$3" up &&
+	run ip -n "$ns_ref" addr add "$4/24" dev eth0 &&
+	run ip -n "$ns_ref" addr add "$5/64" dev eth0 nodad &&
+	run ip -n "$ns_ref" link set eth0 up &&
+	run ip -n "$ns_ref" route add default via "$BR4" &&
+	run ip -n "$ns_ref" -6 route add default via "$BR6"
+}
+
+bridge_setup()
+{
+	run ip link add "$BR_IF" type bridge &&
+	defer "ip link del '$BR_IF'" &&
+	run ip addr add "$BR4"/24 dev "$BR_IF" &&
+	run ip addr add "$BR6"/64 dev "$BR_IF" nodad &&
+	run ip link set "$BR_IF" up || return 1
+	container NS_A a "ba$$" "$A4" "$A6" &&
+	container NS_B b "bb$$" "$B4" "$B6"
+}
+
+# The wire (wire_setup), but the server's end in the VRF: enslaved first,
+# addressed after, so its routes are made in the VRF's table.
+vrf_setup()
+{
+	run ip link add "$VRF_IF" type vrf table "$VRF_TABLE" || return 1
+	defer "ip link del '$VRF_IF'"
+	run ip link set "$VRF_IF" up &&
+	ns_new NS_WIRE wire &&
+	run ip link add "$WIRE_IF" type veth peer name eth0 netns "$NS_WIRE" ||
+		return 1
+	defer "ip link del '$WIRE_IF'"
+	run ip link set "$WIRE_IF" master "$VRF_IF" &&
+	run ip link set "$WIRE_IF" up &&
+	run ip addr add "$WIRE_SERVER4/24" dev "$WIRE_IF" &&
+	run ip addr add "$WIRE_SERVER6/64" dev "$WIRE_IF" nodad &&
+	run ip addr add "$VIP4/32" dev "$VRF_IF" &&
+	run ip addr add "$VIP6/128" dev "$VRF_IF" nodad &&
+	run ip -n "$NS_WIRE" addr add "$WIRE_PEER4/24" dev eth0 &&
+	run ip -n "$NS_WIRE" addr add "$WIRE_PEER6/64" dev eth0 nodad &&
+	run ip -n "$NS_WIRE" link set eth0 up || return 1
+	WIRE_MAC=$(cat "/sys/class/net/$WIRE_IF/address")
+}
+
+# The VIP is routed in the VRF's table, not the main one.
+vrf_routes()
+{
+	ip route show table "$VRF_TABLE" type local | grep -q "$VIP4" &&
+	ip -6 route show table "$VRF_TABLE" type local | grep -q "$VIP6"
+}
+
+# A raw socket not bound to a device sees what a VRF delivers.
+raw_sockets_see_vrf()
+{
+	sysctl_change net.ipv4.raw_l3mdev_accept=1
+}
+
 # url_host ADDR: ADDR as it goes in a URL.
 url_host()
 {
