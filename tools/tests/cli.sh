@@ -23,8 +23,6 @@ readonly KVER
 readonly ABSENT="it is not installed for the running kernel $KVER (modules.dep names no l3dsr.ko): install it for this kernel (dkms autoinstall -k $KVER)"
 readonly NOT_LOADED="l3dsrctl: the l3dsr kernel module is not loaded: $ABSENT"
 
-count=0
-failed=0
 TMP=$(mktemp -d) || exit 1
 NETNS=
 
@@ -35,25 +33,10 @@ cleanup()
 }
 trap cleanup EXIT
 
-pass()
-{
-	count=$((count + 1))
-	echo "ok $count - $1"
-}
-
-fail()
-{
-	count=$((count + 1))
-	failed=$((failed + 1))
-	echo "not ok $count - $1"
-	shift
-	local why line
-	for why in "$@"; do
-		while IFS= read -r line; do
-			echo "# $line"
-		done <<< "$why"
-	done
-}
+# TAP counting (pass, fail), shared with config.sh and import.sh; ctl and
+# the checks below are this script's own (valgrind, its messages).
+# shellcheck source=lib.sh
+source "$TESTS_DIR/lib.sh"
 
 # ctl ARGS...: run the tool; its output in OUT and ERR, its status in RC.
 ctl()
