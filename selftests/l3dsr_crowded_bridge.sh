@@ -96,25 +96,8 @@ counters_setup()
 	source_balancer "$NS_A" "$VIP4" "$BR4" "$VIP6" "$BR6"
 }
 
-servers_setup()
-{
-	local addr
-	# shellcheck disable=SC2034 # set through background's nameref
-	local echo_pid
-
-	for addr in "$B4" $B6; do
-		background echo_pid in_ns "$NS_B" "$PEER" udp-echo "$addr" \
-			"$ECHO_PORT"
-	done
-	for addr in "$VIP4" "$VIP6"; do
-		background echo_pid "$PEER" udp-echo "$addr" "$ECHO_PORT"
-	done
-	wait_listener "$NS_B" udp "$ECHO_PORT" &&
-	wait_listener "" udp "$ECHO_PORT"
-}
-
 set_up bridge_netfilter bridge_setup uplink_setup vips_on_lo counters_setup \
-	servers_setup
+	bridge_servers_setup
 map_dscp_both
 
 # left_alone: skipped_bridged + skipped_not_local, the two reasons a

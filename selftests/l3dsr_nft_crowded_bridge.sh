@@ -87,25 +87,8 @@ counters_setup()
 	defer "nft delete table inet l3dsr_seen"
 }
 
-servers_setup()
-{
-	local addr
-	# shellcheck disable=SC2034 # set through background's nameref
-	local echo_pid
-
-	for addr in "$B4" $B6; do
-		background echo_pid in_ns "$NS_B" "$PEER" udp-echo "$addr" \
-			"$ECHO_PORT"
-	done
-	for addr in "$VIP4" "$VIP6"; do
-		background echo_pid "$PEER" udp-echo "$addr" "$ECHO_PORT"
-	done
-	wait_listener "$NS_B" udp "$ECHO_PORT" &&
-	wait_listener "" udp "$ECHO_PORT"
-}
-
 set_up bridge_netfilter bridge_setup vips_on_lo counters_setup \
-	servers_setup
+	bridge_servers_setup
 map_dscp_both
 
 # reading SOURCE...: the counters the checks compare, as "name=value"

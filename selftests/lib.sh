@@ -706,6 +706,26 @@ bridge_setup()
 	container NS_B b "bb$$" "$B4" "$B6"
 }
 
+# bridge_servers_setup: UDP echo on container b's addresses and on the
+# host's VIPs, ECHO_PORT, listening before it returns.
+bridge_servers_setup()
+{
+	local addr
+	# shellcheck disable=SC2034 # set through background's nameref
+	local echo_pid
+
+	# shellcheck disable=SC2153 # NS_B: the bridge scripts' container b
+	for addr in "$B4" $B6; do
+		background echo_pid in_ns "$NS_B" "$PEER" udp-echo "$addr" \
+			"$ECHO_PORT"
+	done
+	for addr in "$VIP4" "$VIP6"; do
+		background echo_pid "$PEER" udp-echo "$addr" "$ECHO_PORT"
+	done
+	wait_listener "$NS_B" udp "$ECHO_PORT" &&
+	wait_listener "" udp "$ECHO_PORT"
+}
+
 # The wire (wire_setup), but the server's end in the VRF: enslaved first,
 # addressed after, so its routes are made in the VRF's table.
 vrf_setup()
