@@ -19,9 +19,9 @@
 #    for the YNL spec), holding one of L3DSR_CHECK_JOBS (default: the
 #    number of CPUs) places; a debug kernel still building holds another;
 # 3. the VM suites in the places left and freed, the longest ready one
-#    first (debug, 6.1, 6.12 with the benchmark, then the PREEMPT_RT ones),
-#    so that the last to end is a short one: each VM runs on one CPU (the
-#    kernel's build, on both, shares them with one VM). The other lanes do
+#    first (debug, 6.12 with the benchmark, 6.1, then the PREEMPT_RT
+#    ones), so that the last to end is a short one: each VM runs on one
+#    CPU (the kernel's build, on both, shares them with one VM). The other lanes do
 #    not wait for the debug kernel; when it is built, the -Werror build
 #    and sparse against its tree run (half a minute), and its lane goes
 #    next. With the kernel in the cache the debug lane, the longest, so
@@ -51,9 +51,10 @@ readonly VM=$SELF_DIR/vm.sh
 readonly BENCH=$SELF_DIR/../bench/bench.sh
 readonly REPO_DIR=$SELF_DIR/../..
 readonly ALL_SERIES='6.1 6.12 6.1-rt 6.12-rt debug'
-# The order the VMs start in, the longest lane first (6.12's carries the
-# benchmark and still takes less), so that the last to finish is a short one.
-readonly LONGEST_FIRST='debug 6.1 6.12 6.12-rt 6.1-rt'
+# The order the VMs start in, the longest lane first (6.12's, the whole
+# suite at full counts, then the benchmark), so that the last to finish is
+# a short one.
+readonly LONGEST_FIRST='debug 6.12 6.1 6.12-rt 6.1-rt'
 # Checks that need no VM, run one after another in one CPU's place.
 readonly HOST_JOBS=(style packaging tools ynl)
 # The kernel the benchmark boots.
