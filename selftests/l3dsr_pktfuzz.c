@@ -1574,7 +1574,7 @@ static const struct {
 	[R_B_FRAGMENT] = { "backend_fragment", "a fragment, no conntrack to reassemble it: the backend leaves every fragment alone" },
 	[R_B_ATOMIC] = { "backend_atomic_fragment", "an IPv6 atomic fragment: the backend leaves it alone" },
 	[R_B_PROTOCOL] = { "backend_protocol", "DCCP; over IPv6 MH, OSPFv3, PIM, VRRP, No Next Header: the backend leaves them alone" },
-	[R_B_ROUTE] = { "backend_routing_header", "an IPv6 Routing header (no segments left too), an IPv4 source route: the backend leaves it alone" },
+	[R_B_ROUTE] = { "backend_routing_header", "an IPv6 Routing header (no segments left too), an IPv4 source route at its first address: the backend leaves it alone" },
 	[R_B_CUT] = { "backend_header_cut", "a UDP header cut short, a TCP or ICMPv6 header cut after its checksum: the backend rewrites it, the module leaves it (skipped_malformed)" },
 	[R_B_OPTIONS] = { "backend_ipv4_options", "IPv4 options nftables reads as if set locally: a source route whose pointer has moved, or options it refuses, read as none: rewritten" },
 	[R_B_GIVES_UP] = { "backend_rewrite_gives_up", "a TCP, UDP-Lite or ICMPv6 header cut before its checksum: both leave it, the backend's mapping counts it" },
