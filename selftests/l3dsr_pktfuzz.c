@@ -3179,7 +3179,11 @@ static void judge(struct run *run, struct slot *s)
 
 	run->reason_seen[matched->reason]++;
 
-	/* the forwarded IPv4 copies must carry a right header checksum */
+	/*
+	 * The forwarded IPv4 copies must carry a right header checksum, but
+	 * where a checksum left to offload lies in the header (its length
+	 * lies): completed on the way out, after the header's.
+	 */
 	for (i = CAP_L_FWD; i < CAP_COUNT; i += 2) {
 		struct capture *f = &s->cap[i], *d = &s->cap[i - 1];
 		const char *bad = NULL;
@@ -3191,7 +3195,8 @@ static void judge(struct run *run, struct slot *s)
 		if (f->len < 20 || (f->b[0] >> 4) != 4 || ihl < 20 ||
 		    ihl > f->len)
 			bad = "not an IPv4 packet";
-		else if (fold(sum16(0, f->b, ihl)) != 0xffff)
+		else if (fold(sum16(0, f->b, ihl)) != 0xffff &&
+			 !(offload_at >= 0 && (size_t)offload_at < ihl))
 			bad = "a wrong IPv4 header checksum";
 		else if (memcmp(f->b + 16, vip4, 4))
 			bad = "a destination other than the VIP";
