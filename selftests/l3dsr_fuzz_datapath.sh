@@ -31,6 +31,12 @@
 #   FUZZ_COUNT=N         random packets (default below: what fits the time)
 #   FUZZ_REPLAY=TOKEN    replay one packet only, verbosely
 #   FUZZ_INDEX=I         replay packet I of FUZZ_SEED only, verbosely
+#   FUZZ_TWIN=backend    the second twin is l3dsrctl's nftables backend
+#                        (`l3dsrctl --backend nft`), not the hand-written
+#                        rule: judged by its chain, every difference from
+#                        the module twin one README's "What differs" names,
+#                        its counters checked as the module's are
+#                        (l3dsr_nft_fuzz_datapath.sh)
 #
 # The twins' VIP for IPv4 is not local but routed out of fwd0, so that the
 # forwarded copy shows the IPv4 header checksum l3dsr left (nf_dup's copy
@@ -51,14 +57,35 @@ FUZZ_SEED=${FUZZ_SEED:-$(date +%Y%m%d)}
 readonly FUZZ_SEED
 readonly FUZZ_REPLAY=${FUZZ_REPLAY:-}
 readonly FUZZ_INDEX=${FUZZ_INDEX:-}
+readonly FUZZ_TWIN=${FUZZ_TWIN:-rule}
 readonly COUNTERS=(rewritten rewritten_fragments skipped_scope
 	skipped_not_host skipped_malformed skipped_routing_header
 	dropped_unwritable skipped_down skipped_not_local skipped_bridged
 	skipped_protocol)
 
+case $FUZZ_TWIN in
+rule | backend) ;;
+*)
+	echo "FUZZ_TWIN is rule or backend, not \"$FUZZ_TWIN\"" >&2
+	exit 1
+	;;
+esac
+if [ "$FUZZ_TWIN" = backend ] && [ "${L3DSR_SELFTEST_BACKEND:-}" = nft ]; then
+	skip_all "FUZZ_TWIN=backend compares the backend with the module: the module must load"
+fi
 require_l3dsr
 require_cmds ethtool
 [ -x "$FUZZ" ] || skip_all "needs $FUZZ (run make in selftests/)"
+if [ "$FUZZ_TWIN" = backend ]; then
+	modprobe nft_fib_inet 2>/dev/null
+	nft -f - >/dev/null 2>&1 <<-EOF ||
+	table inet l3dsr_probe {
+		chain c { fib daddr . mark . iif type local accept; }
+	}
+	EOF
+		skip_all "nftables here has no fib expression (CONFIG_NFT_FIB_INET)"
+	nft delete table inet l3dsr_probe
+fi
 tap_begin
 
 # FZ_*: the addresses the helper judges by, from the helper itself.
@@ -167,7 +194,22 @@ l3dsr_twin()
 	run "$L3DSRCTL" -n "$NS_L" add-mapping dscp "$FZ_DSCP" vip "$FZ_VIP6"
 }
 
-set_up topology nft_twin l3dsr_twin
+# The nft twin as the nftables backend: the same mappings, the module
+# loaded (the other twin's) but not asked.
+backend_twin()
+{
+	run "$L3DSRCTL" --backend nft -n "$NS_N" add-mapping \
+		dscp "$FZ_DSCP" vip "$FZ_VIP4" &&
+	run "$L3DSRCTL" --backend nft -n "$NS_N" add-mapping \
+		dscp "$FZ_DSCP" vip "$FZ_VIP6" &&
+	run ip netns exec "$NS_N" nft list table inet l3dsr >/dev/null
+}
+
+if [ "$FUZZ_TWIN" = backend ]; then
+	set_up topology backend_twin l3dsr_twin
+else
+	set_up topology nft_twin l3dsr_twin
+fi
 
 # counters_of JSON: the twin's counters, one "name value" line each.
 counters_of()
@@ -195,7 +237,7 @@ softnet_drops()
 	echo "$sum"
 }
 
-args=(run -s "$FUZZ_SEED")
+args=(run -s "$FUZZ_SEED" -t "$FUZZ_TWIN")
 what="the corpus and $FUZZ_COUNT random packets of seed $FUZZ_SEED"
 if [ -n "$FUZZ_REPLAY" ]; then
 	args+=(-v -r "$FUZZ_REPLAY")
@@ -213,6 +255,10 @@ note "seed $FUZZ_SEED (replay a packet: FUZZ_REPLAY=TOKEN or FUZZ_SEED=S FUZZ_IN
 
 stats_before=$(run "$L3DSRCTL" -n "$NS_L" -j stats)
 maps_before=$(run "$L3DSRCTL" -n "$NS_L" -j show)
+if [ "$FUZZ_TWIN" = backend ]; then
+	bstats_before=$(run "$L3DSRCTL" --backend nft -n "$NS_N" -j stats)
+	bmaps_before=$(run "$L3DSRCTL" --backend nft -n "$NS_N" -j show)
+fi
 drops_before=$(softnet_drops)
 trace "ip netns exec $NS_WIRE $FUZZ ${args[*]} l-in l-dup l-fwd n-in n-dup n-fwd"
 ip netns exec "$NS_WIRE" "$FUZZ" "${args[@]}" \
@@ -220,6 +266,10 @@ ip netns exec "$NS_WIRE" "$FUZZ" "${args[@]}" \
 rc=$?
 stats_after=$(run "$L3DSRCTL" -n "$NS_L" -j stats)
 maps_after=$(run "$L3DSRCTL" -n "$NS_L" -j show)
+if [ "$FUZZ_TWIN" = backend ]; then
+	bstats_after=$(run "$L3DSRCTL" --backend nft -n "$NS_N" -j stats)
+	bmaps_after=$(run "$L3DSRCTL" --backend nft -n "$NS_N" -j show)
+fi
 drops_after=$(softnet_drops)
 
 note "$(grep -v '^expect ' "$TMP/report" | sed 's/^# \{0,1\}//')"
@@ -279,5 +329,51 @@ for family in inet inet6; do
 	fi
 done
 check_eq "each mapping counted the packets and bytes it rewrote" "" "$outside"
+
+[ "$FUZZ_TWIN" = backend ] || tap_end
+
+# The backend twin's counters: rewritten and skipped_not_local within what
+# its chain allows, the others null (nftables cannot count them), and each
+# mapping's element, counted at the lookup.
+outside=
+for name in rewritten skipped_not_local; do
+	read -r lo hi _ <<<"$(expect "backend_$name")"
+	c0=$(jq -r --arg n "$name" '.[$n]' <<<"$bstats_before")
+	c1=$(jq -r --arg n "$name" '.[$n]' <<<"$bstats_after")
+	if ! [[ $c0 =~ ^[0-9]+$ && $c1 =~ ^[0-9]+$ ]]; then
+		outside+="$name reads $c0, then $c1; "
+		continue
+	fi
+	value=$((c1 - c0))
+	note "backend $name: +$value (the packets allow ${lo:-0}..${hi:-0})"
+	if [ "$value" -lt "${lo:-0}" ] || [ "$value" -gt "${hi:-0}" ]; then
+		outside+="$name +$value not in ${lo:-0}..${hi:-0}; "
+	fi
+done
+check_eq "the backend's rewritten and skipped_not_local moved as the packets allow" \
+	"" "$outside"
+
+not_null=
+for name in "${COUNTERS[@]}"; do
+	case $name in rewritten | skipped_not_local) continue ;; esac
+	[ "$(jq -r --arg n "$name" '.[$n]' <<<"$bstats_after")" = null ] ||
+		not_null+=" $name"
+done
+check_eq "the backend's other counters are null, not 0" "" "$not_null"
+
+outside=
+for family in inet inet6; do
+	read -r plo phi blo bhi <<<"$(expect "backend_mapping_$family")"
+	read -r p0 b0 <<<"$(mapping_counts "$bmaps_before" "$family")"
+	read -r p1 b1 <<<"$(mapping_counts "$bmaps_after" "$family")"
+	packets=$((p1 - p0)) bytes=$((b1 - b0))
+	note "backend mapping $family: +$packets packets, +$bytes bytes (allowed ${plo:-0}..${phi:-0}, ${blo:-0}..${bhi:-0})"
+	if [ "$packets" -lt "${plo:-0}" ] || [ "$packets" -gt "${phi:-0}" ] ||
+	   [ "$bytes" -lt "${blo:-0}" ] || [ "$bytes" -gt "${bhi:-0}" ]; then
+		outside+="$family +$packets packets +$bytes bytes, allowed $plo..$phi and $blo..$bhi; "
+	fi
+done
+check_eq "the backend's mappings counted the packets and bytes they looked up" \
+	"" "$outside"
 
 tap_end

@@ -38,14 +38,14 @@
  *   l3dsr_pktfuzz env
  *	The addresses and names the twins are built with, as shell
  *	assignments, so that the script and this program share them.
- *   l3dsr_pktfuzz show [-s SEED] (-i INDEX | -r TOKEN)
+ *   l3dsr_pktfuzz show [-s SEED] [-t rule|backend] (-i INDEX | -r TOKEN)
  *	A packet's replay token and description, and what each twin must make
  *	of it, without any network.
  *   l3dsr_pktfuzz list [-s SEED] [-i FIRST] -n COUNT
  *	One line per generated packet: index, token, description.
  *   l3dsr_pktfuzz run [-s SEED] [-n COUNT] [-c CORPUS]... [-i INDEX]
- *		[-r TOKEN] [-v] L_IN L_DUP L_FWD N_IN N_DUP N_FWD
- *	(or --seed, --count, --corpus, --index, --replay, --verbose)
+ *		[-r TOKEN] [-v] [-t rule|backend] L_IN L_DUP L_FWD N_IN N_DUP N_FWD
+ *	(or --seed, --count, --corpus, --index, --replay, --verbose, --twin)
  *	Replay the corpus files, then COUNT random packets from SEED (or only
  *	packet INDEX of SEED, or only TOKEN). Prints a report: the table of
  *	outcomes by reason, every failure, and lines "expect COUNTER LOW HIGH"
@@ -56,6 +56,15 @@
  * (multicast) frame, "csum=START:OFFSET" (sent as checksum offload would
  * hand it over: CHECKSUM_PARTIAL, START from the IP header), "et=XXXX" (an
  * ethertype other than the one the version implies).
+ *
+ * With --twin backend, the second twin is l3dsrctl's nftables backend
+ * (`l3dsrctl --backend nft`, table inet l3dsr) instead of the hand-written
+ * rule, judged by its chain (backend_expect(): the module's contract with
+ * the differences README's "What differs" names). Where it and the module
+ * twin differ, the difference must be one of those (even where the
+ * module's contract would allow what the backend did); packets both
+ * rewrite must be equal byte for byte.
+ * The report then adds "expect backend_..." lines for its counters.
  *
  * Exit 0 when every packet passed, 1 on any failure, 2 on a usage error.
  */
@@ -159,10 +168,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: %s env\n"
-		"       %s show [-s SEED] (-i INDEX | -r TOKEN)\n"
+		"       %s show [-s SEED] [-t rule|backend] (-i INDEX | -r TOKEN)\n"
 		"       %s list [-s SEED] [-i FIRST] -n COUNT\n"
 		"       %s run [-s SEED] [-n COUNT] [-c CORPUS]... [-i INDEX] [-r TOKEN] [-v]\n"
-		"              L_IN L_DUP L_FWD N_IN N_DUP N_FWD\n",
+		"              [-t rule|backend] L_IN L_DUP L_FWD N_IN N_DUP N_FWD\n",
 		progname, progname, progname, progname);
 	exit(2);
 }
@@ -1529,7 +1538,11 @@ enum reason {
 	R_NOT_LOCAL, R_NOT_HOST, R_ROUTING, R_AH, R_VRRP4, R_UNKNOWN_PROTO,
 	R_PROTO_READING, R_PSEUDO, R_MALFORMED, R_TRUNC_ZONE, R_UDP4_ZERO,
 	R_UDP6_ZERO, R_SHORT_FIRST, R_LATER_CSUM, R_FRAG_EXTHDR,
-	R_SRR_UNCLEAR, R_CSUM_SPELLING, R_COUNT
+	R_SRR_UNCLEAR, R_CSUM_SPELLING,
+	/* --twin backend: l3dsrctl's nftables backend against the module */
+	R_B_NONE,		/* the chain does as the module does */
+	R_B_FRAGMENT, R_B_ATOMIC, R_B_PROTOCOL, R_B_ROUTE, R_B_CUT,
+	R_B_OPTIONS, R_B_GIVES_UP, R_COUNT
 };
 
 static const struct {
@@ -1557,7 +1570,33 @@ static const struct {
 	[R_FRAG_EXTHDR] = { "fragment_behind_exthdr", "an IPv6 fragment whose datagram's fragmentable part starts with an extension header: l3dsr leaves every fragment (skipped_protocol)" },
 	[R_SRR_UNCLEAR] = { "ipv4_options_unclear", "IPv4 options that lie about their length: whether a source route is in them reads either way" },
 	[R_CSUM_SPELLING] = { "csum_zero_spelling", "a checksum of zero: 0x0000 from l3dsr, 0xffff from nft, both right" },
+	[R_B_NONE] = { "as_module", "the backend's chain does as the module does (a difference here fails)" },
+	[R_B_FRAGMENT] = { "backend_fragment", "a fragment, no conntrack to reassemble it: the backend leaves every fragment alone" },
+	[R_B_ATOMIC] = { "backend_atomic_fragment", "an IPv6 atomic fragment: the backend leaves it alone" },
+	[R_B_PROTOCOL] = { "backend_protocol", "DCCP; over IPv6 MH, OSPFv3, PIM, VRRP, No Next Header: the backend leaves them alone" },
+	[R_B_ROUTE] = { "backend_routing_header", "an IPv6 Routing header (no segments left too), an IPv4 source route at its first address: the backend leaves it alone" },
+	[R_B_CUT] = { "backend_header_cut", "a UDP header cut short, a TCP or ICMPv6 header cut after its checksum: the backend rewrites it, the module leaves it (skipped_malformed)" },
+	[R_B_OPTIONS] = { "backend_ipv4_options", "IPv4 options nftables reads as if set locally: a source route whose pointer has moved, or options it refuses, read as none: rewritten" },
+	[R_B_GIVES_UP] = { "backend_rewrite_gives_up", "a TCP, UDP-Lite or ICMPv6 header cut before its checksum: both leave it, the backend's mapping counts it" },
 };
+
+/*
+ * Where the module's contract leaves the choice open, the hand-written
+ * rule's twin may differ either way; the backend's differences are all
+ * its own (backend_documented()).
+ */
+static bool module_latitude(enum reason r)
+{
+	return r == R_PROTO_READING || r == R_TRUNC_ZONE || r == R_UDP6_ZERO ||
+	       r == R_SRR_UNCLEAR || r == R_FRAG_EXTHDR;
+}
+
+/* A difference between the twins the backend's documentation names. */
+static bool backend_documented(enum reason r)
+{
+	return r == R_B_FRAGMENT || r == R_B_ATOMIC || r == R_B_PROTOCOL ||
+	       r == R_B_ROUTE || r == R_B_CUT || r == R_B_OPTIONS;
+}
 
 /* One outcome of a twin's PREROUTING. */
 struct outcome {
@@ -1567,6 +1606,7 @@ struct outcome {
 	bool udp;		/* UDP: never becomes 0 */
 	unsigned int skips;	/* left alone: the counters that may count it */
 	bool later;		/* a non-first fragment */
+	bool gave_up;		/* backend: the mapping counted, no rewrite */
 	enum reason reason;	/* why nft may make something else of it */
 	const char *note;
 };
@@ -2076,6 +2116,258 @@ broken:
 	return o;
 }
 
+/* ------------------------------------- l3dsrctl's nftables backend */
+
+/*
+ * The backend's chain (tools/nft.c), in table inet l3dsr at -310, for a
+ * mapping that is up, not nonlocal, not clear-dscp:
+ *
+ *   ip dscp / @nh,0,16 & 0x0fc0 vmap      the DSCP mapped, else nothing
+ *   meta pkttype host, meta iifkind != "vrf"
+ *   IPv4: ip frag-off & 0x3fff == 0, ip option lsrr/ssrr missing,
+ *         meta l4proto { 1 2 4 6 17 41 47 50 89 103 132 136 }
+ *   IPv6: exthdr frag missing, exthdr rt missing,
+ *         meta l4proto { 4 6 17 41 47 50 58 132 136 }
+ *   fib daddr . mark type local, or fib daddr . mark . iif type local;
+ *         else counted (skipped_not_local)
+ *   daddr set (the map's element counted first), counted (rewritten)
+ *
+ * No conntrack is loaded in the twin, so fragments reach it as they are.
+ */
+
+/*
+ * Whether "ip option lsrr/ssrr" finds a source route: nft_exthdr.c's
+ * ipv4_find_option() runs __ip_options_compile() without the packet, which
+ * checks the options as if this host had set them (a source route's pointer
+ * must be 4, its length 3 + 4n): 1 found, 0 missing (none, or options it
+ * refuses), -1 either (CIPSO, which it checks further).
+ */
+static int nft_ipv4_srr(const uint8_t *b, size_t ihl)
+{
+	const uint8_t *o = b + 20;
+	size_t l = ihl > 20 ? ihl - 20 : 0, optlen;
+	bool srr = false, rr = false, ts = false, cipso = false;
+
+	while (l > 0) {
+		if (o[0] == 0)
+			break;
+		if (o[0] == 1) {
+			l--;
+			o++;
+			continue;
+		}
+		if (l < 2)
+			return 0;
+		optlen = o[1];
+		if (optlen < 2 || optlen > l)
+			return 0;
+		switch (o[0]) {
+		case 0x83:
+		case 0x89:
+			if (optlen < 3 || o[2] < 4 || srr || o[2] != 4 ||
+			    optlen < 7 || ((optlen - 3) & 3))
+				return 0;
+			srr = true;
+			break;
+		case 0x07:
+			if (rr || optlen < 3 || o[2] < 4 ||
+			    (o[2] <= optlen && (size_t)o[2] + 3 > optlen))
+				return 0;
+			rr = true;
+			break;
+		case 0x44:
+			if (ts || optlen < 4 || o[2] < 5)
+				return 0;
+			if (o[2] <= optlen) {
+				if ((size_t)o[2] + 3 > optlen)
+					return 0;
+				if (((o[3] & 0xf) == 1 || (o[3] & 0xf) == 3) &&
+				    (size_t)o[2] + 7 > optlen)
+					return 0;
+			} else if ((o[3] & 0xf) != 3 && (o[3] >> 4) == 15) {
+				return 0;
+			}
+			ts = true;
+			break;
+		case 0x94:
+			if (optlen < 4)
+				return 0;
+			break;
+		case 0x86:
+			if (cipso)
+				return 0;
+			cipso = true;
+			break;
+		}
+		l -= optlen;
+		o += optlen;
+	}
+	if (!srr)
+		return 0;
+	return cipso ? -1 : 1;
+}
+
+/*
+ * ipv6_find_hdr(skb, &offset, target, NULL, NULL), as "exthdr frag" and
+ * "exthdr rt" run it: where the header is, or -1 if it is missing.
+ */
+static long nft_has_hdr(const uint8_t *b, size_t len, uint8_t target)
+{
+	size_t start = 40, hdrlen;
+	uint8_t nexthdr = b[6];
+
+	for (;;) {
+		bool found = nexthdr == target;
+
+		if (!nft_ext_hdr(nexthdr) || nexthdr == 59)
+			return -1;
+		if (start + 2 > len)
+			return -1;
+		if (nexthdr == 43 && start + 4 > len)
+			return -1;
+		if (nexthdr == 44) {
+			if (start + 4 > len)
+				return -1;
+			if (rd16(b + start + 2) & ~7U) {
+				if (!found)
+					return -1;
+				return (long)start;
+			}
+			hdrlen = 8;
+		} else if (nexthdr == 51) {
+			hdrlen = (size_t)(b[start + 1] + 2) * 4;
+		} else {
+			hdrlen = (size_t)(b[start + 1] + 1) * 8;
+		}
+		if (found)
+			return (long)start;
+		nexthdr = b[start];
+		start += hdrlen;
+	}
+}
+
+static bool backend_proto(int family, int proto)
+{
+	static const uint8_t v4[] = { 1, 2, 4, 6, 17, 41, 47, 50, 89, 103,
+				      132, 136 };
+	static const uint8_t v6[] = { 4, 6, 17, 41, 47, 50, 58, 132, 136 };
+	const uint8_t *set = family == 4 ? v4 : v6;
+	size_t n = family == 4 ? sizeof(v4) : sizeof(v6), i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == proto)
+			return true;
+	return false;
+}
+
+/* What the module rewrites and the backend's protocol list leaves out. */
+static bool backend_proto_documented(int family, int proto)
+{
+	return proto == 33 || (family == 6 && (proto == 135 || proto == 89 ||
+					       proto == 103 || proto == 112 ||
+					       proto == 59));
+}
+
+/*
+ * What the backend's chain makes of a packet. An outcome left alone with
+ * SK(ST_NOT_LOCAL) in skips is one the chain counts as not local.
+ */
+static void backend_expect(const struct pkt *p, const struct view *v,
+			   struct expect *e)
+{
+	const uint8_t *b = p->b;
+	int family = v->family, proto;
+	enum reason reason = R_B_NONE;
+	struct outcome o;
+	bool broken;
+
+	e->n = 0;
+	if ((pkt_tos(b, family) >> 2) != MAPPED_DSCP) {
+		expect_add(e, left_alone(0, R_SAME_UNMAPPED,
+					 "left alone: DSCP not mapped"));
+		return;
+	}
+	if (p->l2 != L2_HOST) {
+		expect_add(e, left_alone(0, R_B_NONE,
+					 "left alone: meta pkttype not host"));
+		return;
+	}
+	if (family == 4) {
+		size_t ihl = (b[0] & 0xf) * 4;
+		int srr = nft_ipv4_srr(b, ihl);
+
+		if (rd16(b + 6) & 0x3fff) {
+			expect_add(e, left_alone(0, R_B_FRAGMENT,
+						 "left alone: a fragment"));
+			return;
+		}
+		if (srr > 0) {
+			expect_add(e, left_alone(0, R_B_ROUTE,
+						 "left alone: a source route"));
+			return;
+		}
+		if (srr < 0)
+			expect_add(e, left_alone(0, R_B_OPTIONS,
+						 "left alone: options read as a source route"));
+		if (ipv4_srr_left(b, ihl))
+			reason = R_B_OPTIONS;
+		proto = b[9];
+	} else {
+		long fh = nft_has_hdr(b, v->len, 44);
+		size_t thoff, fragoff;
+
+		if (fh >= 0) {
+			bool atomic = !(rd16(b + fh + 2) & 0xfff9);
+
+			expect_add(e, left_alone(0, atomic ? R_B_ATOMIC :
+						 R_B_FRAGMENT, atomic ?
+						 "left alone: an atomic fragment" :
+						 "left alone: a fragment"));
+			return;
+		}
+		if (nft_has_hdr(b, v->len, 43) >= 0) {
+			expect_add(e, left_alone(0, R_B_ROUTE,
+						 "left alone: a Routing header"));
+			return;
+		}
+		proto = nft_find_hdr(b, v->len, &thoff, &fragoff);
+	}
+	if (!backend_proto(family, proto)) {
+		expect_add(e, left_alone(0, backend_proto_documented(family,
+								     proto) ?
+					 R_B_PROTOCOL : R_B_NONE,
+					 "left alone: meta l4proto"));
+		return;
+	}
+	if (!is_local(family, pkt_dst(b, family))) {
+		expect_add(e, left_alone(SK(ST_NOT_LOCAL), R_B_NONE,
+					 "left alone: fib says not local"));
+		return;
+	}
+	o = nft_expect(p, v, &broken);
+	if (broken) {
+		o = left_alone(0, R_B_GIVES_UP,
+			       "left alone: the rewrite gives up (its checksum is past the end)");
+		o.gave_up = true;
+		expect_add(e, o);
+		return;
+	}
+	o.reason = reason;
+	o.note = "rewritten";
+	if (proto == 17 || proto == 6 || proto == 58) {
+		size_t thoff = (size_t)(b[0] & 0xf) * 4, fragoff;
+
+		if (family == 6)
+			nft_find_hdr(b, v->len, &thoff, &fragoff);
+		/* the module needs the whole header: 20 bytes for TCP */
+		if (thoff + (proto == 6 ? 20 : 8) > v->len) {
+			o.reason = R_B_CUT;
+			o.note = "rewritten, its header cut short";
+		}
+	}
+	expect_add(e, o);
+}
+
 /* ------------------------------------ applying and copying an outcome */
 
 /* The bytes a twin's PREROUTING leaves, from the packet the hook saw. */
@@ -2326,6 +2618,10 @@ struct run {
 	struct bounds stat[ST_COUNT];
 	unsigned long marked;
 	struct bounds map_packets[2], map_bytes[2];
+	/* --twin backend: the second twin is l3dsrctl's nftables backend */
+	bool backend;
+	struct bounds b_rewritten, b_not_local;
+	struct bounds b_map_packets[2], b_map_bytes[2];
 };
 
 static void build_sentinel(struct pkt *p)
@@ -2662,6 +2958,40 @@ static void account(struct run *run, const struct slot *s,
 	}
 }
 
+/*
+ * The backend twin's counters: rewritten, skipped_not_local, and the
+ * mapping's, which its element counts at the lookup, before the rewrite
+ * (that may give up). @n outcomes matched, 0: none did.
+ */
+static void account_backend(struct run *run, const struct view *v,
+			    const struct outcome *const *o, int n)
+{
+	int fam = v->family == 4 ? 0 : 1, i, rewrites = 0, looked = 0;
+	int not_local = 0;
+
+	for (i = 0; i < n; i++) {
+		rewrites += o[i]->rewrite;
+		looked += o[i]->rewrite || o[i]->gave_up;
+		not_local += !!(o[i]->skips & SK(ST_NOT_LOCAL));
+	}
+	if (!n) {
+		bound_add(&run->b_rewritten, 0, 1);
+		bound_add(&run->b_not_local, 0, 1);
+		bound_add(&run->b_map_packets[fam], 0, 1);
+		bound_add(&run->b_map_bytes[fam], 0, v->len);
+		return;
+	}
+	if (rewrites)
+		bound_add(&run->b_rewritten, rewrites == n, 1);
+	if (not_local)
+		bound_add(&run->b_not_local, not_local == n, 1);
+	if (looked) {
+		bound_add(&run->b_map_packets[fam], looked == n, 1);
+		bound_add(&run->b_map_bytes[fam], looked == n ? v->len : 0,
+			  v->len);
+	}
+}
+
 static void describe_outcome(const struct outcome *o, char *buf, size_t len)
 {
 	if (o->rewrite && o->csum >= 0)
@@ -2691,15 +3021,63 @@ static bool same_payload(const struct pkt *p, const struct capture *d,
 	return true;
 }
 
+/*
+ * The backend twin's copy against what its chain does: the outcome it
+ * matched (the first of those in @be), its counters accounted; or NULL,
+ * the packet failed.
+ */
+static const struct outcome *judge_backend(struct run *run, struct slot *s,
+					   const struct view *v, int offload_at,
+					   struct expect *be)
+{
+	struct capture *cn = &s->cap[CAP_N_DUP];
+	const struct outcome *all[4], *first = NULL;
+	uint8_t exp[PKT_MAX];
+	int i, n = 0;
+
+	backend_expect(&s->p, v, be);
+	for (i = 0; i < be->n && cn->count; i++) {
+		apply(&s->p, v, &be->o[i], exp);
+		dup_copy(&s->p, v, exp);
+		if (compare(cn->b, cn->len, exp, v->len, be->o[i].csum,
+			    offload_at, be->o[i].udp) >= 0) {
+			if (!first)
+				first = &be->o[i];
+			all[n++] = &be->o[i];
+		}
+	}
+	if ((pkt_tos(s->p.b, v->family) >> 2) == MAPPED_DSCP)
+		account_backend(run, v, all, n);
+	if (!first) {
+		char want[400];
+		size_t used = 0;
+
+		for (i = 0; i < be->n; i++) {
+			char one[120];
+
+			describe_outcome(&be->o[i], one, sizeof(one));
+			used += (size_t)snprintf(want + used, sizeof(want) - used,
+						 "%s%s", i ? " or " : "", one);
+			if (used >= sizeof(want))
+				break;
+		}
+		apply(&s->p, v, &be->o[0], exp);
+		dup_copy(&s->p, v, exp);
+		fail_packet(run, s, v, "the backend twin did not do what its chain does",
+			    want, exp, cn, NULL);
+	}
+	return first;
+}
+
 /* Judges one packet by both models; counts its reason, or fails it. */
 static void judge(struct run *run, struct slot *s)
 {
 	uint8_t exp_l[PKT_MAX], exp_n[PKT_MAX];
 	struct capture *cl = &s->cap[CAP_L_DUP], *cn = &s->cap[CAP_N_DUP];
 	struct outcome on, *matched = NULL;
-	const struct outcome *all[4];
+	const struct outcome *all[4], *bmatched;
 	int nmatched = 0;
-	struct expect e;
+	struct expect e, be;
 	struct view v;
 	bool broken;
 	int i, cmp_l = -1, cmp_n, cmp_ln, offload_at = -1;
@@ -2778,22 +3156,34 @@ static void judge(struct run *run, struct slot *s)
 		return;
 	}
 
-	on = nft_expect(&s->p, &v, &broken);
-	apply(&s->p, &v, &on, exp_n);
-	dup_copy(&s->p, &v, exp_n);
-	cmp_n = cn->count ? compare(cn->b, cn->len, exp_n, v.len, on.csum,
-				    offload_at, on.udp) : -1;
-	if (cmp_n < 0) {
-		fail_packet(run, s, &v, "the nft twin did not do what nft_payload.c does",
-			    on.rewrite ? "rewritten" : (broken ?
-			    "left alone (the rule gives up)" : "left alone"),
-			    exp_n, cn, NULL);
-		return;
+	if (run->backend) {
+		bmatched = judge_backend(run, s, &v, offload_at, &be);
+		if (!bmatched)
+			return;
+		on = *bmatched;
+		run->reason_seen[bmatched->reason]++;
+	} else {
+		on = nft_expect(&s->p, &v, &broken);
+		apply(&s->p, &v, &on, exp_n);
+		dup_copy(&s->p, &v, exp_n);
+		cmp_n = cn->count ? compare(cn->b, cn->len, exp_n, v.len,
+					    on.csum, offload_at, on.udp) : -1;
+		if (cmp_n < 0) {
+			fail_packet(run, s, &v, "the nft twin did not do what nft_payload.c does",
+				    on.rewrite ? "rewritten" : (broken ?
+				    "left alone (the rule gives up)" : "left alone"),
+				    exp_n, cn, NULL);
+			return;
+		}
 	}
 
 	run->reason_seen[matched->reason]++;
 
-	/* the forwarded IPv4 copies must carry a right header checksum */
+	/*
+	 * The forwarded IPv4 copies must carry a right header checksum, but
+	 * where a checksum left to offload lies in the header (its length
+	 * lies): completed on the way out, after the header's.
+	 */
 	for (i = CAP_L_FWD; i < CAP_COUNT; i += 2) {
 		struct capture *f = &s->cap[i], *d = &s->cap[i - 1];
 		const char *bad = NULL;
@@ -2805,7 +3195,8 @@ static void judge(struct run *run, struct slot *s)
 		if (f->len < 20 || (f->b[0] >> 4) != 4 || ihl < 20 ||
 		    ihl > f->len)
 			bad = "not an IPv4 packet";
-		else if (fold(sum16(0, f->b, ihl)) != 0xffff)
+		else if (fold(sum16(0, f->b, ihl)) != 0xffff &&
+			 !(offload_at >= 0 && (size_t)offload_at < ihl))
 			bad = "a wrong IPv4 header checksum";
 		else if (memcmp(f->b + 16, vip4, 4))
 			bad = "a destination other than the VIP";
@@ -2843,6 +3234,24 @@ static void judge(struct run *run, struct slot *s)
 	}
 	if (cmp_ln > 0) {
 		run->reason_count[R_CSUM_SPELLING]++;
+		return;
+	}
+	if (run->backend) {
+		/* rewritten by both: byte for byte */
+		if (matched->rewrite && on.rewrite) {
+			fail_packet(run, s, &v, "both twins rewrote it, and not alike",
+				    "the backend twin's packet", cn->b, cl,
+				    NULL);
+			return;
+		}
+		if (backend_documented(on.reason)) {
+			run->reason_count[on.reason]++;
+			return;
+		}
+		snprintf(what, sizeof(what), "the twins differ, and no documented difference says why (module: %s; backend: %s)",
+			 matched->note, on.note);
+		fail_packet(run, s, &v, what, "the backend twin's packet",
+			    cn->b, cl, NULL);
 		return;
 	}
 	if (matched->reason <= R_NONE) {
@@ -2924,6 +3333,14 @@ static void report(struct run *run, unsigned long random_count,
 				     run->reason_seen[i];
 		char differed[24] = "-";
 
+		/* each mode its own rows; the module's latitude seen in both */
+		if (run->backend ? i >= R_NONE && i != R_CSUM_SPELLING &&
+				   i < R_B_NONE && !module_latitude(i) :
+				   i >= R_B_NONE)
+			continue;
+		if (i == R_CSUM_SPELLING && run->backend)
+			seen = run->reason_count[i];
+
 		if (i >= R_NONE)
 			snprintf(differed, sizeof(differed), "%lu",
 				 run->reason_count[i]);
@@ -2953,6 +3370,18 @@ static void report(struct run *run, unsigned long random_count,
 		       i ? "inet6" : "inet", run->map_packets[i].lo,
 		       run->map_packets[i].hi, run->map_bytes[i].lo,
 		       run->map_bytes[i].hi);
+	if (!run->backend)
+		return;
+	/* and the backend twin's */
+	printf("expect backend_rewritten %lu %lu\n", run->b_rewritten.lo,
+	       run->b_rewritten.hi);
+	printf("expect backend_skipped_not_local %lu %lu\n",
+	       run->b_not_local.lo, run->b_not_local.hi);
+	for (i = 0; i < 2; i++)
+		printf("expect backend_mapping_%s %lu %lu %lu %lu\n",
+		       i ? "inet6" : "inet", run->b_map_packets[i].lo,
+		       run->b_map_packets[i].hi, run->b_map_bytes[i].lo,
+		       run->b_map_bytes[i].hi);
 }
 
 static void check_drops(struct run *run)
@@ -2974,7 +3403,7 @@ static void check_drops(struct run *run)
 	}
 }
 
-static void show(const struct pkt *p)
+static void show(const struct pkt *p, bool backend)
 {
 	uint8_t b[PKT_MAX];
 	struct outcome on;
@@ -3003,6 +3432,20 @@ static void show(const struct pkt *p)
 		dup_copy(p, &v, b);
 		print_hex_line("dup copy", b, v.len);
 	}
+	if (backend) {
+		backend_expect(p, &v, &e);
+		for (i = 0; i < e.n; i++) {
+			char d[160];
+
+			describe_outcome(&e.o[i], d, sizeof(d));
+			printf("# backend%s: %s [%s]\n", e.n > 1 ? " may" : "",
+			       d, reasons[e.o[i].reason].name);
+			apply(p, &v, &e.o[i], b);
+			dup_copy(p, &v, b);
+			print_hex_line("dup copy", b, v.len);
+		}
+		return;
+	}
 	on = nft_expect(p, &v, &broken);
 	printf("# nft: %s%s\n", on.rewrite ? "rewritten" : "left alone",
 	       broken ? " (the rule gives up: its checksum is past the end)" :
@@ -3019,6 +3462,7 @@ static const struct option long_options[] = {
 	{ "index", required_argument, NULL, 'i' },
 	{ "replay", required_argument, NULL, 'r' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "twin", required_argument, NULL, 't' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -3027,6 +3471,7 @@ int main(int argc, char **argv)
 	const char *corpus[64], *token = NULL, *mode;
 	uint64_t seed = 1, index = 0, count = 1000;
 	bool index_given = false, count_given = false, verbose = false;
+	bool backend = false;
 	int ncorpus = 0, opt;
 
 	if (argc < 2)
@@ -3037,7 +3482,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "s:n:c:i:r:v", long_options,
+	while ((opt = getopt_long(argc, argv, "s:n:c:i:r:vt:", long_options,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -3061,6 +3506,15 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 't':
+			if (!strcmp(optarg, "backend")) {
+				backend = true;
+			} else if (strcmp(optarg, "rule")) {
+				fprintf(stderr, "%s: --twin is rule or backend, not \"%s\"\n",
+					progname, optarg);
+				return 2;
+			}
 			break;
 		default:
 			usage();
@@ -3093,7 +3547,7 @@ int main(int argc, char **argv)
 		} else {
 			gen_packet(seed, index, &p);
 		}
-		show(&p);
+		show(&p, backend);
 		return 0;
 	}
 
@@ -3109,6 +3563,7 @@ int main(int argc, char **argv)
 
 		run.seed = seed;
 		run.verbose = verbose;
+		run.backend = backend;
 		/* one CPU: every copy queues behind the ones before it */
 		cpu = sched_getcpu();
 		CPU_ZERO(&cpus);

@@ -88,16 +88,23 @@ struct nft_backend {
 /* A chain the vmap sends to: the checks, then the rewrite. */
 #define ENTRY(name, filter) \
 	"\tchain " name " {\n\t\t" filter " goto rw_" name "\n\t}\n"
-/*
- * The rewrite, counted; after a fib test, what failed it is counted too,
- * by a rule that a rewritten packet, accepted, never reaches.
- */
-#define REWRITE_LOCAL(name, rewrite) \
-	"\tchain rw_" name " {\n" \
-	"\t\tfib daddr . mark . iif type local " rewrite " counter accept\n" \
-	"\t\tcounter\n\t}\n"
+/* The rewrite, counted. */
 #define REWRITE_ANY(name, rewrite) \
 	"\tchain rw_" name " {\n\t\t" rewrite " counter\n\t}\n"
+/*
+ * For this host, then the rewrite of the chain without the test; what
+ * failed the test is counted, by a rule a packet sent on never reaches
+ * (nor one whose rewrite gives up, which goto does not return from).
+ * "fib daddr . mark type local" is the local table (IPv4) or a route
+ * (IPv6) saying local, whatever device holds the address; with ". iif"
+ * the address must be on the ingress device, but the table is its VRF's:
+ * either will do.
+ */
+#define REWRITE_LOCAL(name, any) \
+	"\tchain rw_" name " {\n" \
+	"\t\tfib daddr . mark type local goto rw_" any "\n" \
+	"\t\tfib daddr . mark . iif type local goto rw_" any "\n" \
+	"\t\tcounter\n\t}\n"
 
 #define SET4 "ip daddr set ip dscp map @vip4"
 #define SET6 "ip6 daddr set " DSCP6 " map @vip6"
@@ -116,14 +123,14 @@ static const char nft_ruleset[] =
 	"\tmap vip6 { typeof @nh,0,16 : ip6 daddr; counter; }\n"
 	"\tmap go4 { type dscp : verdict; }\n"
 	"\tmap go6 { typeof @nh,0,16 : verdict; }\n"
-	REWRITE_LOCAL("local4", SET4)
-	REWRITE_LOCAL("local4c", SET4 CLEAR4)
 	REWRITE_ANY("any4", SET4)
 	REWRITE_ANY("any4c", SET4 CLEAR4)
-	REWRITE_LOCAL("local6", SET6)
-	REWRITE_LOCAL("local6c", SET6 CLEAR6)
+	REWRITE_LOCAL("local4", "any4")
+	REWRITE_LOCAL("local4c", "any4c")
 	REWRITE_ANY("any6", SET6)
 	REWRITE_ANY("any6c", SET6 CLEAR6)
+	REWRITE_LOCAL("local6", "any6")
+	REWRITE_LOCAL("local6c", "any6c")
 	ENTRY("local4", FILTER4)
 	ENTRY("local4c", FILTER4)
 	ENTRY("any4", FILTER4)
