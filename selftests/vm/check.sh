@@ -28,9 +28,9 @@
 #    starts beside the host checks.
 # L3DSR_CHECK_BENCH=0 is --no-bench, L3DSR_CHECK_HOST=0 is --no-host. A
 # series with a tests file (selftests/vm/debug.tests for the debug kernel,
-# rt.tests for both PREEMPT_RT series, 6.1.tests) runs the tests it names
-# with the settings it gives (see there why); 6.12 runs the whole suite. The
-# debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (4800).
+# rt.tests for both PREEMPT_RT series, 6.1.tests, 6.12.tests) runs the
+# tests it names with the settings it gives (see there why); a series
+# without one, the whole suite at its defaults. The debug kernel's VM has L3DSR_CHECK_DEBUG_TIMEOUT seconds (4800).
 #
 # Each output line is prefixed with its lane: a series, a host check, or
 # "bench". The summary gives each lane's counts and wall time, then lists
