@@ -317,17 +317,28 @@ for name in "${COUNTERS[@]}"; do
 done
 check_eq "each counter moved as the packets it was given allow" "" "$outside"
 
-outside=
-for family in inet inet6; do
-	read -r plo phi blo bhi <<<"$(expect "mapping_$family")"
-	read -r p0 b0 <<<"$(mapping_counts "$maps_before" "$family")"
-	read -r p1 b1 <<<"$(mapping_counts "$maps_after" "$family")"
-	packets=$((p1 - p0)) bytes=$((b1 - b0))
-	if [ "$packets" -lt "${plo:-0}" ] || [ "$packets" -gt "${phi:-0}" ] ||
-	   [ "$bytes" -lt "${blo:-0}" ] || [ "$bytes" -gt "${bhi:-0}" ]; then
-		outside+="$family +$packets packets +$bytes bytes, allowed $plo..$phi and $blo..$bhi; "
-	fi
-done
+# mappings_within WHOSE BEFORE AFTER: each family's mapping moved between
+# two `show -j` readings as the helper's "expect WHOSEmapping_FAMILY"
+# bounds allow; what did not is left in $outside.
+mappings_within()
+{
+	local family plo phi blo bhi p0 b0 p1 b1 packets bytes
+
+	outside=
+	for family in inet inet6; do
+		read -r plo phi blo bhi <<<"$(expect "$1mapping_$family")"
+		read -r p0 b0 <<<"$(mapping_counts "$2" "$family")"
+		read -r p1 b1 <<<"$(mapping_counts "$3" "$family")"
+		packets=$((p1 - p0)) bytes=$((b1 - b0))
+		note "$1mapping $family: +$packets packets, +$bytes bytes (allowed ${plo:-0}..${phi:-0}, ${blo:-0}..${bhi:-0})"
+		if [ "$packets" -lt "${plo:-0}" ] || [ "$packets" -gt "${phi:-0}" ] ||
+		   [ "$bytes" -lt "${blo:-0}" ] || [ "$bytes" -gt "${bhi:-0}" ]; then
+			outside+="$family +$packets packets +$bytes bytes, allowed $plo..$phi and $blo..$bhi; "
+		fi
+	done
+}
+
+mappings_within "" "$maps_before" "$maps_after"
 check_eq "each mapping counted the packets and bytes it rewrote" "" "$outside"
 
 [ "$FUZZ_TWIN" = backend ] || tap_end
@@ -361,18 +372,7 @@ for name in "${COUNTERS[@]}"; do
 done
 check_eq "the backend's other counters are null, not 0" "" "$not_null"
 
-outside=
-for family in inet inet6; do
-	read -r plo phi blo bhi <<<"$(expect "backend_mapping_$family")"
-	read -r p0 b0 <<<"$(mapping_counts "$bmaps_before" "$family")"
-	read -r p1 b1 <<<"$(mapping_counts "$bmaps_after" "$family")"
-	packets=$((p1 - p0)) bytes=$((b1 - b0))
-	note "backend mapping $family: +$packets packets, +$bytes bytes (allowed ${plo:-0}..${phi:-0}, ${blo:-0}..${bhi:-0})"
-	if [ "$packets" -lt "${plo:-0}" ] || [ "$packets" -gt "${phi:-0}" ] ||
-	   [ "$bytes" -lt "${blo:-0}" ] || [ "$bytes" -gt "${bhi:-0}" ]; then
-		outside+="$family +$packets packets +$bytes bytes, allowed $plo..$phi and $blo..$bhi; "
-	fi
-done
+mappings_within backend_ "$bmaps_before" "$bmaps_after"
 check_eq "the backend's mappings counted the packets and bytes they looked up" \
 	"" "$outside"
 

@@ -1940,6 +1940,17 @@ static int ipv4_srr_left(const uint8_t *b, size_t ihl)
 	return 0;
 }
 
+/* Starts E; true when the DSCP is not mapped, which no twin rewrites. */
+static bool expect_unmapped(const uint8_t *b, int family, struct expect *e)
+{
+	e->n = 0;
+	if ((pkt_tos(b, family) >> 2) == MAPPED_DSCP)
+		return false;
+	expect_add(e, left_alone(0, R_SAME_UNMAPPED,
+				 "left alone: DSCP not mapped"));
+	return true;
+}
+
 static void l3dsr_expect(const struct pkt *p, const struct view *v,
 			 struct expect *e)
 {
@@ -1949,12 +1960,8 @@ static void l3dsr_expect(const struct pkt *p, const struct view *v,
 	enum reason reason = R_NONE;
 	int i;
 
-	e->n = 0;
-	if ((pkt_tos(b, family) >> 2) != MAPPED_DSCP) {
-		expect_add(e, left_alone(0, R_SAME_UNMAPPED,
-					 "left alone: DSCP not mapped"));
+	if (expect_unmapped(b, family, e))
 		return;
-	}
 	if (p->l2 != L2_HOST) {
 		skips |= SK(ST_NOT_HOST);
 		reason = R_NOT_HOST;
@@ -2281,12 +2288,8 @@ static void backend_expect(const struct pkt *p, const struct view *v,
 	struct outcome o;
 	bool broken;
 
-	e->n = 0;
-	if ((pkt_tos(b, family) >> 2) != MAPPED_DSCP) {
-		expect_add(e, left_alone(0, R_SAME_UNMAPPED,
-					 "left alone: DSCP not mapped"));
+	if (expect_unmapped(b, family, e))
 		return;
-	}
 	if (p->l2 != L2_HOST) {
 		expect_add(e, left_alone(0, R_B_NONE,
 					 "left alone: meta pkttype not host"));
