@@ -3025,6 +3025,51 @@ static bool same_payload(const struct pkt *p, const struct capture *d,
 }
 
 /*
+ * The outcomes of @e whose copy is what @c holds, into @all in @e's order
+ * (the first is the one a packet is judged by); how many.
+ */
+static int match_outcomes(const struct pkt *p, const struct view *v,
+			  const struct expect *e, const struct capture *c,
+			  int offload_at, const struct outcome **all)
+{
+	uint8_t exp[PKT_MAX];
+	int i, n = 0;
+
+	for (i = 0; i < e->n && c->count; i++) {
+		apply(p, v, &e->o[i], exp);
+		dup_copy(p, v, exp);
+		if (compare(c->b, c->len, exp, v->len, e->o[i].csum, offload_at,
+			    e->o[i].udp) >= 0)
+			all[n++] = &e->o[i];
+	}
+	return n;
+}
+
+/* Fails @s, whose copy @c is none of @e's outcomes: @what, and each one. */
+static void fail_unmatched(struct run *run, const struct slot *s,
+			   const struct view *v, const char *what,
+			   const struct expect *e, const struct capture *c)
+{
+	uint8_t exp[PKT_MAX];
+	char want[400];
+	size_t used = 0;
+	int i;
+
+	for (i = 0; i < e->n; i++) {
+		char one[120];
+
+		describe_outcome(&e->o[i], one, sizeof(one));
+		used += (size_t)snprintf(want + used, sizeof(want) - used,
+					 "%s%s", i ? " or " : "", one);
+		if (used >= sizeof(want))
+			break;
+	}
+	apply(&s->p, v, &e->o[0], exp);
+	dup_copy(&s->p, v, exp);
+	fail_packet(run, s, v, what, want, exp, c, NULL);
+}
+
+/*
  * The backend twin's copy against what its chain does: the outcome it
  * matched (the first of those in @be), its counters accounted; or NULL,
  * the packet failed.
@@ -3034,56 +3079,33 @@ static const struct outcome *judge_backend(struct run *run, struct slot *s,
 					   struct expect *be)
 {
 	struct capture *cn = &s->cap[CAP_N_DUP];
-	const struct outcome *all[4], *first = NULL;
-	uint8_t exp[PKT_MAX];
-	int i, n = 0;
+	const struct outcome *all[4];
+	int n;
 
 	backend_expect(&s->p, v, be);
-	for (i = 0; i < be->n && cn->count; i++) {
-		apply(&s->p, v, &be->o[i], exp);
-		dup_copy(&s->p, v, exp);
-		if (compare(cn->b, cn->len, exp, v->len, be->o[i].csum,
-			    offload_at, be->o[i].udp) >= 0) {
-			if (!first)
-				first = &be->o[i];
-			all[n++] = &be->o[i];
-		}
-	}
+	n = match_outcomes(&s->p, v, be, cn, offload_at, all);
 	if ((pkt_tos(s->p.b, v->family) >> 2) == MAPPED_DSCP)
 		account_backend(run, v, all, n);
-	if (!first) {
-		char want[400];
-		size_t used = 0;
-
-		for (i = 0; i < be->n; i++) {
-			char one[120];
-
-			describe_outcome(&be->o[i], one, sizeof(one));
-			used += (size_t)snprintf(want + used, sizeof(want) - used,
-						 "%s%s", i ? " or " : "", one);
-			if (used >= sizeof(want))
-				break;
-		}
-		apply(&s->p, v, &be->o[0], exp);
-		dup_copy(&s->p, v, exp);
-		fail_packet(run, s, v, "the backend twin did not do what its chain does",
-			    want, exp, cn, NULL);
+	if (!n) {
+		fail_unmatched(run, s, v, "the backend twin did not do what its chain does",
+			       be, cn);
+		return NULL;
 	}
-	return first;
+	return all[0];
 }
 
 /* Judges one packet by both models; counts its reason, or fails it. */
 static void judge(struct run *run, struct slot *s)
 {
-	uint8_t exp_l[PKT_MAX], exp_n[PKT_MAX];
+	uint8_t exp_n[PKT_MAX];
 	struct capture *cl = &s->cap[CAP_L_DUP], *cn = &s->cap[CAP_N_DUP];
-	struct outcome on, *matched = NULL;
-	const struct outcome *all[4], *bmatched;
-	int nmatched = 0;
+	const struct outcome *all[4], *matched, *bmatched;
+	struct outcome on;
+	int nmatched;
 	struct expect e, be;
 	struct view v;
 	bool broken;
-	int i, cmp_l = -1, cmp_n, cmp_ln, offload_at = -1;
+	int i, cmp_n, cmp_ln, offload_at = -1;
 	char what[200];
 
 	hook_view(&s->p, &v);
@@ -3127,37 +3149,14 @@ static void judge(struct run *run, struct slot *s)
 		offload_at = s->p.csum_start + s->p.csum_off;
 
 	l3dsr_expect(&s->p, &v, &e);
-	for (i = 0; i < e.n && cl->count; i++) {
-		apply(&s->p, &v, &e.o[i], exp_l);
-		dup_copy(&s->p, &v, exp_l);
-		cmp_l = compare(cl->b, cl->len, exp_l, v.len, e.o[i].csum,
-				offload_at, e.o[i].udp);
-		if (cmp_l >= 0) {
-			if (!matched)
-				matched = &e.o[i];
-			all[nmatched++] = &e.o[i];
-		}
-	}
+	nmatched = match_outcomes(&s->p, &v, &e, cl, offload_at, all);
 	account(run, s, &v, all, nmatched);
-	if (!matched) {
-		char want[400];
-		size_t used = 0;
-
-		for (i = 0; i < e.n; i++) {
-			char one[120];
-
-			describe_outcome(&e.o[i], one, sizeof(one));
-			used += (size_t)snprintf(want + used, sizeof(want) - used,
-						 "%s%s", i ? " or " : "", one);
-			if (used >= sizeof(want))
-				break;
-		}
-		apply(&s->p, &v, &e.o[0], exp_l);
-		dup_copy(&s->p, &v, exp_l);
-		fail_packet(run, s, &v, "l3dsr did not do what the contract says",
-			    want, exp_l, cl, NULL);
+	if (!nmatched) {
+		fail_unmatched(run, s, &v, "l3dsr did not do what the contract says",
+			       &e, cl);
 		return;
 	}
+	matched = all[0];
 
 	if (run->backend) {
 		bmatched = judge_backend(run, s, &v, offload_at, &be);
